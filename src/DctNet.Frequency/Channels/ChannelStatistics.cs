@@ -1,0 +1,52 @@
+using System.Text.Json;
+
+namespace DctNet.Frequency.Channels;
+
+/// <summary>Per-channel mean and standard deviation over the 192 channels, used as (x - mean[c]) / std[c].</summary>
+public sealed class ChannelStatistics
+{
+    public ChannelStatistics(double[] mean, double[] std)
+    {
+        if (mean.Length != ChannelSubset.TotalChannels || std.Length != ChannelSubset.TotalChannels)
+            throw new ArgumentException($"Statistics need {ChannelSubset.TotalChannels} means and standard deviations, got {mean.Length} and {std.Length}.");
+        int bad = Array.FindIndex(std, s => !(s > 0) || double.IsInfinity(s));
+        if (bad >= 0)
+            throw new ArgumentException($"Standard deviation of channel {bad} is {std[bad]}; it must be positive and finite.");
+        Mean = mean;
+        Std = std;
+    }
+
+    public IReadOnlyList<double> Mean { get; }
+    public IReadOnlyList<double> Std { get; }
+
+    /// <summary>The release's ImageNet training-set statistics of the upscaled DCT input.</summary>
+    public static ChannelStatistics ImageNet { get; } = FromJson("imagenet_upscaled_static_stats.json", EmbeddedResource.Read("imagenet_upscaled_static_stats.json"));
+
+    /// <summary>Reads <c>{"mean": [192 numbers], "std": [192 numbers]}</c>.</summary>
+    public static ChannelStatistics Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new ArgumentException($"Statistics file '{path}' does not exist.");
+        return FromJson(path, File.ReadAllText(path));
+    }
+
+    public static ChannelStatistics FromJson(string name, string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            double[] Read(string key) => document.RootElement.TryGetProperty(key, out var list)
+                ? list.EnumerateArray().Select(e => e.GetDouble()).ToArray()
+                : throw new ArgumentException($"{name}: missing \"{key}\".");
+            return new ChannelStatistics(Read("mean"), Read("std"));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new ArgumentException($"{name}: not a statistics file ({e.Message}).", e);
+        }
+        catch (ArgumentException e) when (!e.Message.StartsWith(name, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{name}: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace DctNet.Frequency.Imaging;
+
+/// <summary>
+/// P/Invoke surface of libjpeg-turbo's TurboJPEG 2.x API. JPEG decoding goes through the system's
+/// libjpeg-turbo because it is the decoder OpenCV's <c>imread</c> uses on Debian: same library, same pixels
+/// (islow IDCT, fancy upsampling), which a managed decoder cannot promise.
+/// </summary>
+internal static partial class TurboJpegNative
+{
+    private const string LibraryName = "turbojpeg";
+
+    // Debian ships the runtime as libturbojpeg.so.0 only (the unversioned name comes with the -dev package).
+    private static readonly string[] CandidateNames = ["libturbojpeg.so.0", "libturbojpeg.so", "turbojpeg"];
+
+    public const int PixelFormatRgb = 0;
+    public const int PixelFormatCmyk = 11;
+    public const int ColorspaceCmyk = 3;
+    public const int ColorspaceYcck = 4;
+    public const int ErrorCodeWarning = 0;
+
+    static TurboJpegNative()
+    {
+        NativeLibrary.SetDllImportResolver(typeof(TurboJpegNative).Assembly, Resolve);
+    }
+
+    /// <summary>Throws a clear error when the library is missing, instead of a DllNotFoundException deep in a decode.</summary>
+    public static void EnsureLoaded()
+    {
+        if (Resolve(LibraryName, typeof(TurboJpegNative).Assembly, null) == IntPtr.Zero)
+            throw new DllNotFoundException(
+                "libjpeg-turbo's TurboJPEG library (libturbojpeg.so.0) was not found; install it, e.g. `apt-get install libturbojpeg0`.");
+    }
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (name != LibraryName)
+            return IntPtr.Zero;
+        foreach (var candidate in CandidateNames)
+        {
+            if (NativeLibrary.TryLoad(candidate, assembly, searchPath, out var handle))
+                return handle;
+        }
+        return IntPtr.Zero;
+    }
+
+    [LibraryImport(LibraryName)]
+    public static partial IntPtr tjInitDecompress();
+
+    [LibraryImport(LibraryName)]
+    public static partial int tjDestroy(IntPtr handle);
+
+    [LibraryImport(LibraryName)]
+    public static unsafe partial int tjDecompressHeader3(IntPtr handle, byte* jpegBuf, nuint jpegSize,
+        out int width, out int height, out int jpegSubsamp, out int jpegColorspace);
+
+    [LibraryImport(LibraryName)]
+    public static unsafe partial int tjDecompress2(IntPtr handle, byte* jpegBuf, nuint jpegSize,
+        byte* dstBuf, int width, int pitch, int height, int pixelFormat, int flags);
+
+    [LibraryImport(LibraryName)]
+    public static partial IntPtr tjGetErrorStr2(IntPtr handle);
+
+    [LibraryImport(LibraryName)]
+    public static partial int tjGetErrorCode(IntPtr handle);
+
+    public static string LastError(IntPtr handle) => Marshal.PtrToStringUTF8(tjGetErrorStr2(handle)) ?? "unknown TurboJPEG error";
+}

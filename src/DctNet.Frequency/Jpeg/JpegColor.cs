@@ -1,0 +1,41 @@
+namespace DctNet.Frequency.Jpeg;
+
+/// <summary>
+/// libjpeg's RGB to YCbCr conversion (jccolor.c): 16 fractional bits, Y rounded with +1/2,
+/// Cb and Cr with +1/2-epsilon on a +128 offset so that the maximum stays 255.
+/// </summary>
+public static class JpegColor
+{
+    private const int ScaleBits = 16;
+    private const int Half = 1 << (ScaleBits - 1);
+    private const int ChromaOffset = (128 << ScaleBits) + Half - 1;
+
+    // FIX(x) = (int)(x * 65536 + 0.5) for the JFIF coefficients.
+    internal const int RedToY = 19595, GreenToY = 38470, BlueToY = 7471;
+    internal const int RedToCb = -11059, GreenToCb = -21709, BlueToCb = 32768;
+    internal const int RedToCr = 32768, GreenToCr = -27439, BlueToCr = -5329;
+
+    public static byte Luma(int r, int g, int b) => (byte)((RedToY * r + GreenToY * g + BlueToY * b + Half) >> ScaleBits);
+
+    public static byte BlueDifference(int r, int g, int b) => (byte)((RedToCb * r + GreenToCb * g + BlueToCb * b + ChromaOffset) >> ScaleBits);
+
+    public static byte RedDifference(int r, int g, int b) => (byte)((RedToCr * r + GreenToCr * g + BlueToCr * b + ChromaOffset) >> ScaleBits);
+
+    /// <summary>The Y plane of an interleaved RGB image.</summary>
+    public static void ToLuma(ReadOnlySpan<byte> rgb, Span<byte> luma)
+    {
+        for (int i = 0, j = 0; i < luma.Length; i++, j += 3)
+            luma[i] = Luma(rgb[j], rgb[j + 1], rgb[j + 2]);
+    }
+
+    /// <summary>The Cb and Cr planes of an interleaved RGB image.</summary>
+    public static void ToChroma(ReadOnlySpan<byte> rgb, Span<byte> cb, Span<byte> cr)
+    {
+        for (int i = 0, j = 0; i < cb.Length; i++, j += 3)
+        {
+            int r = rgb[j], g = rgb[j + 1], b = rgb[j + 2];
+            cb[i] = BlueDifference(r, g, b);
+            cr[i] = RedDifference(r, g, b);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.IO.Compression;
+using System.Text.Json;
+using DctNet.Frequency.IO;
+
+namespace DctNet.Frequency.Tests;
+
+/// <summary>
+/// The golden files under tests/fixtures, produced from the real reference (OpenCV 4.6, libjpeg-turbo 2.1.5)
+/// by tools/golden/generate.py, and the shared real images beside the repository.
+/// </summary>
+internal static class Fixtures
+{
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string Directory { get; } = Path.Combine(RepositoryRoot, "tests", "fixtures");
+    public static string SharedData { get; } = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data"));
+    public static string ImageNetSamples { get; } = Path.Combine(SharedData, "imagenet-samples");
+
+    private static readonly Lazy<JsonElement[]> AllCases = new(() =>
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "manifest.json")));
+        return document.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.Clone()).ToArray();
+    });
+
+    public static IEnumerable<JsonElement> Cases(string kind) => AllCases.Value.Where(c => c.GetProperty("kind").GetString() == kind);
+
+    public static JsonElement Case(string id) => AllCases.Value.Single(c => c.GetProperty("id").GetString() == id);
+
+    /// <summary>Case ids of one kind, as xunit theory data.</summary>
+    public static TheoryData<string> Ids(string kind)
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in Cases(kind))
+            data.Add(c.GetProperty("id").GetString()!);
+        return data;
+    }
+
+    public static string PathOf(string relative) => Path.Combine(Directory, relative);
+
+    public static NpyArray Load(string relative)
+    {
+        string path = PathOf(relative);
+        if (!path.EndsWith(".gz", StringComparison.Ordinal))
+            return Npy.ReadFile(path);
+        using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        using var buffer = new MemoryStream();
+        gzip.CopyTo(buffer);
+        buffer.Position = 0;
+        return Npy.Read(buffer);
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "tests", "fixtures", "manifest.json")))
+                return directory.FullName;
+        }
+        throw new InvalidOperationException($"No tests/fixtures/manifest.json above {AppContext.BaseDirectory}.");
+    }
+}
+
+/// <summary>A fact that needs the real images of ../shared/data; skipped with a clear message where they are absent.</summary>
+public sealed class SharedDataFactAttribute : FactAttribute
+{
+    public SharedDataFactAttribute()
+    {
+        if (!System.IO.Directory.Exists(Fixtures.ImageNetSamples))
+            Skip = $"Real images not found at {Fixtures.ImageNetSamples} (see shared/data/README.md).";
+    }
+}
+
+/// <summary>A theory that needs the real images of ../shared/data; skipped with a clear message where they are absent.</summary>
+public sealed class SharedDataTheoryAttribute : TheoryAttribute
+{
+    public SharedDataTheoryAttribute()
+    {
+        if (!System.IO.Directory.Exists(Fixtures.ImageNetSamples))
+            Skip = $"Real images not found at {Fixtures.ImageNetSamples} (see shared/data/README.md).";
+    }
+}
