@@ -136,15 +136,32 @@ public sealed class DctTransform
     private void ComputeCoefficients(Workspace w)
     {
         int side = Geometry.Crop;
-        JpegColor.ToLuma(w.Crop, w.Luma);
+        if (UpscaledChroma.IsAccelerated)
+        {
+            w.Planes.Fill(w.Crop);
+            JpegColor.ToLuma(w.Planes, w.Luma);
+            UpscaledChroma.Compute(w.Planes, w.Cb, w.Cr);
+        }
+        else
+        {
+            JpegColor.ToLuma(w.Crop, w.Luma);
+            ComputeChromaByReferencePath(w, side);
+        }
         ForwardDct.TransformPlane(w.Luma, side, side, w.Coefficients[0]);
-
-        LinearResize.ResizeWindow(w.Crop, side, side, 3, 2 * side, 2 * side, new PixelWindow(0, 0, 2 * side, 2 * side), w.Upscaled);
-        JpegColor.ToChroma(w.Upscaled, w.UpscaledCb, w.UpscaledCr);
-        ChromaDownsampling.H2V2(w.UpscaledCb, 2 * side, 2 * side, w.Cb);
-        ChromaDownsampling.H2V2(w.UpscaledCr, 2 * side, 2 * side, w.Cr);
         ForwardDct.TransformPlane(w.Cb, side, side, w.Coefficients[1]);
         ForwardDct.TransformPlane(w.Cr, side, side, w.Coefficients[2]);
+    }
+
+    /// <summary>The chroma path step by step, as the release computes it: upscale 2x, convert, subsample.</summary>
+    private static void ComputeChromaByReferencePath(Workspace w, int side)
+    {
+        var upscaled = new byte[4 * side * side * 3];
+        var upscaledCb = new byte[4 * side * side];
+        var upscaledCr = new byte[4 * side * side];
+        LinearResize.ResizeWindow(w.Crop, side, side, 3, 2 * side, 2 * side, new PixelWindow(0, 0, 2 * side, 2 * side), upscaled);
+        JpegColor.ToChroma(upscaled, upscaledCb, upscaledCr);
+        ChromaDownsampling.H2V2(upscaledCb, 2 * side, 2 * side, w.Cb);
+        ChromaDownsampling.H2V2(upscaledCr, 2 * side, 2 * side, w.Cr);
     }
 
     private void WriteChannels(Workspace w, Span<float> output)
@@ -178,10 +195,8 @@ public sealed class DctTransform
     {
         public readonly int Side = side;
         public readonly byte[] Crop = new byte[side * side * 3];
+        public readonly PlanarRgb Planes = new(side, side);
         public readonly byte[] Luma = new byte[side * side];
-        public readonly byte[] Upscaled = new byte[4 * side * side * 3];
-        public readonly byte[] UpscaledCb = new byte[4 * side * side];
-        public readonly byte[] UpscaledCr = new byte[4 * side * side];
         public readonly byte[] Cb = new byte[side * side];
         public readonly byte[] Cr = new byte[side * side];
         public readonly short[][] Coefficients = [new short[side * side], new short[side * side], new short[side * side]];

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DctNet.Frequency.Geometry;
 
@@ -125,25 +126,27 @@ public static class LinearResize
     /// <summary>Coefficient tables and row buffers of one resize, restricted to the columns and rows a window needs.</summary>
     private readonly ref struct Bilinear
     {
-        private readonly int _sourceWidth, _sourceHeight, _channels;
+        private readonly int _sourceHeight, _sourceStride;
         private readonly PixelWindow _inside;
-        private readonly int[] _xOffset0, _xOffset1;
-        private readonly short[] _xWeight0, _xWeight1;
+        private readonly int _channels;
+        // Per output element (pixel x channel) of the window's columns: the two source bytes and their weights.
+        private readonly int[] _offset0, _offset1, _weight0, _weight1;
         private readonly double _scaleY;
 
         public Bilinear(int sourceWidth, int sourceHeight, int channels, int width, int height, PixelWindow inside)
         {
-            _sourceWidth = sourceWidth;
             _sourceHeight = sourceHeight;
+            _sourceStride = sourceWidth * channels;
             _channels = channels;
             _inside = inside;
             _scaleY = 1.0 / ((double)height / sourceHeight);
 
             double scaleX = 1.0 / ((double)width / sourceWidth);
-            _xOffset0 = new int[inside.Width];
-            _xOffset1 = new int[inside.Width];
-            _xWeight0 = new short[inside.Width];
-            _xWeight1 = new short[inside.Width];
+            int elements = inside.Width * channels;
+            _offset0 = new int[elements];
+            _offset1 = new int[elements];
+            _weight0 = new int[elements];
+            _weight1 = new int[elements];
             for (int x = inside.Left; x < inside.Right; x++)
             {
                 var (sx, fx) = SourcePosition(x, scaleX);
@@ -151,11 +154,14 @@ public static class LinearResize
                     (sx, fx) = (0, 0f);
                 if (sx >= sourceWidth - 1)
                     (sx, fx) = (sourceWidth - 1, 0f);
-                int i = x - inside.Left;
-                _xOffset0[i] = sx * channels;
-                _xOffset1[i] = Math.Min(sx + 1, sourceWidth - 1) * channels;
-                _xWeight0[i] = FixedPoint(1f - fx);
-                _xWeight1[i] = FixedPoint(fx);
+                for (int c = 0; c < channels; c++)
+                {
+                    int e = (x - inside.Left) * channels + c;
+                    _offset0[e] = sx * channels + c;
+                    _offset1[e] = Math.Min(sx + 1, sourceWidth - 1) * channels + c;
+                    _weight0[e] = FixedPoint(1f - fx);
+                    _weight1[e] = FixedPoint(fx);
+                }
             }
         }
 
@@ -181,7 +187,7 @@ public static class LinearResize
                 }
                 if (row0 != upperRow)
                 {
-                    Horizontal(source.Slice(row0 * _sourceWidth * _channels, _sourceWidth * _channels), upper);
+                    Horizontal(source, row0, upper);
                     upperRow = row0;
                 }
                 if (row1 != lowerRow)
@@ -189,7 +195,7 @@ public static class LinearResize
                     if (row1 == upperRow)
                         upper.CopyTo(lower);
                     else
-                        Horizontal(source.Slice(row1 * _sourceWidth * _channels, _sourceWidth * _channels), lower);
+                        Horizontal(source, row1, lower);
                     lowerRow = row1;
                 }
 
@@ -198,16 +204,29 @@ public static class LinearResize
             }
         }
 
-        private void Horizontal(ReadOnlySpan<byte> sourceRow, Span<int> result)
+        private unsafe void Horizontal(ReadOnlySpan<byte> source, int row, Span<int> result)
         {
-            int channels = _channels;
-            for (int i = 0; i < _xOffset0.Length; i++)
+            var sourceRow = source.Slice(row * _sourceStride, _sourceStride);
+            int e = 0;
+            // A gather reads four bytes per lane: only rows followed by another row stay inside the buffer.
+            if (Avx2.IsSupported && row < _sourceHeight - 1)
             {
-                int o0 = _xOffset0[i], o1 = _xOffset1[i];
-                int w0 = _xWeight0[i], w1 = _xWeight1[i];
-                for (int c = 0; c < channels; c++)
-                    result[i * channels + c] = sourceRow[o0 + c] * w0 + sourceRow[o1 + c] * w1;
+                var lowByte = Vector256.Create(0xFF);
+                fixed (byte* rowStart = sourceRow)
+                fixed (int* offset0 = _offset0, offset1 = _offset1, weight0 = _weight0, weight1 = _weight1)
+                fixed (int* output = result)
+                {
+                    int* origin = (int*)rowStart;
+                    for (; e + 8 <= result.Length; e += 8)
+                    {
+                        var first = Avx2.GatherVector256(origin, Avx.LoadVector256(offset0 + e), 1) & lowByte;
+                        var second = Avx2.GatherVector256(origin, Avx.LoadVector256(offset1 + e), 1) & lowByte;
+                        Avx.Store(output + e, first * Avx.LoadVector256(weight0 + e) + second * Avx.LoadVector256(weight1 + e));
+                    }
+                }
             }
+            for (; e < result.Length; e++)
+                result[e] = sourceRow[_offset0[e]] * _weight0[e] + sourceRow[_offset1[e]] * _weight1[e];
         }
 
         private static void Vertical(ReadOnlySpan<int> upper, ReadOnlySpan<int> lower, short weight0, short weight1, Span<byte> output)
@@ -217,22 +236,23 @@ public static class LinearResize
             {
                 var w0 = Vector256.Create((int)weight0);
                 var w1 = Vector256.Create((int)weight1);
-                var two = Vector256.Create(2);
-                var max = Vector256.Create(255);
-                Span<int> lanes = stackalloc int[Vector256<int>.Count];
-                for (; i + Vector256<int>.Count <= output.Length; i += Vector256<int>.Count)
+                for (; i + 16 <= output.Length; i += 16)
                 {
-                    var u = Vector256.ShiftRightArithmetic(Vector256.Create(upper.Slice(i, 8)), 4);
-                    var l = Vector256.ShiftRightArithmetic(Vector256.Create(lower.Slice(i, 8)), 4);
-                    var sum = Vector256.ShiftRightArithmetic(u * w0, 16) + Vector256.ShiftRightArithmetic(l * w1, 16);
-                    var value = Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic(sum + two, 2), Vector256<int>.Zero), max);
-                    value.CopyTo(lanes);
-                    for (int k = 0; k < lanes.Length; k++)
-                        output[i + k] = (byte)lanes[k];
+                    var low = VerticalLanes(upper.Slice(i, 8), lower.Slice(i, 8), w0, w1);
+                    var high = VerticalLanes(upper.Slice(i + 8, 8), lower.Slice(i + 8, 8), w0, w1);
+                    var shorts = Vector256.Narrow(low, high);
+                    Vector128.Narrow(shorts.GetLower(), shorts.GetUpper()).AsByte().CopyTo(output.Slice(i, 16));
                 }
             }
             for (; i < output.Length; i++)
                 output[i] = VerticalVectorFormula(upper[i], lower[i], weight0, weight1);
+        }
+
+        /// <summary><see cref="VerticalVectorFormula"/> on eight lanes; results are within 0..255 for 8-bit inputs.</summary>
+        private static Vector256<int> VerticalLanes(ReadOnlySpan<int> upper, ReadOnlySpan<int> lower, Vector256<int> w0, Vector256<int> w1)
+        {
+            var sum = ((Vector256.Create(upper) >> 4) * w0 >> 16) + ((Vector256.Create(lower) >> 4) * w1 >> 16);
+            return (sum + Vector256.Create(2)) >> 2;
         }
     }
 }

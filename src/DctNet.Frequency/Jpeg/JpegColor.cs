@@ -1,3 +1,8 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace DctNet.Frequency.Jpeg;
 
 /// <summary>
@@ -27,6 +32,36 @@ public static class JpegColor
         for (int i = 0, j = 0; i < luma.Length; i++, j += 3)
             luma[i] = Luma(rgb[j], rgb[j + 1], rgb[j + 2]);
     }
+
+    /// <summary>The Y plane (Width x Height) of planar RGB, eight pixels at a time where AVX2 is available.</summary>
+    internal static void ToLuma(PlanarRgb planes, Span<byte> luma)
+    {
+        if (luma.Length < planes.Width * planes.Height)
+            throw new ArgumentException("Luma plane is smaller than the image.", nameof(luma));
+        for (int y = 0; y < planes.Height; y++)
+        {
+            int start = planes.IndexOf(0, y), x = 0;
+            var row = luma.Slice(y * planes.Width, planes.Width);
+            if (Avx2.IsSupported)
+            {
+                ref byte r = ref MemoryMarshal.GetArrayDataReference(planes.R);
+                ref byte g = ref MemoryMarshal.GetArrayDataReference(planes.G);
+                ref byte b = ref MemoryMarshal.GetArrayDataReference(planes.B);
+                for (; x + 8 <= planes.Width; x += 8)
+                {
+                    var value = (Load8(ref r, start + x) * RedToY + Load8(ref g, start + x) * GreenToY
+                               + Load8(ref b, start + x) * BlueToY + Vector256.Create(Half)) >> ScaleBits;
+                    UpscaledChroma.StoreBytes(value, ref row[x]);
+                }
+            }
+            for (; x < planes.Width; x++)
+                row[x] = Luma(planes.R[start + x], planes.G[start + x], planes.B[start + x]);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Load8(ref byte plane, int index)
+        => Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref plane, index))).AsByte());
 
     /// <summary>The Cb and Cr planes of an interleaved RGB image.</summary>
     public static void ToChroma(ReadOnlySpan<byte> rgb, Span<byte> cb, Span<byte> cr)
