@@ -101,6 +101,7 @@ internal static class Candidates
 /// Baseline: the library's decoder.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn, MedianColumn]
 [SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
 public class DecoderCandidates
 {
