@@ -136,7 +136,7 @@ public sealed class DctTransform
     private void ComputeCoefficients(Workspace w)
     {
         int side = Geometry.Crop;
-        if (UpscaledChroma.IsAccelerated)
+        if (UpscaledChroma.Supports(side))
         {
             w.Planes.Fill(w.Crop);
             JpegColor.ToLuma(w.Planes, w.Luma);

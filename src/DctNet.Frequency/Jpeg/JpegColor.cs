@@ -51,7 +51,7 @@ public static class JpegColor
                 {
                     var value = (Load8(ref r, start + x) * RedToY + Load8(ref g, start + x) * GreenToY
                                + Load8(ref b, start + x) * BlueToY + Vector256.Create(Half)) >> ScaleBits;
-                    UpscaledChroma.StoreBytes(value, ref row[x]);
+                    StoreBytes(value, ref row[x]);
                 }
             }
             for (; x < planes.Width; x++)
@@ -62,6 +62,15 @@ public static class JpegColor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Load8(ref byte plane, int index)
         => Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref plane, index))).AsByte());
+
+    /// <summary>Stores eight lanes known to hold 0..255 as eight bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreBytes(Vector256<int> values, ref byte destination)
+    {
+        var shorts = Vector128.Narrow(values.GetLower(), values.GetUpper());
+        var bytes = Vector128.Narrow(shorts, shorts);
+        Unsafe.WriteUnaligned(ref destination, bytes.AsInt64().ToScalar());
+    }
 
     /// <summary>The Cb and Cr planes of an interleaved RGB image.</summary>
     public static void ToChroma(ReadOnlySpan<byte> rgb, Span<byte> cb, Span<byte> cr)
