@@ -1,1 +1,12 @@
-Console.WriteLine("dctnet");
+using DctNet.Cli;
+
+// Ctrl+C once: finish the images in flight, keep what is written, exit 130. Twice: the default (immediate exit).
+using var interrupt = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    if (interrupt.IsCancellationRequested)
+        return;
+    e.Cancel = true;
+    interrupt.Cancel();
+};
+return DctNetCli.Run(args, new CliContext(Console.Out, Console.Error, interactive: !Console.IsErrorRedirected, interrupt.Token));

@@ -1,0 +1,178 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DctNet.Frequency;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Imaging;
+using DctNet.Frequency.IO;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary>
+/// <c>dctnet bench transform --data &lt;folder&gt;</c>: end-to-end images/s of read + decode + transform + .npy write,
+/// single-threaded and with --threads workers.
+/// </summary>
+internal static class BenchTransformCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var data = new Option<string>("--data")
+        {
+            Description = "Folder of images, walked recursively in ordinal path order (same file types as transform).",
+            HelpName = "folder",
+            Required = true,
+        };
+        var limit = PipelineOptions.PositiveInt("--limit", "Use the first N images of --data.", 200);
+        var warmup = new Option<int>("--warmup")
+        {
+            Description = "Images transformed before measuring (JIT, caches); not counted.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 5,
+        };
+        var pipeline = new PipelineOptions();
+
+        var command = new Command("transform", """
+            End-to-end throughput of 'dctnet transform': each image is read from its file, decoded, transformed and
+            written as .npy to a temporary folder (deleted afterwards). After a warm-up, measures a read+decode-only
+            pass, then one thread, then --threads threads, and prints a table and the lines
+              single-thread: <x> images/s (<y> ms/image)
+              <n> threads: <x> images/s
+            Normalization is the built-in ImageNet statistics.
+
+            Examples:
+              dctnet bench transform --data images/
+              dctnet bench transform --data images/ --limit 500 --threads 8 --channels 64 --geometry mobilenetv2
+            """);
+        command.Options.Add(data);
+        command.Options.Add(limit);
+        command.Options.Add(pipeline.Threads);
+        command.Options.Add(pipeline.Channels);
+        command.Options.Add(pipeline.Geometry);
+        command.Options.Add(pipeline.Resize);
+        command.Options.Add(pipeline.Crop);
+        command.Options.Add(warmup);
+
+        command.SetAction(parse =>
+        {
+            string folder = parse.GetRequiredValue(data);
+            var transform = new DctTransform(pipeline.ResolveGeometry(parse), pipeline.ResolveChannels(parse), ChannelStatistics.ImageNet);
+            if (!Directory.Exists(folder))
+                throw new UsageException($"--data '{folder}' is not a folder.");
+            var files = ImageFiles.FindRelative(folder).Take(parse.GetValue(limit)).Select(r => Path.Combine(folder, r)).ToArray();
+            if (files.Length == 0)
+            {
+                context.ReportError($"{folder}: no image files ({string.Join(' ', ImageFiles.Extensions)}) in this folder or below.");
+                return ExitCodes.Failure;
+            }
+            return Bench(context, transform, files, folder, parse.GetValue(pipeline.Threads), Math.Max(parse.GetValue(warmup), 0));
+        });
+        return command;
+    }
+
+    private static int Bench(CliContext context, DctTransform transform, string[] files, string folder, int threads, int warmup)
+    {
+        var decoder = new ImageDecoder();
+        var scratch = Directory.CreateTempSubdirectory("dctnet-bench-");
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            // End to end, as 'transform' does it: read + decode + transform + atomic .npy write, one reused buffer per thread.
+            Pass EndToEnd(int count, int workers, bool report) => Measure(count, workers, () => new float[transform.OutputLength], (buffer, i) =>
+            {
+                try
+                {
+                    transform.Transform(decoder.DecodeFile(files[i]), buffer);
+                    Npy.WriteFile<float>(Path.Combine(scratch.FullName, $"{i:D6}.npy"), buffer, transform.OutputShape);
+                    return true;
+                }
+                catch (ImageDecodeException e)
+                {
+                    if (report)
+                        ReportOnce(context, failed, files[i], e.Message);
+                    return false;
+                }
+            }, context.Cancellation);
+
+            EndToEnd(Math.Min(warmup, files.Length), 1, report: true);
+            var decodeOnly = Measure(files.Length, 1, () => 0, (_, i) =>
+            {
+                try
+                {
+                    decoder.DecodeFile(files[i]);
+                    return true;
+                }
+                catch (ImageDecodeException e)
+                {
+                    ReportOnce(context, failed, files[i], e.Message);
+                    return false;
+                }
+            }, context.Cancellation);
+            var single = EndToEnd(files.Length, 1, report: true);
+            var parallel = EndToEnd(files.Length, threads, report: true);
+            if (context.Cancellation.IsCancellationRequested)
+            {
+                context.ReportError("interrupted; no result.");
+                return ExitCodes.Interrupted;
+            }
+
+            var o = context.Out;
+            o.WriteLine($"bench transform: {files.Length} images from {folder}, {TransformCommand.Describe(transform)}, warm-up {Math.Min(warmup, files.Length)} images, {Environment.ProcessorCount} cores");
+            o.WriteLine();
+            o.WriteLine("pass                 threads  images  seconds  images/s  ms/image  speed-up");
+            o.WriteLine(Row("read + decode only", 1, decodeOnly, "-"));
+            o.WriteLine(Row("end to end", 1, single, "1.00x"));
+            o.WriteLine(Row("end to end", threads, parallel, Format($"{single.Seconds / parallel.Seconds:0.00}x")));
+            o.WriteLine();
+            o.WriteLine(Format($"single-thread: {single.ImagesPerSecond:0.0} images/s ({single.MillisecondsPerImage:0.00} ms/image)"));
+            o.WriteLine(Format($"{threads} threads: {parallel.ImagesPerSecond:0.0} images/s"));
+            o.WriteLine(Format($"speed-up: {single.Seconds / parallel.Seconds:0.00}x with {threads} threads"));
+            if (failed.Count == 0)
+                return ExitCodes.Success;
+            context.Error.WriteLine($"error: {failed.Count} of {files.Length} images failed and are not counted:");
+            foreach (string path in failed.Order(StringComparer.Ordinal))
+                context.Error.WriteLine($"  {path}");
+            return ExitCodes.Failure;
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>One timed pass: wall time and the images that succeeded.</summary>
+    private readonly record struct Pass(int Images, double Seconds)
+    {
+        public double ImagesPerSecond => Images / Math.Max(Seconds, 1e-9);
+        public double MillisecondsPerImage => 1000 * Seconds / Math.Max(Images, 1);
+    }
+
+    private static Pass Measure<TState>(int count, int threads, Func<TState> createState, Func<TState, int, bool> body, CancellationToken cancellation)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        int succeeded = 0;
+        var clock = Stopwatch.StartNew();
+        ParallelRunner.Run(count, threads, createState, (state, i) =>
+        {
+            if (body(state, i))
+                Interlocked.Increment(ref succeeded);
+        }, cancellation);
+        clock.Stop();
+        return new Pass(succeeded, clock.Elapsed.TotalSeconds);
+    }
+
+    private static void ReportOnce(CliContext context, HashSet<string> failed, string path, string message)
+    {
+        lock (failed)
+        {
+            if (!failed.Add(path))
+                return;
+        }
+        context.ReportError(message);
+    }
+
+    private static string Row(string pass, int threads, Pass result, string speedUp)
+        => Format($"{pass,-20} {threads,7} {result.Images,7} {result.Seconds,8:0.000} {result.ImagesPerSecond,9:0.0} {result.MillisecondsPerImage,9:0.00} {speedUp,9}");
+
+    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

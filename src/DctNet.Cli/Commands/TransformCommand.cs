@@ -1,0 +1,202 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DctNet.Frequency;
+using DctNet.Frequency.Imaging;
+using DctNet.Frequency.IO;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary><c>dctnet transform &lt;image-or-folder&gt; --out &lt;file.npy | folder&gt;</c>: images to frequency-domain .npy tensors.</summary>
+internal static class TransformCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var input = new Argument<string>("image-or-folder")
+        {
+            Description = "An image file, or a folder walked recursively for .jpg .jpeg .png .bmp .webp .gif files (any case; other files and hidden files are ignored).",
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = "For an image: the .npy file to write (or an existing folder to write <name>.npy into). "
+                + "For a folder: the output folder; each image becomes <out>/<relative path>.npy, subfolders created.",
+            HelpName = "file.npy|folder",
+            Required = true,
+        };
+        var pipeline = new PipelineOptions();
+
+        var command = new Command("transform", """
+            Transforms images into DCTNet's frequency-domain input: float32 .npy files of C x crop/8 x crop/8.
+            Computed as the release's validation pipeline does: OpenCV-compatible decode, bilinear resize of the
+            shorter side, centre crop, libjpeg quality-100 4:2:0 DCT coefficients, channel subset, normalization.
+            A folder is processed in parallel; a file that fails is reported as 'error: <path>: <reason>', nothing
+            is written for it, the others still run, and the exit code is 1.
+
+            Examples:
+              dctnet transform photo.jpg --out photo.npy
+              dctnet transform photo.jpg --out photo.npy --channels 64 --geometry mobilenetv2
+              dctnet transform images/ --out features/ --threads 8
+              dctnet transform photo.jpg --out raw.npy --channels 192 --raw
+              dctnet transform images/ --out features/ --channels subset.json --stats my_stats.json
+            """);
+        command.Arguments.Add(input);
+        command.Options.Add(output);
+        command.Options.Add(pipeline.Channels);
+        command.Options.Add(pipeline.Raw);
+        command.Options.Add(pipeline.Stats);
+        command.Options.Add(pipeline.Geometry);
+        command.Options.Add(pipeline.Resize);
+        command.Options.Add(pipeline.Crop);
+        command.Options.Add(pipeline.Threads);
+        command.Options.Add(pipeline.MaxPixels);
+
+        command.SetAction(parse =>
+        {
+            string source = parse.GetRequiredValue(input);
+            string target = parse.GetRequiredValue(output);
+            var transform = new DctTransform(pipeline.ResolveGeometry(parse), pipeline.ResolveChannels(parse), pipeline.ResolveStatistics(parse));
+            var decoder = new ImageDecoder(parse.GetValue(pipeline.MaxPixels));
+            if (File.Exists(source))
+                return TransformFile(context, transform, decoder, source, target);
+            if (Directory.Exists(source))
+                return TransformFolder(context, transform, decoder, source, target, parse.GetValue(pipeline.Threads));
+            throw new UsageException($"input '{source}' does not exist.");
+        });
+        return command;
+    }
+
+    public static string Describe(DctTransform transform)
+        => $"{string.Join('x', transform.OutputShape)} float32 ({(transform.Statistics is null ? "raw" : "normalized")}, "
+            + $"channels {transform.Channels.Name}, resize {transform.Geometry.Resize}, crop {transform.Geometry.Crop})";
+
+    private static int TransformFile(CliContext context, DctTransform transform, ImageDecoder decoder, string source, string target)
+    {
+        if (Directory.Exists(target) || target.EndsWith(Path.DirectorySeparatorChar) || target.EndsWith(Path.AltDirectorySeparatorChar))
+            target = Path.Combine(target, Path.ChangeExtension(Path.GetFileName(source), ".npy"));
+        var buffer = new float[transform.OutputLength];
+        try
+        {
+            transform.Transform(decoder.DecodeFile(source), buffer);
+        }
+        catch (ImageDecodeException e)
+        {
+            context.ReportError(e.Message);
+            return ExitCodes.Failure;
+        }
+        if (WriteOutput(context, source, target, transform, buffer) is false)
+            return ExitCodes.Failure;
+        context.Out.WriteLine($"{source} -> {target}: {Describe(transform)}");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Writes atomically, creating the folder; reports and returns false if the file system refuses.</summary>
+    private static bool WriteOutput(CliContext context, string source, string target, DctTransform transform, float[] buffer)
+    {
+        try
+        {
+            if (Path.GetDirectoryName(Path.GetFullPath(target)) is { } directory)
+                Directory.CreateDirectory(directory);
+            Npy.WriteFile<float>(target, buffer, transform.OutputShape);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            context.ReportError($"{source}: cannot write {target} ({e.Message})");
+            return false;
+        }
+    }
+
+    private static int TransformFolder(CliContext context, DctTransform transform, ImageDecoder decoder, string root, string outRoot, int threads)
+    {
+        if (File.Exists(outRoot))
+            throw new UsageException($"--out '{outRoot}' is a file; a folder input needs an output folder.");
+
+        var relatives = ImageFiles.FindRelative(root);
+        if (relatives.Count == 0)
+        {
+            context.ReportError($"{root}: no image files ({string.Join(' ', ImageFiles.Extensions)}) in this folder or below.");
+            return ExitCodes.Failure;
+        }
+
+        // Two inputs with one output (a.jpg, a.png -> a.npy): the first in ordinal order wins, the others fail.
+        // Decided up front so that the outcome does not depend on thread timing.
+        var failures = new List<string>();
+        var failuresLock = new Lock();
+        var owners = new Dictionary<string, string>(ImageFiles.PathComparer);
+        var work = new List<string>(relatives.Count);
+        foreach (string relative in relatives)
+        {
+            string outRelative = Path.ChangeExtension(relative, ".npy");
+            if (owners.TryGetValue(outRelative, out string? owner))
+            {
+                string path = Path.Combine(root, relative);
+                context.ReportError($"{path}: same output {Path.Combine(outRoot, outRelative)} as {Path.Combine(root, owner)}; not written (rename one of them).");
+                failures.Add(path);
+            }
+            else
+            {
+                owners.Add(outRelative, relative);
+                work.Add(relative);
+            }
+        }
+        owners.Clear();
+
+        int done = 0, written = 0;
+        var clock = Stopwatch.StartNew();
+        ProgressDisplay.Run(context, "transform", work.Count, () => Volatile.Read(ref done), () =>
+            ParallelRunner.Run(work.Count, threads, () => new float[transform.OutputLength], (buffer, index) =>
+            {
+                string relative = work[index];
+                string source = Path.Combine(root, relative);
+                string target = Path.Combine(outRoot, Path.ChangeExtension(relative, ".npy"));
+                bool ok;
+                try
+                {
+                    transform.Transform(decoder.DecodeFile(source), buffer);
+                    ok = WriteOutput(context, source, target, transform, buffer);
+                }
+                catch (ImageDecodeException e)
+                {
+                    context.ReportError(e.Message);
+                    ok = false;
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A decoder defect on one odd file must not end a run over a million images.
+                    context.ReportError($"{source}: {e.GetType().Name}: {e.Message}");
+                    ok = false;
+                }
+                if (ok)
+                {
+                    Interlocked.Increment(ref written);
+                }
+                else
+                {
+                    lock (failuresLock)
+                        failures.Add(source);
+                }
+                Interlocked.Increment(ref done);
+            }, context.Cancellation));
+        clock.Stop();
+
+        int total = relatives.Count;
+        double seconds = clock.Elapsed.TotalSeconds;
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"transformed {written} of {total} images in {seconds:0.0} s ({written / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {outRoot}: {Describe(transform)}"));
+        if (context.Cancellation.IsCancellationRequested)
+        {
+            context.ReportError($"interrupted after {done} of {work.Count} images; the {written} written files are complete.");
+            return ExitCodes.Interrupted;
+        }
+        if (failures.Count == 0)
+            return ExitCodes.Success;
+        failures.Sort(StringComparer.Ordinal);
+        lock (failuresLock)
+        {
+            context.Error.WriteLine($"error: {failures.Count} of {total} images failed:");
+            foreach (string failure in failures)
+                context.Error.WriteLine($"  {failure}");
+        }
+        return ExitCodes.Failure;
+    }
+}

@@ -1,0 +1,45 @@
+using Spectre.Console;
+
+namespace DctNet.Cli;
+
+/// <summary>Where a command writes, whether a live progress display may be drawn, and the Ctrl+C signal.</summary>
+internal sealed class CliContext(TextWriter output, TextWriter error, bool interactive, CancellationToken cancellation)
+{
+    private readonly Lock _errorLock = new();
+    private IAnsiConsole? _liveConsole;
+
+    /// <summary>Results and summaries.</summary>
+    public TextWriter Out { get; } = output;
+
+    /// <summary>Errors, and the progress display when <see cref="Interactive"/>.</summary>
+    public TextWriter Error { get; } = error;
+
+    /// <summary>True when <see cref="Error"/> is a terminal: a Spectre.Console progress bar is drawn there.</summary>
+    public bool Interactive { get; } = interactive;
+
+    public CancellationToken Cancellation { get; } = cancellation;
+
+    /// <summary>Writes <c>error: message</c> as one line; safe to call from worker threads, also while a progress bar is live.</summary>
+    public void ReportError(string message)
+    {
+        string line = "error: " + OneLine(message);
+        lock (_errorLock)
+        {
+            if (_liveConsole is { } console)
+                console.WriteLine(line, new Style(Color.Red));
+            else
+                Error.WriteLine(line);
+        }
+    }
+
+    /// <summary>While a live display owns the terminal, error lines go through it so that they print above the bar.</summary>
+    public void SetLiveConsole(IAnsiConsole? console)
+    {
+        lock (_errorLock)
+            _liveConsole = console;
+    }
+
+    /// <summary>Collapses a multi-line message to one line.</summary>
+    public static string OneLine(string message)
+        => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+}

@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using DctNet.Cli.Commands;
+
+namespace DctNet.Cli;
+
+/// <summary>The <c>dctnet</c> command line: parsing, dispatch and the error contract (one line on stderr, exit 2 for usage, 1 for failures).</summary>
+public static class DctNetCli
+{
+    public const string Name = "dctnet";
+
+    /// <summary>Runs a command line in-process with redirected output (no progress bar, no Ctrl+C handling); returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+        => Run(args, new CliContext(stdout, stderr, interactive: false, CancellationToken.None));
+
+    internal static int Run(string[] args, CliContext context)
+    {
+        var root = CreateRootCommand(context);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is not { ClearsParseErrors: true })
+        {
+            string messages = string.Join(" ", parse.Errors.Select(e => CliContext.OneLine(e.Message)));
+            context.Error.WriteLine($"error: {messages} (see '{CommandPath(parse.CommandResult)} --help')");
+            return ExitCodes.Usage;
+        }
+        var invocation = new InvocationConfiguration
+        {
+            Output = context.Out,
+            Error = context.Error,
+            EnableDefaultExceptionHandler = false,
+        };
+        try
+        {
+            return parse.Invoke(invocation);
+        }
+        catch (UsageException e)
+        {
+            context.Error.WriteLine($"error: {CliContext.OneLine(e.Message)} (see '{CommandPath(parse.CommandResult)} --help')");
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            context.ReportError(e.Message);
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("DCTNET_TRACE") is not "1")
+        {
+            context.ReportError($"unexpected {e.GetType().Name}: {e.Message} (set DCTNET_TRACE=1 for the stack trace)");
+            return ExitCodes.Failure;
+        }
+    }
+
+    internal static Command CreateRootCommand(CliContext context)
+    {
+        var root = new RootCommand("""
+            dctnet: learning in the frequency domain (Xu et al., CVPR 2020) in C#.
+            Turns images into the DCT-coefficient tensors that DCTNet models take as input.
+
+            Examples:
+              dctnet transform photo.jpg --out photo.npy
+              dctnet transform images/ --out features/ --channels 64
+              dctnet bench transform --data images/ --limit 200
+
+            Exit codes: 0 success, 1 some input failed, 2 invalid command line, 130 interrupted.
+            """);
+        root.Subcommands.Add(TransformCommand.Create(context));
+        root.Subcommands.Add(BenchCommand.Create(context));
+        ShortenCommandListings(root);
+        return root;
+    }
+
+    /// <summary>
+    /// In a parent's list of commands, show only the first sentence of each description (with its examples the
+    /// full text is long); the command's own --help keeps it all. System.CommandLine 3's help builder is internal,
+    /// so the help action swaps the descriptions of the listed subcommands while it writes.
+    /// </summary>
+    private static void ShortenCommandListings(Command root)
+    {
+        if (root.Options.OfType<HelpOption>().FirstOrDefault() is { Action: HelpAction standard } option)
+            option.Action = new ShortListingHelpAction(standard);
+    }
+
+    private sealed class ShortListingHelpAction(HelpAction standard) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            var listed = parseResult.CommandResult.Command.Subcommands.ToList();
+            var full = listed.Select(c => c.Description).ToList();
+            try
+            {
+                foreach (var command in listed)
+                    command.Description = command.Description is { } text ? FirstSentence(text) : null;
+                return standard.Invoke(parseResult);
+            }
+            finally
+            {
+                for (int i = 0; i < listed.Count; i++)
+                    listed[i].Description = full[i];
+            }
+        }
+    }
+
+    private static string FirstSentence(string text)
+    {
+        string paragraph = CliContext.OneLine(text.Split("\n\n", 2)[0].Replace("\r", "", StringComparison.Ordinal));
+        int end = paragraph.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? paragraph : paragraph[..(end + 1)];
+    }
+
+    /// <summary>"dctnet bench transform", for the hint after an error.</summary>
+    private static string CommandPath(CommandResult? command)
+    {
+        var names = new List<string>();
+        for (SymbolResult? result = command; result is CommandResult c; result = c.Parent)
+            names.Add(c.Command is RootCommand ? Name : c.Command.Name);
+        names.Reverse();
+        return names.Count == 0 ? Name : string.Join(' ', names);
+    }
+}

@@ -1,0 +1,19 @@
+namespace DctNet.Cli;
+
+/// <summary>The process exit codes of <c>dctnet</c>.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>Processing failed (an image could not be decoded, an output could not be written).</summary>
+    public const int Failure = 1;
+
+    /// <summary>The command line is wrong: unknown or invalid option, missing input.</summary>
+    public const int Usage = 2;
+
+    /// <summary>Stopped by Ctrl+C (128 + SIGINT).</summary>
+    public const int Interrupted = 130;
+}
+
+/// <summary>A mistake in the command line, reported as one line and exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Globalization;
+using System.CommandLine.Parsing;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Geometry;
+using DctNet.Frequency.Imaging;
+
+namespace DctNet.Cli;
+
+/// <summary>The options that describe the frequency transform, shared by <c>transform</c> and <c>bench transform</c>.</summary>
+internal sealed class PipelineOptions
+{
+    public const string ResNet = "resnet";
+    public const string MobileNetV2 = "mobilenetv2";
+
+    public Option<string> Channels { get; } = new("--channels")
+    {
+        Description = "Channels to keep: a built-in subset of the release (6, 24, 32, 48 or 64; 192 = all, "
+            + "Y 0-63 then Cb then Cr), or a JSON subset file ({\"y\": [...], \"cb\": [...], \"cr\": [...]}).",
+        HelpName = "6|24|32|48|64|192|subset.json",
+        DefaultValueFactory = _ => "24",
+    };
+
+    public Option<string> Geometry { get; } = new Option<string>("--geometry")
+    {
+        Description = "Model family, setting --resize/--crop: resnet = 512/448 (56x56 blocks), mobilenetv2 = 1024/896 (112x112 blocks).",
+        DefaultValueFactory = _ => ResNet,
+    }.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, ResNet, MobileNetV2);
+
+    public Option<int?> Resize { get; } = new("--resize")
+    {
+        Description = "Shorter side after the bilinear resize, in pixels; 0 keeps the image size. Overrides --geometry. [default: 512, 1024 with --geometry mobilenetv2]",
+        HelpName = "pixels",
+    };
+
+    public Option<int?> Crop { get; } = new("--crop")
+    {
+        Description = "Side of the centre crop, a multiple of 8; the output is crop/8 x crop/8 blocks. Overrides --geometry. [default: 448, 896 with --geometry mobilenetv2]",
+        HelpName = "pixels",
+    };
+
+    public Option<int> Threads { get; } = PositiveInt("--threads", "Worker threads that decode and transform images in parallel; the default is the number of cores.", Environment.ProcessorCount);
+
+    public Option<bool> Raw { get; } = new("--raw")
+    {
+        Description = "Write the raw integer DCT coefficients (as float32) instead of normalized values. Cannot be combined with --stats.",
+    };
+
+    public Option<string> Stats { get; } = new("--stats")
+    {
+        Description = "Normalize with this statistics file ({\"mean\": [192 numbers], \"std\": [192 numbers]}) instead of the release's ImageNet statistics. [default: built-in ImageNet statistics]",
+        HelpName = "stats.json",
+    };
+
+    public Option<long> MaxPixels { get; } = new Option<long>("--max-pixels")
+    {
+        Description = "Refuse images with more pixels than this (decompression-bomb guard).",
+        HelpName = "pixels",
+        DefaultValueFactory = _ => ImageDecoder.DefaultMaxPixels,
+    }.Positive();
+
+    public static Option<int> PositiveInt(string name, string description, int defaultValue) => new Option<int>(name)
+    {
+        Description = description,
+        HelpName = "N",
+        DefaultValueFactory = _ => defaultValue,
+    }.Positive();
+
+    /// <summary>The preset of --geometry with --resize and --crop applied on top.</summary>
+    public CropGeometry ResolveGeometry(ParseResult parse)
+    {
+        var preset = string.Equals(parse.GetValue(Geometry), MobileNetV2, StringComparison.OrdinalIgnoreCase)
+            ? CropGeometry.MobileNetV2
+            : CropGeometry.ResNet;
+        var geometry = new CropGeometry(parse.GetValue(Resize) ?? preset.Resize, parse.GetValue(Crop) ?? preset.Crop);
+        try
+        {
+            geometry.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--resize {geometry.Resize} --crop {geometry.Crop}: {e.Message}");
+        }
+        return geometry;
+    }
+
+    public ChannelSubset ResolveChannels(ParseResult parse)
+    {
+        string value = parse.GetValue(Channels) ?? "24";
+        try
+        {
+            return ChannelSubset.Parse(value);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException(e.Message.Contains("--channels", StringComparison.Ordinal) ? e.Message
+                : e.Message.StartsWith(value, StringComparison.Ordinal) ? $"--channels {e.Message}"
+                : $"--channels {value}: {e.Message}");
+        }
+    }
+
+    /// <summary>Null (raw coefficients) with --raw, the --stats file, or the built-in ImageNet statistics.</summary>
+    public ChannelStatistics? ResolveStatistics(ParseResult parse)
+    {
+        bool raw = parse.GetValue(Raw);
+        string? stats = parse.GetValue(Stats);
+        if (raw && stats is not null)
+            throw new UsageException("--raw and --stats cannot be combined: --raw writes unnormalized coefficients.");
+        if (raw)
+            return null;
+        if (stats is null)
+            return ChannelStatistics.ImageNet;
+        try
+        {
+            return ChannelStatistics.Load(stats);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException(e.Message.Contains(stats, StringComparison.Ordinal) ? $"--stats: {e.Message}" : $"--stats {stats}: {e.Message}");
+        }
+    }
+}
+
+internal static class OptionValidation
+{
+    /// <summary>Adds a parse-time check that the value is at least 1.</summary>
+    public static Option<T> Positive<T>(this Option<T> option) where T : struct, System.Numerics.INumber<T>
+    {
+        option.Validators.Add(result =>
+        {
+            // Unparsable text is reported by the parser itself; only check numbers here.
+            if (result.Tokens.Count > 0 && T.TryParse(result.Tokens[^1].Value, CultureInfo.InvariantCulture, out T value) && value < T.One)
+                result.AddError($"{option.Name} must be at least 1, got {result.Tokens[^1].Value}.");
+        });
+        return option;
+    }
+}
