@@ -56,6 +56,8 @@ public class ChannelsAndNormalizationTests
     [InlineData("""{"y": [1, 1]}""", "twice")]
     [InlineData("""{"y": []}""", "no channel")]
     [InlineData("""{"y": [1""", "not valid JSON")]
+    [InlineData("""{"y": ["a"]}""", "arrays of integers")]
+    [InlineData("""{"y": 3}""", "arrays of integers")]
     public void Bad_subset_files_are_explained(string json, string expected)
     {
         string path = Path.GetTempFileName();

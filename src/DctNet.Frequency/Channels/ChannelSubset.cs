@@ -79,6 +79,10 @@ public sealed class ChannelSubset
         {
             throw new ArgumentException($"{value}: not valid JSON ({e.Message}).", e);
         }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new ArgumentException($"{value}: channel lists must be arrays of integers 0..63 ({e.Message}).", e);
+        }
     }
 
     private static ChannelSubset FromJson(string name, JsonElement root)
