@@ -53,6 +53,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 RESOURCES = os.path.join(REPO, "src", "DctNet.Frequency", "Resources")
 DEFAULT_SAMPLES = os.path.normpath(os.path.join(REPO, "..", "shared", "data", "imagenet-samples"))
 
+sys.path.insert(0, os.path.join(REPO, "tools", "golden"))
+import refpipe  # noqa: E402  (the golden-file oracle: shared pipeline steps and the correctness check)
+
 RESIZE = 512
 CROP = 448
 SUBSET = "24"
@@ -153,22 +156,9 @@ class Native:
 # --------------------------------------------------------------------------
 # The pipeline
 # --------------------------------------------------------------------------
-def decode(path):
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise IOError("cv2.imread failed: " + path)
-    return img
-
-
-def resize_shorter(img, size):
-    h, w = img.shape[:2]
-    if (w <= h and w == size) or (h <= w and h == size):
-        return img
-    if w < h:
-        ow, oh = size, int(size * h / w)
-    else:
-        oh, ow = size, int(size * w / h)
-    return cv2.resize(img, (ow, oh), interpolation=cv2.INTER_LINEAR)
+# Decoding and resizing are the oracle's own steps; only the crop differs (a view, as the release slices).
+decode = refpipe.decode
+resize_shorter = refpipe.resize_shorter
 
 
 def center_crop(img, crop):
@@ -239,8 +229,6 @@ class Pipeline:
 # Verification against the golden oracle
 # --------------------------------------------------------------------------
 def verify(pipe, files):
-    sys.path.insert(0, os.path.join(REPO, "tools", "golden"))
-    import refpipe
     for path in files:
         bgr = decode(path)
         y, cb, cr = coefficients(pipe.native, bgr)
