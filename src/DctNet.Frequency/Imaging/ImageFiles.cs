@@ -1,7 +1,7 @@
-namespace DctNet.Cli;
+namespace DctNet.Frequency.Imaging;
 
 /// <summary>Finds the image files of a folder tree.</summary>
-internal static class ImageFiles
+public static class ImageFiles
 {
     /// <summary>The extensions that are read (case-insensitive); other files are ignored.</summary>
     public static readonly IReadOnlyList<string> Extensions = [".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif"];

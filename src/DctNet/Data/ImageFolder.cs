@@ -1,0 +1,39 @@
+using DctNet.Frequency.Imaging;
+
+namespace DctNet.Data;
+
+/// <summary>
+/// A torchvision-style ImageFolder: <c>root/&lt;class&gt;/.../&lt;image&gt;</c>, classes indexed in ordinal order of
+/// their folder names, images in ordinal order of their paths within each class.
+/// </summary>
+public sealed class ImageFolder
+{
+    private ImageFolder(string root, ClassLabels classes, IReadOnlyList<(string Path, int Label)> samples)
+    {
+        Root = root;
+        Classes = classes;
+        Samples = samples;
+    }
+
+    public string Root { get; }
+    public ClassLabels Classes { get; }
+    public IReadOnlyList<(string Path, int Label)> Samples { get; }
+
+    public static ImageFolder Open(string root)
+    {
+        if (!Directory.Exists(root))
+            throw new ArgumentException($"Dataset folder '{root}' does not exist.");
+        var classes = ClassLabels.FromImageFolder(root);
+        if (classes.Count == 0)
+            throw new ArgumentException($"{root}: no class folders (expected {root}/<class>/<image>).");
+        var samples = new List<(string, int)>();
+        for (int label = 0; label < classes.Count; label++)
+        {
+            string classRoot = Path.Combine(root, classes.Names[label]);
+            samples.AddRange(ImageFiles.FindRelative(classRoot).Select(relative => (Path.Combine(classRoot, relative), label)));
+        }
+        if (samples.Count == 0)
+            throw new ArgumentException($"{root}: the class folders hold no images ({string.Join(' ', ImageFiles.Extensions)}).");
+        return new ImageFolder(root, classes, samples);
+    }
+}
