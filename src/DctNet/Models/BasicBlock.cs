@@ -1,0 +1,36 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DctNet.Models;
+
+/// <summary>torchvision's BasicBlock: two 3x3 convs with BN, the first one strided, plus the shortcut.</summary>
+public sealed class BasicBlock : nn.Module<Tensor, Tensor>
+{
+    public const int Expansion = 1;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Sequential? downsample;
+
+    /// <param name="downsample">Projection of the shortcut where the block changes the shape; null for the identity.</param>
+    public BasicBlock(long inplanes, long planes, long stride = 1, Sequential? downsample = null) : base(nameof(BasicBlock))
+    {
+        conv1 = Layers.Conv3x3(inplanes, planes, stride);
+        bn1 = nn.BatchNorm2d(planes);
+        conv2 = Layers.Conv3x3(planes, planes);
+        bn2 = nn.BatchNorm2d(planes);
+        this.downsample = downsample;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var output = bn1.call(conv1.call(x)).relu_();
+        output = bn2.call(conv2.call(output));
+        output.add_(downsample is null ? x : downsample.call(x)).relu_();
+        return output.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,44 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DctNet.Models;
+
+/// <summary>
+/// torchvision's Bottleneck ("ResNet v1.5"): 1x1 reduce to <c>planes</c>, 3x3 carrying the stride, 1x1 expand to
+/// 4 x <c>planes</c>, each with BN, plus the shortcut.
+/// </summary>
+public sealed class Bottleneck : nn.Module<Tensor, Tensor>
+{
+    public const int Expansion = 4;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly Sequential? downsample;
+
+    /// <param name="downsample">Projection of the shortcut where the block changes the shape; null for the identity.</param>
+    public Bottleneck(long inplanes, long planes, long stride = 1, Sequential? downsample = null) : base(nameof(Bottleneck))
+    {
+        conv1 = Layers.Conv1x1(inplanes, planes);
+        bn1 = nn.BatchNorm2d(planes);
+        conv2 = Layers.Conv3x3(planes, planes, stride);
+        bn2 = nn.BatchNorm2d(planes);
+        conv3 = Layers.Conv1x1(planes, planes * Expansion);
+        bn3 = nn.BatchNorm2d(planes * Expansion);
+        this.downsample = downsample;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var output = bn1.call(conv1.call(x)).relu_();
+        output = bn2.call(conv2.call(output)).relu_();
+        output = bn3.call(conv3.call(output));
+        output.add_(downsample is null ? x : downsample.call(x)).relu_();
+        return output.MoveToOuterDisposeScope();
+    }
+}

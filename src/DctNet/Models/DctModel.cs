@@ -1,0 +1,51 @@
+using static TorchSharp.torch;
+
+namespace DctNet.Models;
+
+/// <summary>
+/// A classifier of C x S x S DCT tensors, optionally behind the release's input gate, which it owns as
+/// <c>inp_GM</c> (state_dict keys <c>inp_GM.*</c>), as the release's models do.
+/// </summary>
+public abstract class DctModel : nn.Module<Tensor, Tensor>
+{
+    private readonly InputGate? inp_GM;
+
+    /// <param name="gate">Put the input gate in front; it exists for all 192 channels only.</param>
+    protected DctModel(string name, int channels, bool gate) : base(name)
+    {
+        if (gate && channels != InputGate.Channels)
+            throw new ArgumentException($"The input gate selects among all {InputGate.Channels} channels; {name} was asked for {channels}.", nameof(gate));
+        Channels = channels;
+        inp_GM = gate ? new InputGate() : null;
+    }
+
+    /// <summary>Frequency channels of the input.</summary>
+    public int Channels { get; }
+
+    /// <summary>The input gate, or null for a static channel subset.</summary>
+    public InputGate? Gate => inp_GM;
+
+    /// <summary>The network behind the gate: N x C x S x S -> N x classes logits.</summary>
+    protected abstract Tensor Classify(Tensor x);
+
+    /// <summary>The logits (N x classes); with a gate, its per-sample gates are dropped (see <see cref="ForwardWithGates"/>).</summary>
+    public override Tensor forward(Tensor x)
+    {
+        if (inp_GM is null)
+            return Classify(x);
+        using var scope = NewDisposeScope();
+        var (gated, _) = inp_GM.call(x);
+        return Classify(gated).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The release's gated forward: the logits (N x classes) and the gates (N x 192, 0 or 1).</summary>
+    /// <param name="gumbelNoise">Fixed Gumbel noise (N x 192 x 2); null draws it from the gate's <see cref="InputGate.NoiseGenerator"/>.</param>
+    public (Tensor Logits, Tensor Gates) ForwardWithGates(Tensor x, Tensor? gumbelNoise = null)
+    {
+        if (inp_GM is null)
+            throw new InvalidOperationException($"This {GetType().Name} has no input gate; build it with 192 channels and the gate on.");
+        using var scope = NewDisposeScope();
+        var (gated, gates) = gumbelNoise is null ? inp_GM.call(x) : inp_GM.forward(x, gumbelNoise);
+        return (Classify(gated).MoveToOuterDisposeScope(), gates.MoveToOuterDisposeScope());
+    }
+}
