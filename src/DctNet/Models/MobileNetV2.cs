@@ -21,12 +21,13 @@ public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>
     private readonly Sequential classifier;
 
     /// <param name="widthMultiplier">Scales every layer's channels (rounded to multiples of 8), as torchvision's width_mult.</param>
-    public MobileNetV2(int classes = 1000, double widthMultiplier = 1.0) : base(nameof(MobileNetV2))
+    /// <param name="lastChannels">Channels of the last 1x1 conv; null for torchvision's 1280 x max(1, width). Smaller
+    /// only for cheap test models (the parity fixtures use 64).</param>
+    public MobileNetV2(int classes = 1000, double widthMultiplier = 1.0, int? lastChannels = null) : base(nameof(MobileNetV2))
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(widthMultiplier);
         long inputChannels = MakeDivisible(FirstChannels * widthMultiplier);
-        long lastChannels = MakeDivisible(LastChannels * Math.Max(1.0, widthMultiplier));
+        long headChannels = LastChannelsFor(widthMultiplier, lastChannels);
 
         var layers = new List<nn.Module<Tensor, Tensor>> { Layers.Conv2dNormActivation(3, inputChannels, kernelSize: 3, stride: 2) };
         foreach (var (t, c, n, s) in InvertedResidualSetting)
@@ -38,9 +39,9 @@ public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>
                 inputChannels = outputChannels;
             }
         }
-        layers.Add(Layers.Conv2dNormActivation(inputChannels, lastChannels, kernelSize: 1));
+        layers.Add(Layers.Conv2dNormActivation(inputChannels, headChannels, kernelSize: 1));
         features = nn.Sequential(layers);
-        var linear = nn.Linear(lastChannels, classes);
+        var linear = nn.Linear(headChannels, classes);
         classifier = nn.Sequential(nn.Dropout(0.2), linear);
         RegisterComponents();
         Layers.InitializeConvsAndNorms(features);
@@ -52,6 +53,18 @@ public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var pooled = nn.functional.adaptive_avg_pool2d(features.call(x), 1).flatten(1);
         return classifier.call(pooled).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The last conv's channels: <paramref name="lastChannels"/> if given, else torchvision's 1280 x max(1, width).</summary>
+    internal static long LastChannelsFor(double widthMultiplier, int? lastChannels)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(widthMultiplier);
+        if (lastChannels is { } channels)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels, nameof(lastChannels));
+            return channels;
+        }
+        return MakeDivisible(LastChannels * Math.Max(1.0, widthMultiplier));
     }
 
     /// <summary>torchvision's <c>_make_divisible</c>: the nearest multiple of 8, at least 8, never below 90% of <paramref name="value"/>.</summary>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace DctNet.Models;
 
 /// <summary>
-/// The release's <c>MobileNetV2DCT_Subset_woinp</c>: MobileNetV2 (width 1.0) without its 3x3 stride-2 stem, the
+/// The release's <c>MobileNetV2DCT_Subset_woinp</c>: MobileNetV2 without its 3x3 stride-2 stem, the
 /// C x 112 x 112 DCT tensor going straight into the first inverted residual, with the standard stage settings (so
 /// 112 ends at 7 x 7). Module names are the release's: <c>features.0</c>..<c>features.16</c> in the release's block
 /// layout (<see cref="InvertedResidual.ReleaseLayout"/>), <c>conv</c> = 1x1 conv 320 -> 1280 + BN + ReLU6, and a
@@ -14,7 +14,8 @@ namespace DctNet.Models;
 /// Input adaptation of the first block (expansion 1, 32 channels in the RGB model), as the release does it: for
 /// C &lt;= 32 its depthwise conv and BN have C channels and its projection takes C inputs (C = 32: the block as it
 /// is); for C = 192 its "depthwise" conv becomes a grouped 3x3 conv 192 -> 32 with 32 groups (6 channels each).
-/// Other counts are refused, as the release defines none.
+/// Other counts are refused, as the release defines none. Narrower test models keep these rules (at width w the
+/// 192-channel conv has 32w outputs and groups).
 /// </remarks>
 public sealed class MobileNetV2Dct : DctModel
 {
@@ -24,24 +25,29 @@ public sealed class MobileNetV2Dct : DctModel
 
     /// <param name="channels">DCT channels of the input: 1..32 or 192.</param>
     /// <param name="gate">Put the input gate in front (192 channels only).</param>
-    public MobileNetV2Dct(int channels, int classes = 1000, bool gate = false)
+    /// <param name="widthMultiplier">As <see cref="MobileNetV2"/>'s; the release uses 1.0, less is for cheap test models.</param>
+    /// <param name="lastChannels">As <see cref="MobileNetV2"/>'s; null for 1280 at width 1.0.</param>
+    public MobileNetV2Dct(int channels, int classes = 1000, bool gate = false, double widthMultiplier = 1.0, int? lastChannels = null)
         : base("MobileNetV2-DCT", ValidateChannels(channels), gate)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
-        var (_, firstOutput, _, _) = MobileNetV2.InvertedResidualSetting[0];
-        var blocks = new List<nn.Module<Tensor, Tensor>> { InputBlock(channels, firstOutput) };
-        long inputChannels = firstOutput;
-        foreach (var (t, c, n, s) in MobileNetV2.InvertedResidualSetting.Skip(1))
+        long headChannels = MobileNetV2.LastChannelsFor(widthMultiplier, lastChannels);
+        var blocks = new List<nn.Module<Tensor, Tensor>>();
+        long inputChannels = channels;
+        foreach (var (t, c, n, s) in MobileNetV2.InvertedResidualSetting)
         {
+            long outputChannels = MobileNetV2.MakeDivisible(c * widthMultiplier);
             for (int i = 0; i < n; i++)
             {
-                blocks.Add(InvertedResidual.ReleaseLayout(inputChannels, c, i == 0 ? s : 1, t));
-                inputChannels = c;
+                blocks.Add(blocks.Count == 0
+                    ? InputBlock(channels, MobileNetV2.MakeDivisible(MobileNetV2.FirstChannels * widthMultiplier), outputChannels)
+                    : InvertedResidual.ReleaseLayout(inputChannels, outputChannels, i == 0 ? s : 1, t));
+                inputChannels = outputChannels;
             }
         }
         features = nn.Sequential(blocks);
-        conv = nn.Sequential(Layers.Conv1x1(inputChannels, MobileNetV2.LastChannels), nn.BatchNorm2d(MobileNetV2.LastChannels), nn.ReLU6());
-        classifier = nn.Linear(MobileNetV2.LastChannels, classes);
+        conv = nn.Sequential(Layers.Conv1x1(inputChannels, headChannels), nn.BatchNorm2d(headChannels), nn.ReLU6());
+        classifier = nn.Linear(headChannels, classes);
         RegisterComponents();
         Layers.InitializeConvsAndNorms(features);
         Layers.InitializeConvsAndNorms(conv);
@@ -56,15 +62,15 @@ public sealed class MobileNetV2Dct : DctModel
         return classifier.call(pooled).MoveToOuterDisposeScope();
     }
 
-    private static InvertedResidual InputBlock(int channels, long outputChannels)
+    /// <summary>The first inverted residual (expansion 1, stride 1) adapted to the DCT channels; <paramref name="rgbWidth"/> is its width in the RGB model (32).</summary>
+    private static InvertedResidual InputBlock(int channels, long rgbWidth, long outputChannels)
     {
         if (channels <= MobileNetV2.FirstChannels)
             return InvertedResidual.ReleaseLayout(channels, outputChannels, stride: 1, expandRatio: 1);
-        const long hidden = MobileNetV2.FirstChannels;
         return new InvertedResidual(
             nn.Sequential(
-                Layers.Depthwise3x3(channels, hidden), nn.BatchNorm2d(hidden), nn.ReLU6(),
-                Layers.Conv1x1(hidden, outputChannels), nn.BatchNorm2d(outputChannels)),
+                Layers.Depthwise3x3(channels, rgbWidth), nn.BatchNorm2d(rgbWidth), nn.ReLU6(),
+                Layers.Conv1x1(rgbWidth, outputChannels), nn.BatchNorm2d(outputChannels)),
             useResConnect: false);
     }
 

@@ -10,15 +10,32 @@ public enum ResidualBlockKind
     Bottleneck,
 }
 
-/// <summary>A ResNet depth as torchvision builds it: the block and the number of blocks in layer1..layer4.</summary>
-public sealed record ResNetArchitecture(int Depth, ResidualBlockKind Block, IReadOnlyList<int> Layers)
+/// <summary>
+/// A ResNet as torchvision builds it: the block and the number of blocks in layer1..layer4. The four depths are
+/// torchvision's; other block counts give cheap variants (the parity fixtures use [2, 2, 1, 1]).
+/// </summary>
+public sealed record ResNetArchitecture
 {
-    public static ResNetArchitecture ResNet18 { get; } = new(18, ResidualBlockKind.Basic, [2, 2, 2, 2]);
-    public static ResNetArchitecture ResNet34 { get; } = new(34, ResidualBlockKind.Basic, [3, 4, 6, 3]);
-    public static ResNetArchitecture ResNet50 { get; } = new(50, ResidualBlockKind.Bottleneck, [3, 4, 6, 3]);
-    public static ResNetArchitecture ResNet101 { get; } = new(101, ResidualBlockKind.Bottleneck, [3, 4, 23, 3]);
+    public ResNetArchitecture(ResidualBlockKind block, IReadOnlyList<int> layers)
+    {
+        if (layers.Count != 4 || layers.Any(blocks => blocks < 1))
+            throw new ArgumentException($"A ResNet has four stages of at least one block, got [{string.Join(", ", layers)}].", nameof(layers));
+        Block = block;
+        Layers = layers;
+    }
+
+    public static ResNetArchitecture ResNet18 { get; } = new(ResidualBlockKind.Basic, [2, 2, 2, 2]);
+    public static ResNetArchitecture ResNet34 { get; } = new(ResidualBlockKind.Basic, [3, 4, 6, 3]);
+    public static ResNetArchitecture ResNet50 { get; } = new(ResidualBlockKind.Bottleneck, [3, 4, 6, 3]);
+    public static ResNetArchitecture ResNet101 { get; } = new(ResidualBlockKind.Bottleneck, [3, 4, 23, 3]);
 
     public static IReadOnlyList<ResNetArchitecture> All { get; } = [ResNet18, ResNet34, ResNet50, ResNet101];
+
+    public ResidualBlockKind Block { get; }
+    public IReadOnlyList<int> Layers { get; }
+
+    /// <summary>Weighted layers on the main path: 2 or 3 convs per block, the stem conv and the classifier.</summary>
+    public int Depth => (Block == ResidualBlockKind.Bottleneck ? 3 : 2) * Layers.Sum() + 2;
 
     /// <summary>Output channels of a block per input "plane": 1 for basic blocks, 4 for bottlenecks.</summary>
     public int Expansion => Block == ResidualBlockKind.Bottleneck ? Bottleneck.Expansion : BasicBlock.Expansion;

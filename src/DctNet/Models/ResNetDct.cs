@@ -17,19 +17,23 @@ namespace DctNet.Models;
 /// </remarks>
 public sealed class ResNetDct : DctModel
 {
+    /// <summary>The most channels below 192 that the release accepts: the stem's width, which layer1 expects.</summary>
+    public const int MaxSubsetChannels = 64;
+
     private readonly Sequential model;
     private readonly Linear fc;
 
-    /// <param name="channels">DCT channels of the input: 1..64 (64 = unchanged layer1) or 192.</param>
+    /// <param name="channels">DCT channels of the input: 1..64 (64 = layer1 unchanged) or 192.</param>
     /// <param name="layer2Stride">1 as released (feature maps 56, 56, 28, 14; about 3.3x the compute of RGB
     /// ResNet-50), or torchvision's 2 (56, 28, 14, 7; about RGB's compute). Weights fit both.</param>
     /// <param name="gate">Put the input gate in front (192 channels only).</param>
-    /// <param name="baseWidth">layer1's planes (64 as in torchvision), smaller only for cheap test models; the channel
-    /// rule then reads 1..baseWidth or 192.</param>
+    /// <param name="baseWidth">layer1's planes (64 as in torchvision), smaller only for cheap test models; the
+    /// channel rule stays that of the full-size model.</param>
     public ResNetDct(ResNetArchitecture architecture, int channels, int classes = 1000, int layer2Stride = 1, bool gate = false, int baseWidth = 64)
-        : base($"{architecture.Name}-DCT", ValidateChannels(architecture, channels, baseWidth), gate)
+        : base($"{architecture.Name}-DCT", ValidateChannels(architecture, channels), gate)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(baseWidth);
         if (layer2Stride is not (1 or 2))
             throw new ArgumentOutOfRangeException(nameof(layer2Stride), layer2Stride, "layer2's stride is 1 (as released) or 2 (torchvision's).");
         var (layer1, layer2, layer3, layer4) = ResNet.MakeLayers(architecture, channels, baseWidth, layer2Stride);
@@ -48,13 +52,12 @@ public sealed class ResNetDct : DctModel
         return fc.call(model.call(x).flatten(1)).MoveToOuterDisposeScope();
     }
 
-    private static int ValidateChannels(ResNetArchitecture architecture, int channels, int baseWidth)
+    private static int ValidateChannels(ResNetArchitecture architecture, int channels)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(baseWidth);
-        if (channels is < 1 || (channels > baseWidth && channels != InputGate.Channels))
+        if (channels is < 1 || (channels > MaxSubsetChannels && channels != InputGate.Channels))
             throw new ArgumentException(
-                $"{architecture.Name}-DCT takes 1 to {baseWidth} DCT channels or all {InputGate.Channels}, got {channels}: the release adapts "
-                + $"layer1 to fewer than {baseWidth} channels and to all {InputGate.Channels}, and defines no count in between.", nameof(channels));
+                $"{architecture.Name}-DCT takes 1 to {MaxSubsetChannels} DCT channels or all {InputGate.Channels}, got {channels}: the release adapts "
+                + $"layer1 to fewer than {MaxSubsetChannels} channels and to all {InputGate.Channels}, and defines no count in between.", nameof(channels));
         return channels;
     }
 }
