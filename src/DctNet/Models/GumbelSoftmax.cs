@@ -30,7 +30,8 @@ public static class GumbelSoftmax
             throw new ArgumentException($"Gumbel noise of shape [{string.Join(", ", noise.shape)}] does not match the logits' [{string.Join(", ", logits.shape)}].", nameof(noise));
         using var scope = NewDisposeScope();
         var soft = nn.functional.softmax(logits + noise, dim);
-        var hard = zeros_like(soft).scatter_(dim, soft.argmax(dim, keepdim: true), 1.0);
+        var index = soft.argmax(dim, keepdim: true);
+        var hard = zeros_like(soft).scatter_(dim, index, ones_like(index, dtype: soft.dtype));
         // Written (hard - soft) + soft as in the release, so that the forward values agree with it bit for bit.
         return (hard - soft.detach() + soft).MoveToOuterDisposeScope();
     }
