@@ -1,0 +1,72 @@
+using DctNet.Frequency.Channels;
+using DctNet.Models;
+using static TorchSharp.torch;
+
+namespace DctNet.Tests.Models;
+
+/// <summary>Parameter and MAC counts against the reference's figures (REFERENCE.md section 2, torchvision).</summary>
+public sealed class ModelInfoTests
+{
+    private const double RgbResNet50Macs = 4.09e9;
+
+    [Fact]
+    public void MACs_count_each_conv_and_linear_output_times_its_weights_per_output()
+    {
+        using var model = nn.Sequential(
+            nn.Conv2d(3, 4, kernel_size: 3, padding: 1),       // 4 x 8 x 8 outputs x 27 weights = 6912
+            nn.Conv2d(4, 8, kernel_size: 1, groups: 4),        // 8 x 8 x 8 outputs x 1 weight = 512
+            nn.Flatten(),
+            nn.Linear(512, 10));                               // 10 outputs x 512 weights = 5120
+        model.train();
+
+        var info = ModelInfo.Measure(model, [3, 8, 8]);
+
+        Assert.Equal(6912 + 512 + 5120, info.MacsPerImage);
+        Assert.Equal(3 * 4 * 9 + 4 + 8 * 1 + 8 + 512 * 10 + 10, info.Parameters);
+        Assert.Equal([3, 8, 8], info.InputShape);
+        Assert.True(model.training, "Measure must give the model its training mode back");
+    }
+
+    [Fact]
+    public void RGB_ResNet50_has_torchvisions_parameters_and_4_09_GMAC()
+    {
+        var info = ModelRegistry.Get("resnet50").Info();
+
+        Assert.Equal(25_557_032, info.Parameters);
+        Assert.InRange(info.MacsPerImage, 0.98 * RgbResNet50Macs, 1.02 * RgbResNet50Macs);
+        Assert.Equal(4_089_184_256, info.MacsPerImage);
+        Assert.Equal([3, 224, 224], info.InputShape);
+    }
+
+    [Fact]
+    public void DCT_ResNet50_at_24_channels_costs_the_measured_13_5_GMAC_as_released_and_RGB_level_with_stride_2()
+    {
+        var released = ModelRegistry.Get("resnet50-dct").Info(ChannelSubset.BuiltIn(24));
+        var strided = ModelRegistry.Get("resnet50-dct-s2").Info(ChannelSubset.BuiltIn(24));
+
+        Assert.InRange(released.MacsPerImage, 0.98 * 13.5e9, 1.02 * 13.5e9);
+        Assert.Equal(13_526_286_336, released.MacsPerImage);
+        // No stem and a cheaper first block: a little under RGB ResNet-50.
+        Assert.InRange(strided.MacsPerImage / RgbResNet50Macs, 0.95, 1.0);
+        Assert.Equal(3_931_029_504, strided.MacsPerImage);
+        // RGB ResNet-50 without the 7x7 stem (9,408 + BN 128) and with 24-channel inputs to layer1's first convs.
+        Assert.Equal(25_557_032 - 9_408 - 128 - 64 * 40 - 256 * 40, released.Parameters);
+        Assert.Equal(released.Parameters, strided.Parameters);
+        Assert.Equal([24, 56, 56], released.InputShape);
+    }
+
+    [Fact]
+    public void MobileNetV2_has_torchvisions_parameters_and_0_3_GMAC_and_the_DCT_model_about_the_same()
+    {
+        var rgb = ModelRegistry.Get("mobilenetv2").Info();
+        var dct = ModelRegistry.Get("mobilenetv2-dct").Info(ChannelSubset.BuiltIn(24));
+
+        Assert.Equal(3_504_872, rgb.Parameters);
+        Assert.Equal(300_774_272, rgb.MacsPerImage);
+        // Measured here: no stem (10.8 MMAC), stage 3 strided at 56 x 56 instead of 28: 0.29 GMAC on 112 x 112 blocks.
+        Assert.Equal(287_427_456, dct.MacsPerImage);
+        // No 3 x 3 stem (864 + BN 64); the first block's depthwise conv and BN at 24 channels instead of 32, its projection 24 -> 16.
+        Assert.Equal(3_504_872 - 864 - 64 - 8 * 9 - 2 * 8 - 16 * 8, dct.Parameters);
+        Assert.Equal([24, 112, 112], dct.InputShape);
+    }
+}
