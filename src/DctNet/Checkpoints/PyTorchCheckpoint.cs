@@ -1,0 +1,251 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Numerics;
+
+namespace DctNet.Checkpoints;
+
+/// <summary>The two ways torch.save lays out a file.</summary>
+public enum PyTorchSerialization
+{
+    /// <summary>PyTorch >= 1.6: a zip archive holding data.pkl and one record per storage.</summary>
+    Zip,
+
+    /// <summary>torch.save(..., _use_new_zipfile_serialization=False) and PyTorch before 1.6: pickles, then raw storages.</summary>
+    Legacy,
+}
+
+/// <summary>What a PyTorch checkpoint file held.</summary>
+/// <param name="StateDictEntry">"state_dict" or "model" when the weights were nested under that entry; null for a bare state dict.</param>
+/// <param name="DataParallelPrefixRemoved">Whether every key began with DataParallel's "module.", now removed.</param>
+/// <param name="IgnoredEntries">The other top-level entries (epoch, optimizer, best_prec1, ...), never read beyond their pickle.</param>
+public sealed record PyTorchCheckpointContents(
+    PyTorchSerialization Serialization,
+    StateDict StateDict,
+    string? StateDictEntry,
+    bool DataParallelPrefixRemoved,
+    IReadOnlyList<string> IgnoredEntries);
+
+/// <summary>
+/// Reads the files of torch.save: both serializations, a bare state dict or one
+/// nested under "state_dict" or "model", with or without DataParallel's "module." prefix, and never
+/// constructs or runs anything a file names beyond tensors and plain containers (<see cref="RestrictedUnpickler"/>).
+/// </summary>
+public static class PyTorchCheckpoint
+{
+    private const string DataParallelPrefix = "module.";
+
+    // torch/serialization.py: MAGIC_NUMBER and PROTOCOL_VERSION of the legacy format.
+    private static readonly BigInteger LegacyMagicNumber = BigInteger.Parse("119547037146038801333356", System.Globalization.CultureInfo.InvariantCulture);
+    private const long LegacyProtocolVersion = 1001;
+
+    public static StateDict ReadStateDict(string path) => Read(path).StateDict;
+
+    /// <summary>Reads the weights of a torch.save file; errors are one line that starts with the path.</summary>
+    /// <exception cref="UnsafeCheckpointException">The file names a global other than tensors and plain containers.</exception>
+    /// <exception cref="CheckpointException">The file is missing, truncated, corrupt, or holds no state dict.</exception>
+    public static PyTorchCheckpointContents Read(string path) => CheckpointErrors.Reading(path, () =>
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        Span<byte> head = stackalloc byte[4];
+        int headLength = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        file.Position = 0;
+        if (headLength == 4 && head.SequenceEqual("PK\x03\x04"u8))
+            return ReadZip(file);
+        if (headLength > 0 && head[0] == 0x80)
+            return ReadLegacy(file);
+        throw new InvalidDataException(headLength == 0
+            ? "empty file."
+            : "not a PyTorch checkpoint: neither a zip archive (torch.save since 1.6) nor a legacy torch.save pickle.");
+    });
+
+    private static PyTorchCheckpointContents ReadZip(FileStream file)
+    {
+        ZipArchive archive;
+        try
+        {
+            archive = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"truncated or corrupt zip archive ({e.Message})", e);
+        }
+        using (archive)
+        {
+            var records = archive.Entries.ToDictionary(entry => entry.FullName, StringComparer.Ordinal);
+            var pickles = records.Keys.Where(name => name.EndsWith("/data.pkl", StringComparison.Ordinal) && name.IndexOf('/', StringComparison.Ordinal) == name.Length - "/data.pkl".Length).ToList();
+            if (pickles.Count != 1)
+                throw new InvalidDataException($"a zip archive that torch.save did not write: expected one <name>/data.pkl record, found {(pickles.Count == 0 ? "none" : string.Join(", ", pickles))}.");
+            string prefix = pickles[0][..^"data.pkl".Length];
+            if (records.TryGetValue(prefix + "byteorder", out var byteOrder) && ReadRecord(byteOrder, byteOrder.Length) is var order
+                && !order.AsSpan().SequenceEqual("little"u8))
+            {
+                throw new InvalidDataException("big-endian storages (byteorder record is not 'little') are not supported.");
+            }
+
+            var storages = new StorageTable();
+            object? root;
+            using (var pickle = new MemoryStream(ReadRecord(records[pickles[0]], records[pickles[0]].Length)))
+                root = RestrictedUnpickler.Load(pickle, id => storages.Register(RestrictedUnpickler.ParseStoragePersistentId(id, expectedLength: 5)));
+
+            var loaded = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            byte[] LoadStorage(StorageReference storage)
+            {
+                if (loaded.TryGetValue(storage.Key, out var bytes))
+                    return bytes;
+                string name = $"{prefix}data/{storage.Key}";
+                if (!records.TryGetValue(name, out var record))
+                    throw new InvalidDataException($"storage record '{name}' is missing from the archive.");
+                if (record.Length != storage.ByteCount)
+                    throw new InvalidDataException($"storage record '{name}' holds {record.Length} bytes; its {storage.ElementCount} {storage.ElementType} elements need {storage.ByteCount}.");
+                return loaded[storage.Key] = ReadRecord(record, storage.ByteCount);
+            }
+            return Extract(PyTorchSerialization.Zip, root, tensor => tensor.Materialize(LoadStorage(tensor.Storage)));
+        }
+    }
+
+    private static byte[] ReadRecord(ZipArchiveEntry record, long length)
+    {
+        if (length > Array.MaxLength)
+            throw new InvalidDataException($"record '{record.FullName}' of {length} bytes is too large to load.");
+        var bytes = new byte[length];
+        using var stream = record.Open();
+        try
+        {
+            stream.ReadExactly(bytes);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"record '{record.FullName}' is shorter than its declared {length} bytes (corrupt archive).", e);
+        }
+        return bytes;
+    }
+
+    private static PyTorchCheckpointContents ReadLegacy(FileStream file)
+    {
+        static object? NoPersistentIds(object? id) => throw new InvalidDataException("a legacy header pickle refers to a storage.");
+
+        BigInteger? magic = RestrictedUnpickler.Load(file, NoPersistentIds) switch
+        {
+            long number => number,
+            BigInteger number => number,
+            _ => null,
+        };
+        if (magic != LegacyMagicNumber)
+            throw new InvalidDataException("not a PyTorch checkpoint: a pickle, but without torch.save's magic number.");
+        if (RestrictedUnpickler.Load(file, NoPersistentIds) is not long version || version != LegacyProtocolVersion)
+            throw new InvalidDataException($"legacy torch.save protocol other than {LegacyProtocolVersion} is not supported.");
+        if (RestrictedUnpickler.Load(file, NoPersistentIds) is not PickleDict systemInfo
+            || !systemInfo.TryGet("little_endian", out var littleEndian) || littleEndian is not bool)
+        {
+            throw new InvalidDataException("legacy header has no system information.");
+        }
+        if (littleEndian is false)
+            throw new InvalidDataException("written on a big-endian machine, which is not supported.");
+
+        var storages = new StorageTable();
+        object? root = RestrictedUnpickler.Load(file, id => storages.Register(RestrictedUnpickler.ParseStoragePersistentId(id, expectedLength: 6)));
+        if (RestrictedUnpickler.Load(file, NoPersistentIds) is not List<object?> keys || keys.Any(key => key is not string))
+            throw new InvalidDataException("legacy file has no list of storage keys after its data.");
+
+        // Each storage: an int64 element count, then its elements. Note where each starts, read only those needed.
+        var dataOffsets = new Dictionary<string, long>(StringComparer.Ordinal);
+        Span<byte> countBytes = stackalloc byte[8];
+        foreach (string key in keys.Cast<string>())
+        {
+            var storage = storages.Find(key) ?? throw new InvalidDataException($"storage '{key}' is listed but no tensor uses it.");
+            if (file.ReadAtLeast(countBytes, 8, throwOnEndOfStream: false) != 8)
+                throw new InvalidDataException($"truncated: the file ends at byte {file.Position} before storage '{key}'.");
+            long count = BinaryPrimitives.ReadInt64LittleEndian(countBytes);
+            if (count != storage.ElementCount)
+                throw new InvalidDataException($"storage '{key}' holds {count} elements; the pickle says {storage.ElementCount}.");
+            if (storage.ByteCount > file.Length - file.Position)
+                throw new InvalidDataException($"truncated: storage '{key}' needs {storage.ByteCount} bytes at byte {file.Position}; the file ends at {file.Length}.");
+            dataOffsets[key] = file.Position;
+            file.Seek(storage.ByteCount, SeekOrigin.Current);
+        }
+
+        var loaded = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        byte[] LoadStorage(StorageReference storage)
+        {
+            if (loaded.TryGetValue(storage.Key, out var bytes))
+                return bytes;
+            if (!dataOffsets.TryGetValue(storage.Key, out long offset))
+                throw new InvalidDataException($"storage '{storage.Key}' is missing from the file's storage list.");
+            if (storage.ByteCount > Array.MaxLength)
+                throw new InvalidDataException($"storage '{storage.Key}' of {storage.ByteCount} bytes is too large to load.");
+            bytes = new byte[storage.ByteCount];
+            file.Position = offset;
+            file.ReadExactly(bytes);
+            return loaded[storage.Key] = bytes;
+        }
+        return Extract(PyTorchSerialization.Legacy, root, tensor => tensor.Materialize(LoadStorage(tensor.Storage)));
+    }
+
+    /// <summary>
+    /// Picks the state dict out of what the file holds: the dict itself when its values are tensors, else its
+    /// "state_dict" or "model" entry; removes DataParallel's prefix when every key has it.
+    /// </summary>
+    private static PyTorchCheckpointContents Extract(PyTorchSerialization serialization, object? root, Func<TensorReference, TensorData> materialize)
+    {
+        if (root is not PickleDict top)
+            throw new InvalidDataException($"the file holds a {RestrictedUnpickler.Describe(root)}, not a state dict or a checkpoint dict.");
+
+        string? entry = null;
+        PickleDict weights = top;
+        foreach (string candidate in (string[])["state_dict", "model"])
+        {
+            if (top.TryGet(candidate, out var nested) && nested is PickleDict nestedDict)
+            {
+                entry = candidate;
+                weights = nestedDict;
+                break;
+            }
+        }
+        if (entry is null && top.Items.Any(item => item.Value is not TensorReference))
+        {
+            throw new InvalidDataException(
+                "no state dict: expected a dict of tensors, or one under 'state_dict' or 'model' (top-level entries: "
+                + string.Join(", ", top.Items.Select(item => DescribeKey(item.Key))) + ").");
+        }
+
+        var names = new List<string>(weights.Count);
+        foreach (var (key, value) in weights.Items)
+        {
+            if (key is not string name)
+                throw new InvalidDataException($"the state dict has a key {RestrictedUnpickler.Describe(key)}; keys must be strings.");
+            if (value is not TensorReference)
+                throw new InvalidDataException($"state dict entry '{name}' is a {RestrictedUnpickler.Describe(value)}, not a tensor.");
+            names.Add(name);
+        }
+        bool removePrefix = names.Count > 0 && names.All(name => name.StartsWith(DataParallelPrefix, StringComparison.Ordinal));
+
+        var stateDict = new StateDict();
+        foreach (var (key, value) in weights.Items)
+        {
+            string name = (string)key!;
+            stateDict.Add(removePrefix ? name[DataParallelPrefix.Length..] : name, materialize((TensorReference)value!));
+        }
+        var ignored = entry is null ? [] : top.Items.Where(item => !Equals(item.Key, entry)).Select(item => DescribeKey(item.Key)).ToList();
+        return new PyTorchCheckpointContents(serialization, stateDict, entry, removePrefix, ignored);
+    }
+
+    private static string DescribeKey(object? key) => key as string ?? RestrictedUnpickler.Describe(key);
+
+    /// <summary>The storages a pickle names, one reference per key however many tensors view it.</summary>
+    private sealed class StorageTable
+    {
+        private readonly Dictionary<string, StorageReference> byKey = new(StringComparer.Ordinal);
+
+        public StorageReference Register((string Key, TensorElementType ElementType, long ElementCount) id)
+        {
+            var storage = new StorageReference(id.Key, id.ElementType, id.ElementCount);
+            if (!byKey.TryGetValue(id.Key, out var known))
+                return byKey[id.Key] = storage;
+            if (known != storage)
+                throw new InvalidDataException($"storage '{id.Key}' is named as {known.ElementCount} {known.ElementType} and as {storage.ElementCount} {storage.ElementType} elements.");
+            return known;
+        }
+
+        public StorageReference? Find(string key) => byKey.GetValueOrDefault(key);
+    }
+}

@@ -1,0 +1,142 @@
+using System.IO.Compression;
+using DctNet.Checkpoints;
+
+namespace DctNet.Tests.Checkpoints;
+
+/// <summary>Files written by torch.save (PyTorch 1.13) must give back exactly the tensors PyTorch saved.</summary>
+public sealed class PyTorchCheckpointReadingTests
+{
+    [Theory]
+    [InlineData("dtypes.zip.pth", PyTorchSerialization.Zip)]
+    [InlineData("dtypes.protocol4.zip.pth", PyTorchSerialization.Zip)]
+    [InlineData("dtypes.legacy.pth", PyTorchSerialization.Legacy)]
+    public void Every_dtype_view_and_shape_reads_back_as_torch_saved_it(string file, PyTorchSerialization serialization)
+    {
+        var contents = PyTorchCheckpoint.Read(CheckpointFixtures.PathOf(file));
+
+        Assert.Equal(serialization, contents.Serialization);
+        Assert.Null(contents.StateDictEntry);
+        Assert.False(contents.DataParallelPrefixRemoved);
+        Assert.Empty(contents.IgnoredEntries);
+        CheckpointFixtures.AssertEqual(CheckpointFixtures.Expected("dtypes"), contents.StateDict);
+    }
+
+    [Fact]
+    public void Views_take_their_offset_and_strides_from_the_shared_storage()
+    {
+        var stateDict = PyTorchCheckpoint.ReadStateDict(CheckpointFixtures.PathOf("dtypes.zip.pth"));
+
+        // base = arange(60).reshape(6, 10); base[1:5:2, 2:9:3] is rows 1 and 3, columns 2, 5, 8.
+        Assert.Equal([12f, 15f, 18f, 32f, 35f, 38f], stateDict["view.strided"].ToArray<float>());
+        Assert.Equal([2L, 3L], stateDict["view.strided"].Shape);
+        Assert.Equal([3L, 4L, 5L, 6L, 7L], stateDict["view.offset"].ToArray<long>());
+        Assert.Equal([1.5f, 1.5f, 1.5f, -2.5f, -2.5f, -2.5f], stateDict["view.expanded"].ToArray<float>());
+        Assert.Equal([7L], stateDict["bn.num_batches_tracked"].ToArray<long>());
+        Assert.Empty(stateDict["bn.num_batches_tracked"].Shape);
+        Assert.Equal([0L, 3L], stateDict["empty.float32"].Shape);
+    }
+
+    [Theory]
+    [InlineData("release_layout.zip.pth", PyTorchSerialization.Zip)]
+    [InlineData("release_layout.legacy.pth", PyTorchSerialization.Legacy)]
+    public void Release_layout_gives_the_module_weights_without_DataParallel_prefix(string file, PyTorchSerialization serialization)
+    {
+        var contents = PyTorchCheckpoint.Read(CheckpointFixtures.PathOf(file));
+
+        Assert.Equal(serialization, contents.Serialization);
+        Assert.Equal("state_dict", contents.StateDictEntry);
+        Assert.True(contents.DataParallelPrefixRemoved);
+        Assert.Equal(["epoch", "arch", "best_prec1", "iterations", "patience", "seed", "log", "note", "optimizer"], contents.IgnoredEntries);
+        CheckpointFixtures.AssertEqual(CheckpointFixtures.Expected("small_net"), contents.StateDict);
+    }
+
+    [Fact]
+    public void Weights_nested_under_model_are_found()
+    {
+        var contents = PyTorchCheckpoint.Read(CheckpointFixtures.PathOf("model_entry.zip.pth"));
+
+        Assert.Equal("model", contents.StateDictEntry);
+        Assert.False(contents.DataParallelPrefixRemoved);
+        Assert.Equal(["epoch"], contents.IgnoredEntries);
+        CheckpointFixtures.AssertEqual(CheckpointFixtures.Expected("small_net"), contents.StateDict);
+    }
+
+    [Fact]
+    public void A_dict_without_tensors_names_its_entries()
+    {
+        string path = CheckpointFixtures.PathOf("no_state_dict.zip.pth");
+
+        var error = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(path));
+
+        Assert.Equal($"{path}: no state dict: expected a dict of tensors, or one under 'state_dict' or 'model' (top-level entries: epoch, lr).", error.Message);
+    }
+
+    [Theory]
+    [InlineData("truncated.zip.pth", "truncated or corrupt zip archive (")]
+    [InlineData("truncated_data.legacy.pth", "truncated: storage '")]
+    [InlineData("truncated_pickle.legacy.pth", "truncated: the file ends at byte ")]
+    public void Truncated_files_get_one_line_naming_the_file(string file, string reason)
+    {
+        string path = CheckpointFixtures.PathOf(file);
+
+        var error = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(path));
+
+        Assert.StartsWith($"{path}: {reason}", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Truncated_legacy_data_says_how_much_is_missing()
+    {
+        string path = CheckpointFixtures.PathOf("truncated_data.legacy.pth");
+
+        var error = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(path));
+
+        Assert.Matches(@": truncated: storage '\d+' needs \d+ bytes at byte \d+; the file ends at \d+\.$", error.Message);
+    }
+
+    [Fact]
+    public void A_storage_record_missing_from_the_archive_is_named()
+    {
+        using var directory = new TemporaryDirectory();
+        string path = directory.File("dtypes.zip.pth");
+        File.Copy(CheckpointFixtures.PathOf("dtypes.zip.pth"), path);
+        using (var archive = ZipFile.Open(path, ZipArchiveMode.Update))
+            archive.GetEntry("dtypes.zip/data/3")!.Delete();
+
+        var error = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(path));
+
+        Assert.Equal($"{path}: storage record 'dtypes.zip/data/3' is missing from the archive.", error.Message);
+    }
+
+    [Fact]
+    public void A_big_endian_archive_is_refused()
+    {
+        using var directory = new TemporaryDirectory();
+        string path = directory.File("big.pth");
+        File.Copy(CheckpointFixtures.PathOf("dtypes.zip.pth"), path);
+        using (var archive = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            using var record = archive.CreateEntry("dtypes.zip/byteorder").Open();
+            record.Write("big"u8);
+        }
+
+        var error = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(path));
+
+        Assert.Equal($"{path}: big-endian storages (byteorder record is not 'little') are not supported.", error.Message);
+    }
+
+    [Fact]
+    public void Files_that_are_not_checkpoints_get_a_clear_error()
+    {
+        using var directory = new TemporaryDirectory();
+        string text = directory.File("notes.txt"), empty = directory.File("empty.pth"), absent = directory.File("absent.pth");
+        File.WriteAllText(text, "hello");
+        File.WriteAllBytes(empty, []);
+
+        Assert.Equal($"{text}: not a PyTorch checkpoint: neither a zip archive (torch.save since 1.6) nor a legacy torch.save pickle.",
+            Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(text)).Message);
+        Assert.Equal($"{empty}: empty file.", Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(empty)).Message);
+        Assert.Equal($"{absent}: no such file.", Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(absent)).Message);
+    }
+}
