@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Numerics;
+using DctNet.Frequency.IO;
 
 namespace DctNet.Checkpoints;
 
@@ -25,14 +26,31 @@ public sealed record PyTorchCheckpointContents(
     bool DataParallelPrefixRemoved,
     IReadOnlyList<string> IgnoredEntries);
 
+/// <summary>Which fields the release's training script saved beside the weights (its model_best.pth.tar).</summary>
+public sealed record ReleaseCheckpointFields(int Epoch, string Arch, double BestPrec1);
+
+/// <summary>How <see cref="PyTorchCheckpoint.Write"/> lays out the weights.</summary>
+public sealed record PyTorchExportOptions
+{
+    /// <summary>Put DataParallel's "module." before every key, as the release's files have it.</summary>
+    public bool DataParallelPrefix { get; init; }
+
+    /// <summary>
+    /// Write the release's dict {"epoch", "arch", "state_dict", "best_prec1"} (what its scripts index) instead
+    /// of a bare state dict.
+    /// </summary>
+    public ReleaseCheckpointFields? ReleaseLayout { get; init; }
+}
+
 /// <summary>
-/// Reads the files of torch.save: both serializations, a bare state dict or one
+/// Reads and writes the files of torch.save. Reading accepts both serializations, a bare state dict or one
 /// nested under "state_dict" or "model", with or without DataParallel's "module." prefix, and never
 /// constructs or runs anything a file names beyond tensors and plain containers (<see cref="RestrictedUnpickler"/>).
 /// </summary>
 public static class PyTorchCheckpoint
 {
     private const string DataParallelPrefix = "module.";
+    private const string ArchiveName = "archive";
 
     // torch/serialization.py: MAGIC_NUMBER and PROTOCOL_VERSION of the legacy format.
     private static readonly BigInteger LegacyMagicNumber = BigInteger.Parse("119547037146038801333356", System.Globalization.CultureInfo.InvariantCulture);
@@ -57,6 +75,48 @@ public static class PyTorchCheckpoint
             ? "empty file."
             : "not a PyTorch checkpoint: neither a zip archive (torch.save since 1.6) nor a legacy torch.save pickle.");
     });
+
+    /// <summary>
+    /// Writes a zip-format file that torch.load and load_state_dict accept (PyTorch >= 1.6), atomically: byte for
+    /// byte the records torch.save writes for the same tensors (data.pkl, data/N, version) plus "byteorder".
+    /// </summary>
+    public static void Write(string path, StateDict stateDict, PyTorchExportOptions? options = null)
+    {
+        options ??= new PyTorchExportOptions();
+        var weights = options.DataParallelPrefix ? stateDict.WithPrefix(DataParallelPrefix) : stateDict;
+        var tensors = weights.ToList();
+        byte[] pickle = TorchPickleWriter.Write(tensors, options.ReleaseLayout);
+
+        string temporary = AtomicFile.TemporaryPathFor(path);
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var archive = new ZipArchive(file, ZipArchiveMode.Create))
+            {
+                AddRecord(archive, "data.pkl", pickle);
+                AddRecord(archive, "byteorder", "little"u8.ToArray());
+                // Storage keys are the tensors' positions; torch.save writes the records in sorted key order.
+                foreach (int index in Enumerable.Range(0, tensors.Count).OrderBy(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal))
+                    AddRecord(archive, $"data/{index}", tensors[index].Value.Bytes.Span);
+                AddRecord(archive, "version", "3\n"u8.ToArray());
+            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    private static void AddRecord(ZipArchive archive, string name, ReadOnlySpan<byte> data)
+    {
+        // Stored, not deflated, as torch.save writes its records; a fixed date keeps the output reproducible.
+        var entry = archive.CreateEntry($"{ArchiveName}/{name}", CompressionLevel.NoCompression);
+        entry.LastWriteTime = new DateTimeOffset(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        using var stream = entry.Open();
+        stream.Write(data);
+    }
 
     private static PyTorchCheckpointContents ReadZip(FileStream file)
     {

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -68,6 +70,22 @@ internal static partial class CheckpointFixtures
         }
     }
 
+    public static StateDict ToStateDict(IEnumerable<ExpectedTensor> tensors) =>
+        new(tensors.Select(tensor => KeyValuePair.Create(tensor.Key, new TensorData(tensor.ElementType, tensor.Shape, tensor.Bytes))));
+
+    /// <summary>A zip's records by name below its top folder ("archive/data.pkl" -> "data.pkl").</summary>
+    public static Dictionary<string, byte[]> ZipRecords(string path)
+    {
+        using var archive = ZipFile.OpenRead(path);
+        return archive.Entries.ToDictionary(entry => entry.FullName[(entry.FullName.IndexOf('/', StringComparison.Ordinal) + 1)..], entry =>
+        {
+            using var stream = entry.Open();
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return copy.ToArray();
+        });
+    }
+
     private static readonly byte[] NpyMagic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     // A .npy file of any dtype as (descr, shape, raw bytes): DctNet.Frequency's reader only knows its own dtypes.
@@ -111,4 +129,52 @@ internal sealed class TemporaryDirectory : IDisposable
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     public void Dispose() => System.IO.Directory.Delete(Path, recursive: true);
+}
+
+/// <summary>Debian's PyTorch (/usr/bin/python3 with python3-torch), where installed.</summary>
+internal static class RealPyTorch
+{
+    public const string Interpreter = "/usr/bin/python3";
+
+    private static readonly Lazy<string?> Unavailable = new(() =>
+    {
+        if (!File.Exists(Interpreter))
+            return $"{Interpreter} does not exist";
+        var (exitCode, output) = Run("-c", "import torch");
+        return exitCode == 0 ? null : $"{Interpreter} cannot import torch ({output.Trim()})";
+    });
+
+    /// <summary>Why PyTorch cannot be used here; null when it can.</summary>
+    public static string? UnavailableReason => Unavailable.Value;
+
+    public static (int ExitCode, string Output) Run(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Interpreter)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = CheckpointFixtures.RepositoryRoot,
+        };
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, "timed out after 2 minutes");
+        }
+        return (process.ExitCode, stdout + stderr.Result);
+    }
+}
+
+/// <summary>A fact that needs the real PyTorch; skipped with the reason where it is not installed (e.g. on CI).</summary>
+public sealed class RealPyTorchFactAttribute : FactAttribute
+{
+    public RealPyTorchFactAttribute()
+    {
+        if (RealPyTorch.UnavailableReason is { } reason)
+            Skip = $"Needs Debian's PyTorch (apt-get install python3-torch): {reason}.";
+    }
 }
