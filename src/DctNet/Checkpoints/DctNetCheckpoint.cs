@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DctNet.Frequency.Channels;
+
+namespace DctNet.Checkpoints;
+
+/// <summary>Per-channel normalization the model's input was trained with: (x - Mean[c]) / Std[c].</summary>
+/// <param name="Mean">192 values for DCT models (all channels, as <see cref="ChannelStatistics"/> holds them); 3 for RGB.</param>
+public sealed record InputNormalization(IReadOnlyList<double> Mean, IReadOnlyList<double> Std)
+{
+    public static InputNormalization From(ChannelStatistics statistics) => new([.. statistics.Mean], [.. statistics.Std]);
+}
+
+/// <summary>What a DctNet checkpoint says about its weights, so that they can be used without other flags.</summary>
+public sealed record CheckpointMetadata
+{
+    /// <summary>The model registry's name, e.g. "resnet50-dct".</summary>
+    public required string Model { get; init; }
+
+    /// <summary>Number of classes of the classifier.</summary>
+    public required int Classes { get; init; }
+
+    /// <summary>The DCT channels the model reads; null for RGB models.</summary>
+    public ChannelSubset? Channels { get; init; }
+
+    /// <summary>The input normalization; null when the model takes raw input.</summary>
+    public InputNormalization? Normalization { get; init; }
+
+    /// <summary>Stride of a DCT ResNet's layer2 (1 as released, 2 for the "-s2" variants); null for other models.</summary>
+    public int? Layer2Stride { get; init; }
+
+    private const int FormatVersion = 1;
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(
+        new MetadataJson(
+            FormatVersion,
+            Model,
+            Classes,
+            Channels is null ? null : new ChannelsJson(Channels.Name, [.. Channels.Y], [.. Channels.Cb], [.. Channels.Cr]),
+            Normalization is null ? null : new NormalizationJson([.. Normalization.Mean], [.. Normalization.Std]),
+            Layer2Stride),
+        JsonOptions);
+
+    /// <exception cref="InvalidDataException">Not the JSON of <see cref="ToJson"/>, or of a newer format version.</exception>
+    public static CheckpointMetadata FromJson(string json)
+    {
+        MetadataJson parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize<MetadataJson>(json, JsonOptions) ?? throw new InvalidDataException("DctNet metadata is null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"DctNet metadata is not valid ({e.Message})", e);
+        }
+        if (parsed.FormatVersion != FormatVersion)
+            throw new InvalidDataException($"DctNet metadata format {parsed.FormatVersion} is not supported (this version reads {FormatVersion}).");
+        if (string.IsNullOrEmpty(parsed.Model) || parsed.Classes <= 0)
+            throw new InvalidDataException("DctNet metadata lacks the model name or a positive class count.");
+        try
+        {
+            return new CheckpointMetadata
+            {
+                Model = parsed.Model,
+                Classes = parsed.Classes,
+                Channels = parsed.Channels is { } channels ? ChannelSubset.FromLists(channels.Name, channels.Y, channels.Cb, channels.Cr) : null,
+                Normalization = parsed.Normalization is { } normalization ? new InputNormalization(normalization.Mean, normalization.Std) : null,
+                Layer2Stride = parsed.Layer2Stride,
+            };
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"DctNet metadata: {e.Message}", e);
+        }
+    }
+
+    private sealed record MetadataJson(int FormatVersion, string Model, int Classes, ChannelsJson? Channels, NormalizationJson? Normalization, int? Layer2Stride);
+
+    private sealed record ChannelsJson(string Name, int[] Y, int[] Cb, int[] Cr);
+
+    private sealed record NormalizationJson(double[] Mean, double[] Std);
+}
+
+/// <summary>
+/// DctNet's own checkpoint: weights in a safetensors file whose <c>__metadata__</c> carries the
+/// <see cref="CheckpointMetadata"/> as JSON under "dctnet" - one self-describing file, written atomically.
+/// </summary>
+public sealed record DctNetCheckpoint(CheckpointMetadata Metadata, StateDict Weights)
+{
+    /// <summary>The <c>__metadata__</c> entry that holds <see cref="CheckpointMetadata.ToJson"/>.</summary>
+    public const string MetadataKey = "dctnet";
+
+    public void Save(string path) => SafeTensorsFile.WriteFile(path, Weights, new Dictionary<string, string>
+    {
+        // "pt" tells Hugging Face tooling that the tensors follow PyTorch conventions.
+        ["format"] = "pt",
+        [MetadataKey] = Metadata.ToJson(),
+    });
+
+    /// <exception cref="CheckpointException">Not a safetensors file, or one without DctNet metadata; the message starts with the path.</exception>
+    public static DctNetCheckpoint Load(string path) => FromContents(path, SafeTensorsFile.ReadFile(path));
+
+    /// <summary>The checkpoint in a safetensors file already read from <paramref name="path"/>.</summary>
+    internal static DctNetCheckpoint FromContents(string path, SafeTensorsContents contents) =>
+        CheckpointErrors.Reading(path, () => contents.Metadata.TryGetValue(MetadataKey, out string? json)
+            ? new DctNetCheckpoint(CheckpointMetadata.FromJson(json), contents.Tensors)
+            : throw new InvalidDataException($"a safetensors file without DctNet metadata (no '{MetadataKey}' entry in __metadata__)."));
+}

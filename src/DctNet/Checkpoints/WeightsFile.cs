@@ -1,0 +1,37 @@
+namespace DctNet.Checkpoints;
+
+/// <summary>Weights read from any supported file, with DctNet's metadata when the file carries it.</summary>
+/// <param name="Format">"PyTorch zip", "PyTorch legacy" or "safetensors".</param>
+public sealed record WeightsFileContents(StateDict Weights, CheckpointMetadata? Metadata, string Format);
+
+/// <summary>Reads weights whatever the file's format: torch.save (zip or legacy) or safetensors (DctNet's own).</summary>
+public static class WeightsFile
+{
+    /// <exception cref="CheckpointException">Unreadable, unsafe or unrecognized; the message starts with the path.</exception>
+    public static WeightsFileContents Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new CheckpointException($"{path}: no such file.");
+        Span<byte> head = stackalloc byte[9];
+        int length;
+        using (var file = File.OpenRead(path))
+            length = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        head = head[..length];
+
+        if (head.StartsWith("PK\x03\x04"u8) || head.StartsWith([(byte)0x80]))
+        {
+            var contents = PyTorchCheckpoint.Read(path);
+            return new WeightsFileContents(contents.StateDict, null, contents.Serialization == PyTorchSerialization.Zip ? "PyTorch zip" : "PyTorch legacy");
+        }
+        // safetensors: an 8-byte header length, then the JSON header.
+        if (length == 9 && head[8] == (byte)'{')
+        {
+            var contents = SafeTensorsFile.ReadFile(path);
+            if (!contents.Metadata.ContainsKey(DctNetCheckpoint.MetadataKey))
+                return new WeightsFileContents(contents.Tensors, null, "safetensors");
+            var checkpoint = DctNetCheckpoint.FromContents(path, contents);
+            return new WeightsFileContents(checkpoint.Weights, checkpoint.Metadata, "safetensors");
+        }
+        throw new CheckpointException($"{path}: not a checkpoint: neither a PyTorch file (zip or legacy) nor a safetensors file.");
+    }
+}

@@ -1,0 +1,44 @@
+using DctNet.Checkpoints;
+
+namespace DctNet.Tests.Checkpoints;
+
+/// <summary>--weights takes any supported file: the format is recognized from its first bytes.</summary>
+public sealed class WeightsFileTests
+{
+    [Theory]
+    [InlineData("dtypes.zip.pth", "PyTorch zip")]
+    [InlineData("release_layout.legacy.pth", "PyTorch legacy")]
+    [InlineData("dtypes.safetensors", "safetensors")]
+    public void Each_format_is_recognized(string file, string format)
+    {
+        var contents = WeightsFile.Read(CheckpointFixtures.PathOf(file));
+
+        Assert.Equal(format, contents.Format);
+        Assert.Null(contents.Metadata);
+        Assert.Equal(file.StartsWith("release", StringComparison.Ordinal) ? 9 : 24, contents.Weights.Count);
+    }
+
+    [Fact]
+    public void A_malicious_PyTorch_file_is_refused_here_too()
+    {
+        string path = CheckpointFixtures.PathOf("malicious_os_system.legacy.pth");
+        File.Delete(CheckpointFixtures.PwnedMarker);
+
+        var error = Assert.Throws<UnsafeCheckpointException>(() => WeightsFile.Read(path));
+
+        Assert.Equal($"{path}: refuses to load global 'posix.system' (only tensors and plain containers are allowed)", error.Message);
+        Assert.False(File.Exists(CheckpointFixtures.PwnedMarker));
+    }
+
+    [Fact]
+    public void Other_files_are_named_and_refused()
+    {
+        using var directory = new TemporaryDirectory();
+        string text = directory.File("labels.txt"), absent = directory.File("absent.pth");
+        File.WriteAllText(text, "tench\ngoldfish\n");
+
+        Assert.Equal($"{text}: not a checkpoint: neither a PyTorch file (zip or legacy) nor a safetensors file.",
+            Assert.Throws<CheckpointException>(() => WeightsFile.Read(text)).Message);
+        Assert.Equal($"{absent}: no such file.", Assert.Throws<CheckpointException>(() => WeightsFile.Read(absent)).Message);
+    }
+}
