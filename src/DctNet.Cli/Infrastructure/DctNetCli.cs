@@ -56,16 +56,21 @@ public static class DctNetCli
     {
         var root = new RootCommand("""
             dctnet: learning in the frequency domain (Xu et al., CVPR 2020) in C#.
-            Turns images into the DCT-coefficient tensors that DCTNet models take as input.
+            Turns images into the DCT-coefficient tensors that DCTNet models take as input, and runs the models.
 
             Examples:
               dctnet transform photo.jpg --out photo.npy
               dctnet transform images/ --out features/ --channels 64
+              dctnet models
+              dctnet info --model resnet50-dct --channels 24
               dctnet bench transform --data images/ --limit 200
+              dctnet bench model --model resnet50-dct --batch-size 16
 
             Exit codes: 0 success, 1 some input failed, 2 invalid command line, 130 interrupted.
             """);
         root.Subcommands.Add(TransformCommand.Create(context));
+        root.Subcommands.Add(ModelsCommand.Create(context));
+        root.Subcommands.Add(InfoCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         ShortenCommandListings(root);
         return root;

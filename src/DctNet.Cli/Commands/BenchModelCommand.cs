@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using static TorchSharp.torch;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary><c>dctnet bench model</c>: inference throughput of a model on random input.</summary>
+internal static class BenchModelCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var options = new ModelOptions();
+        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per forward pass.", 16);
+        var threads = PipelineOptions.PositiveInt("--threads", "Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
+        var batches = PipelineOptions.PositiveInt("--batches", "Timed forward passes; the best one is reported.", 5);
+        var command = new Command("model", """
+            Inference throughput of a model: random input of the model's shape, evaluation mode, no gradients,
+            two warm-up passes, then the best of --batches timed passes, printed as '<number> images/s'.
+            Compare with PyTorch on the same machine: /usr/bin/python3 tools/baseline/model_speed.py --model M.
+
+            Examples:
+              dctnet bench model --model resnet50-dct --channels 24 --batch-size 16 --threads 2
+              dctnet bench model --model resnet50
+            """);
+        foreach (var option in options.All)
+            command.Options.Add(option);
+        command.Options.Add(batchSize);
+        command.Options.Add(threads);
+        command.Options.Add(batches);
+        command.SetAction(parse =>
+        {
+            var (definition, channels, model) = options.Create(parse);
+            int batch = parse.GetValue(batchSize);
+            set_num_threads(parse.GetValue(threads));
+            var shape = definition.Input(channels).Shape;
+            using (model)
+            using (no_grad())
+            {
+                model.eval();
+                using var input = randn([batch, .. shape.Select(d => (long)d)]);
+                for (int i = 0; i < 2; i++)
+                    model.call(input).Dispose();
+                double best = double.MaxValue;
+                for (int i = 0; i < parse.GetValue(batches); i++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    model.call(input).Dispose();
+                    best = Math.Min(best, clock.Elapsed.TotalSeconds);
+                }
+                context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: batch {batch}, {get_num_threads()} threads, TorchSharp (libtorch {__version__})");
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{batch / best:0.00} images/s"));
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using System.Globalization;
+using DctNet.Models;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary><c>dctnet info --model M</c>: parameters, MACs per image and input of a model.</summary>
+internal static class InfoCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var options = new ModelOptions();
+        var command = new Command("info", """
+            Prints a model's parameter count, multiply-accumulates per image (Conv2d and Linear) and input shape.
+
+            Examples:
+              dctnet info --model resnet50-dct --channels 24
+              dctnet info --model resnet50
+              dctnet info --model mobilenetv2-dct --channels 32
+            """);
+        foreach (var option in options.All)
+            command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            var (definition, channels, model) = options.Create(parse);
+            using (model)
+            {
+                var input = definition.Input(channels);
+                var info = ModelInfo.Measure(model, input.Shape);
+                string pipeline = input switch
+                {
+                    DctInput dct => $"DCT, channels {dct.Channels.Name}, resize {dct.Geometry.Resize}, crop {dct.Geometry.Crop}",
+                    RgbInput rgb => $"RGB, resize {rgb.Resize}, crop {rgb.Crop}, ImageNet mean/std",
+                    _ => input.ToString(),
+                };
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
+                    model:       {definition.Name} - {definition.Description}
+                    input:       {string.Join(" x ", info.InputShape)} ({pipeline})
+                    parameters:  {info.Parameters:N0} ({info.Parameters / 1e6:0.000} M)
+                    MACs/image:  {info.MacsPerImage:N0} ({info.MacsPerImage / 1e9:0.000} GMAC)
+                    """));
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

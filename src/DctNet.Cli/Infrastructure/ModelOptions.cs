@@ -1,0 +1,82 @@
+using System.CommandLine;
+using DctNet.Frequency.Channels;
+using DctNet.Models;
+
+namespace DctNet.Cli;
+
+/// <summary>The options that choose a model of the registry, shared by the model commands.</summary>
+internal sealed class ModelOptions
+{
+    public Option<string> Model { get; } = new("--model")
+    {
+        Description = "Model name (see 'dctnet models'), e.g. resnet50-dct, resnet50-dct-s2, mobilenetv2-dct, resnet50, mobilenetv2.",
+        HelpName = "name",
+        Required = true,
+    };
+
+    public Option<string> Channels { get; } = new("--channels")
+    {
+        Description = "DCT models: the channels they take - 6, 24, 32, 48, 64, 192 or a subset file. [default: 24] RGB models take none.",
+        HelpName = "6|24|32|48|64|192|subset.json",
+    };
+
+    public Option<int> Classes { get; } = PipelineOptions.PositiveInt("--classes", "Outputs of the classifier.", 1000);
+
+    public Option<bool> Gate { get; } = new("--gate")
+    {
+        Description = "Put the learned input gate (GateModule192) in front; needs --channels 192.",
+    };
+
+    public IEnumerable<Option> All => [Model, Channels, Classes, Gate];
+
+    public ModelDefinition ResolveDefinition(ParseResult parse)
+    {
+        try
+        {
+            return ModelRegistry.Get(parse.GetRequiredValue(Model));
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--model: {WithoutParameterName(e)}");
+        }
+    }
+
+    /// <summary>The subset for a DCT model (DCT-24 unless given); null for an RGB model, which refuses --channels.</summary>
+    public ChannelSubset? ResolveChannels(ParseResult parse, ModelDefinition definition)
+    {
+        string? value = parse.GetValue(Channels);
+        if (!definition.TakesDct)
+        {
+            if (value is not null)
+                throw new UsageException($"--channels: {definition.Name} takes RGB images; channels are for the DCT models ({definition.Name}-dct, ...).");
+            return null;
+        }
+        try
+        {
+            return ChannelSubset.Parse(value ?? ModelRegistry.DefaultChannelCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--channels {value}: {e.Message}");
+        }
+    }
+
+    /// <summary>A freshly initialized model as the options describe it; architecture refusals become usage errors.</summary>
+    public (ModelDefinition Definition, ChannelSubset? Channels, TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Model) Create(ParseResult parse)
+    {
+        var definition = ResolveDefinition(parse);
+        var channels = ResolveChannels(parse, definition);
+        try
+        {
+            return (definition, channels, definition.Create(channels, parse.GetValue(Classes), parse.GetValue(Gate)));
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(WithoutParameterName(e));
+        }
+    }
+
+    /// <summary>ArgumentException appends " (Parameter 'x')", which means nothing to a command-line user.</summary>
+    public static string WithoutParameterName(ArgumentException e)
+        => e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+}
