@@ -1,0 +1,117 @@
+using System.Text.Json;
+using DctNet.Checkpoints;
+using DctNet.Frequency.IO;
+using DctNet.Models;
+using DctNet.Tests.Models;
+using static TorchSharp.torch;
+
+namespace DctNet.Tests.Parity;
+
+/// <summary>
+/// The oracle for the models: PyTorch 1.13 with the release's module layout (tools/parity) saved reduced models
+/// with random weights and non-trivial BatchNorm statistics, in the release's checkpoint layout and in both
+/// serializations, together with an input and the logits PyTorch computed. Loading those files into DctNet's models
+/// must reproduce the logits within 1e-4 of their largest magnitude, and the gates exactly.
+/// </summary>
+public sealed class ModelParityTests
+{
+    private static readonly string ParityDirectory = Path.Combine(RepositoryRoot(), "tests", "fixtures", "parity");
+    private static readonly JsonElement Manifest = LoadManifest();
+
+    public static TheoryData<string, string> CaseCheckpoints() => Checkpoints(gatedOnly: false);
+
+    public static TheoryData<string, string> GatedCaseCheckpoints() => Checkpoints(gatedOnly: true);
+
+    private static TheoryData<string, string> Checkpoints(bool gatedOnly)
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var testCase in Manifest.GetProperty("cases").EnumerateArray())
+        {
+            if (gatedOnly && !testCase.TryGetProperty("expected_gates", out _))
+                continue;
+            foreach (var checkpoint in testCase.GetProperty("checkpoints").EnumerateArray())
+                data.Add(testCase.GetProperty("name").GetString()!, checkpoint.GetProperty("file").GetString()!);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseCheckpoints))]
+    public void Logits_equal_pytorch_from_the_release_checkpoint(string caseName, string checkpointFile)
+    {
+        var testCase = Case(caseName);
+        using var scope = NewDisposeScope();
+        using var model = LoadModel(testCase, checkpointFile);
+        using var input = LoadTensor(testCase.GetProperty("input").GetProperty("file").GetString()!);
+        var expected = Npy.ReadFile(PathOf(testCase.GetProperty("expected_logits").GetProperty("file").GetString()!)).AsFloat32();
+
+        Tensor logits;
+        using (no_grad())
+        {
+            logits = testCase.TryGetProperty("gumbel_noise", out var noise)
+                ? ((DctModel)model).ForwardWithGates(input, LoadTensor(noise.GetProperty("file").GetString()!)).Logits
+                : model.call(input);
+        }
+
+        var actual = logits.data<float>().ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        float tolerance = Manifest.GetProperty("tolerance").GetProperty("rel").GetSingle() * expected.Max(Math.Abs);
+        float worst = actual.Zip(expected, (a, e) => Math.Abs(a - e)).Max();
+        Assert.True(worst <= tolerance, $"{caseName} ({checkpointFile}): max |diff| {worst:G3} exceeds {tolerance:G3}");
+    }
+
+    [Theory]
+    [MemberData(nameof(GatedCaseCheckpoints))]
+    public void Gates_equal_pytorch_exactly(string caseName, string checkpointFile)
+    {
+        var testCase = Case(caseName);
+        var expectedGates = testCase.GetProperty("expected_gates");
+        using var scope = NewDisposeScope();
+        using var model = LoadModel(testCase, checkpointFile);
+        using var input = LoadTensor(testCase.GetProperty("input").GetProperty("file").GetString()!);
+        using var noise = LoadTensor(testCase.GetProperty("gumbel_noise").GetProperty("file").GetString()!);
+        var expected = Npy.ReadFile(PathOf(expectedGates.GetProperty("file").GetString()!)).AsFloat32();
+
+        using (no_grad())
+        {
+            var gates = ((DctModel)model).ForwardWithGates(input, noise).Gates;
+            Assert.Equal(expected, gates.data<float>().ToArray());
+        }
+    }
+
+    private static nn.Module<Tensor, Tensor> LoadModel(JsonElement testCase, string checkpointFile)
+    {
+        var model = ParityFixtureModelTests.Build(testCase.GetProperty("family").GetString()!, testCase.GetProperty("architecture"));
+        string path = PathOf(checkpointFile);
+        ModuleState.Load(model, PyTorchCheckpoint.ReadStateDict(path), path);
+        model.eval();
+        return model;
+    }
+
+    private static Tensor LoadTensor(string file)
+    {
+        var array = Npy.ReadFile(PathOf(file));
+        return tensor(array.AsFloat32(), [.. array.Shape.Select(d => (long)d)]);
+    }
+
+    private static JsonElement Case(string name)
+        => Manifest.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
+
+    private static string PathOf(string file) => Path.Combine(ParityDirectory, file);
+
+    private static JsonElement LoadManifest()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(ParityDirectory, "manifest.json")));
+        return document.RootElement.Clone();
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "DctNet.slnx")))
+                return directory.FullName;
+        }
+        throw new InvalidOperationException($"DctNet.slnx not found above {AppContext.BaseDirectory}.");
+    }
+}
