@@ -16,7 +16,7 @@ internal sealed record ExpectedTensor(string Key, TensorElementType ElementType,
 /// </summary>
 internal static partial class CheckpointFixtures
 {
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot => TestPaths.RepositoryRoot;
 
     public static string Directory { get; } = Path.Combine(RepositoryRoot, "tests", "fixtures", "checkpoints");
 
@@ -107,16 +107,6 @@ internal static partial class CheckpointFixtures
 
     [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
     private static partial Regex ShapeField();
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "tests", "fixtures", "checkpoints", "manifest.json")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException($"No tests/fixtures/checkpoints/manifest.json above {AppContext.BaseDirectory}.");
-    }
 }
 
 /// <summary>A fresh directory under the system's temporary folder, deleted with its files on dispose.</summary>

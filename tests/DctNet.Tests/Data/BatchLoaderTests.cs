@@ -8,16 +8,7 @@ namespace DctNet.Tests.Data;
 
 public class BatchLoaderTests
 {
-    private static string Fixture(string name)
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            string path = Path.Combine(directory.FullName, "tests", "fixtures", "images", name);
-            if (File.Exists(path))
-                return path;
-        }
-        throw new FileNotFoundException(name);
-    }
+    private static string Fixture(string name) => TestPaths.FixtureImage(name);
 
     [Fact]
     public void Batches_hold_the_transformed_samples_in_order_and_report_unreadable_files()

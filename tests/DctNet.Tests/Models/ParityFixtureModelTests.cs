@@ -11,7 +11,7 @@ namespace DctNet.Tests.Models;
 /// </summary>
 public sealed class ParityFixtureModelTests
 {
-    private static readonly string ManifestPath = Path.Combine(RepositoryRoot(), "tests", "fixtures", "parity", "manifest.json");
+    private static readonly string ManifestPath = Path.Combine(TestPaths.Fixtures, "parity", "manifest.json");
 
     public static TheoryData<string> CaseNames()
     {
@@ -57,15 +57,5 @@ public sealed class ParityFixtureModelTests
     {
         using var document = JsonDocument.Parse(File.ReadAllText(ManifestPath));
         return [.. document.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.Clone())];
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "DctNet.slnx")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException($"DctNet.slnx not found above {AppContext.BaseDirectory}.");
     }
 }

@@ -8,7 +8,7 @@ namespace DctNet.Tests.Models;
 /// </summary>
 internal static class ReferenceSpec
 {
-    public static string StateDictKeysPath { get; } = Path.GetFullPath(Path.Combine(FindRepositoryRoot(), "..", "shared", "spec", "state_dict_keys.json"));
+    public static string StateDictKeysPath { get; } = Path.GetFullPath(Path.Combine(TestPaths.RepositoryRoot, "..", "shared", "spec", "state_dict_keys.json"));
 
     public static bool Exists => File.Exists(StateDictKeysPath);
 
@@ -33,16 +33,6 @@ internal static class ReferenceSpec
                 key => key.Name,
                 key => key.Value.EnumerateArray().Select(d => d.GetInt64()).ToArray()));
     });
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "DctNet.slnx")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException($"DctNet.slnx not found above {AppContext.BaseDirectory}.");
-    }
 }
 
 /// <summary>A theory over the entries of state_dict_keys.json; skipped with a clear message where the file is absent.</summary>

@@ -15,7 +15,7 @@ namespace DctNet.Tests.Parity;
 /// </summary>
 public sealed class ModelParityTests
 {
-    private static readonly string ParityDirectory = Path.Combine(RepositoryRoot(), "tests", "fixtures", "parity");
+    private static readonly string ParityDirectory = Path.Combine(TestPaths.Fixtures, "parity");
     private static readonly JsonElement Manifest = LoadManifest();
 
     public static TheoryData<string, string> CaseCheckpoints() => Checkpoints(gatedOnly: false);
@@ -103,15 +103,5 @@ public sealed class ModelParityTests
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(ParityDirectory, "manifest.json")));
         return document.RootElement.Clone();
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "DctNet.slnx")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException($"DctNet.slnx not found above {AppContext.BaseDirectory}.");
     }
 }
