@@ -1,0 +1,182 @@
+using DctNet.Checkpoints;
+using DctNet.Data;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Imaging;
+using DctNet.Models;
+using static TorchSharp.torch;
+
+namespace DctNet.Inference;
+
+/// <summary>
+/// A model of the registry with weights loaded strictly from a file, in evaluation mode, together with the input
+/// pipeline its weights expect - what predicting and evaluating need.
+/// </summary>
+public sealed class InferenceModel : IDisposable
+{
+    /// <summary>torchvision's ImageNet mean and std, the RGB models' normalization (<see cref="Frequency.RgbTransform"/>'s values).</summary>
+    public static InputNormalization RgbImageNetNormalization { get; } = new([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
+
+    private InferenceModel(ModelDefinition definition, ChannelSubset? channels, int classes, bool hasInputGate, InputNormalization? normalization,
+        nn.Module<Tensor, Tensor> module, string weightsPath, string weightsFormat)
+    {
+        Definition = definition;
+        Channels = channels;
+        Classes = classes;
+        HasInputGate = hasInputGate;
+        Normalization = normalization;
+        Module = module;
+        WeightsPath = weightsPath;
+        WeightsFormat = weightsFormat;
+        Input = definition.Input(channels);
+        Pipeline = Input switch
+        {
+            DctInput dct => ImagePipeline.ForDct(dct.Geometry, dct.Channels,
+                normalization is null ? null : new ChannelStatistics([.. normalization.Mean], [.. normalization.Std])),
+            RgbInput rgb => ImagePipeline.ForRgb(rgb with
+            {
+                Mean = [.. (normalization?.Mean ?? [0, 0, 0]).Select(m => (float)m)],
+                Std = [.. (normalization?.Std ?? [1, 1, 1]).Select(s => (float)s)],
+            }),
+            _ => throw new InvalidOperationException($"No image pipeline for {Input}."),
+        };
+    }
+
+    public ModelDefinition Definition { get; }
+
+    /// <summary>The DCT channels the model reads; null for RGB models.</summary>
+    public ChannelSubset? Channels { get; }
+
+    /// <summary>Outputs of the classifier.</summary>
+    public int Classes { get; }
+
+    /// <summary>Whether the model has the input gate (its weights have <c>inp_GM.*</c> keys).</summary>
+    public bool HasInputGate { get; }
+
+    /// <summary>The normalization of the model's input: 192 values for DCT models, 3 for RGB; null for raw input.</summary>
+    public InputNormalization? Normalization { get; }
+
+    /// <summary>The network, in evaluation mode; owned by this object.</summary>
+    public nn.Module<Tensor, Tensor> Module { get; }
+
+    /// <summary>The file the weights were read from (a run directory's checkpoint when a directory was given).</summary>
+    public string WeightsPath { get; }
+
+    /// <summary>"PyTorch zip", "PyTorch legacy" or "safetensors".</summary>
+    public string WeightsFormat { get; }
+
+    public ModelInput Input { get; }
+
+    /// <summary>Images to the input this model takes.</summary>
+    public ImagePipeline Pipeline { get; }
+
+    /// <summary>
+    /// Builds the requested model around the weights: classes follow the classifier in the weights, the input gate
+    /// is built when the weights have one, and a DctNet checkpoint's metadata supplies the channels and the input
+    /// normalization (otherwise the release's ImageNet statistics for DCT models, torchvision's mean/std for RGB).
+    /// </summary>
+    /// <exception cref="ModelRequestException">The request contradicts the weights (model, channels, classes or input gate).</exception>
+    /// <exception cref="CheckpointException">The weights cannot be read, are unsafe, or do not fit the model (strict matching).</exception>
+    /// <exception cref="ArgumentException">The model is not in the registry, or does not take the channels.</exception>
+    public static InferenceModel Load(InferenceRequest request)
+    {
+        var definition = ModelRegistry.Get(request.Model);
+        string path = RunDirectory.ResolveWeights(request.Weights);
+        var contents = WeightsFile.Read(path);
+        var metadata = contents.Metadata;
+        if (metadata is not null && !string.Equals(metadata.Model, definition.Name, StringComparison.OrdinalIgnoreCase))
+            throw new ModelRequestException($"{path}: the checkpoint holds a {metadata.Model} model, but {definition.Name} was asked for.");
+
+        bool gate = WeightsLayout.HasInputGate(contents.Weights);
+        var channels = ResolveChannels(definition, request.Channels, metadata, gate, path);
+        int classes = ResolveClasses(request.Classes, contents.Weights, metadata, path);
+        var normalization = ResolveNormalization(definition, metadata, path);
+
+        var module = definition.Create(channels, classes, gate);
+        try
+        {
+            ModuleState.Load(module, contents.Weights, path);
+            module.eval();
+            if (module is DctModel { Gate: { } inputGate })
+                inputGate.NoiseGenerator = new Generator(request.GateSeed);
+            return new InferenceModel(definition, channels, classes, gate, normalization, module, path, contents.Format);
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The logits (N x classes) of a batch of inputs (N x C x H x W, as <see cref="Pipeline"/> makes them), without gradients.</summary>
+    public Tensor Logits(Tensor inputs)
+    {
+        if (inputs.dim() != 4 || inputs.shape[1] != Input.Shape[0])
+            throw new ArgumentException($"{Definition.Name} takes N x {Input.Shape[0]} x H x W inputs, got [{string.Join(", ", inputs.shape)}].", nameof(inputs));
+        using var noGrad = no_grad();
+        return Module.call(inputs);
+    }
+
+    /// <summary>Decodes and transforms <paramref name="samples"/> with <see cref="Pipeline"/> on worker threads, in batches.</summary>
+    public BatchLoader CreateLoader(IReadOnlyList<(string Path, int Label)> samples, int batchSize, int threads, ImageDecoder? decoder = null)
+        => new(samples, Pipeline.Shape, (image, _, destination) => Pipeline.Transform(image, destination), decoder ?? new ImageDecoder(), batchSize, threads);
+
+    /// <summary>What a DctNet checkpoint of this model records: model, classes, channels, normalization and layer2 stride.</summary>
+    public CheckpointMetadata Metadata => new()
+    {
+        Model = Definition.Name,
+        Classes = Classes,
+        Channels = Channels,
+        Normalization = Normalization,
+        Layer2Stride = Module is ResNetDct resnet ? resnet.Layer2Stride : null,
+    };
+
+    public void Dispose() => Module.Dispose();
+
+    private static ChannelSubset? ResolveChannels(ModelDefinition definition, ChannelSubset? requested, CheckpointMetadata? metadata, bool gate, string path)
+    {
+        if (!definition.TakesDct)
+        {
+            if (requested is not null)
+                throw new ArgumentException($"{definition.Name} takes RGB images; channel subsets are for the DCT models.", nameof(requested));
+            if (gate)
+                throw new ModelRequestException($"{path}: the weights have an input gate ({WeightsLayout.InputGatePrefix}*), which only DCT models take; {definition.Name} takes RGB images.");
+            return null;
+        }
+        var saved = metadata?.Channels;
+        if (requested is not null && saved is not null && !requested.Channels.SequenceEqual(saved.Channels))
+            throw new ModelRequestException($"{path}: the checkpoint was trained on channels {Describe(saved)}, but channels {Describe(requested)} were asked for; leave the channels out to use the checkpoint's.");
+        var channels = requested ?? saved ?? (gate ? ChannelSubset.All : ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount));
+        if (gate && channels.Count != InputGate.Channels)
+            throw new ModelRequestException($"{path}: the weights have an input gate ({WeightsLayout.InputGatePrefix}*), which selects among all {InputGate.Channels} channels, but channels {Describe(channels)} were asked for.");
+        return channels;
+    }
+
+    private static int ResolveClasses(int? requested, StateDict weights, CheckpointMetadata? metadata, string path)
+    {
+        if (WeightsLayout.Classifier(weights) is not var (key, weight))
+            return requested ?? metadata?.Classes ?? 1000; // no known classifier: strict loading reports what is there
+        long rows = weight.Shape[0];
+        if (metadata is not null && metadata.Classes != rows)
+            throw new CheckpointException($"{path}: the metadata says {metadata.Classes} classes, but {key} is {weight.ShapeText}.");
+        if (requested is { } classes && classes != rows)
+            throw new ModelRequestException($"{path}: the classifier has {rows} outputs ({key} is {weight.ShapeText}), but {classes} classes were asked for.");
+        return checked((int)rows);
+    }
+
+    private static InputNormalization? ResolveNormalization(ModelDefinition definition, CheckpointMetadata? metadata, string path)
+    {
+        if (metadata is null)
+            return definition.TakesDct ? InputNormalization.From(ChannelStatistics.ImageNet) : RgbImageNetNormalization;
+        if (metadata.Normalization is { } saved)
+        {
+            int expected = definition.TakesDct ? ChannelSubset.TotalChannels : 3;
+            if (saved.Mean.Count != expected || saved.Std.Count != expected || saved.Std.Any(s => !(s > 0) || double.IsInfinity(s)))
+                throw new CheckpointException($"{path}: the metadata's normalization needs {expected} means and {expected} positive, finite standard deviations for {definition.Name}.");
+        }
+        return metadata.Normalization;
+    }
+
+    private static string Describe(ChannelSubset channels) => channels.Name == channels.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        ? channels.Name
+        : $"{channels.Name} ({channels.Count} channels)";
+}

@@ -1,0 +1,24 @@
+using DctNet.Frequency.Channels;
+
+namespace DctNet.Inference;
+
+/// <summary>Which model to run with which weights; what is left null follows the weights.</summary>
+/// <param name="Model">A name of the model registry, e.g. "resnet50-dct".</param>
+/// <param name="Weights">A PyTorch file, a DctNet checkpoint or a DctNet training run directory (<see cref="RunDirectory"/>).</param>
+public sealed record InferenceRequest(string Model, string Weights)
+{
+    /// <summary>
+    /// DCT models: the channel subset. Null takes the checkpoint's (DctNet checkpoints name theirs), all 192 for
+    /// weights with an input gate, else DCT-24. Must be null for RGB models.
+    /// </summary>
+    public ChannelSubset? Channels { get; init; }
+
+    /// <summary>The number of classes expected; null accepts the classifier of the weights, whatever its size.</summary>
+    public int? Classes { get; init; }
+
+    /// <summary>
+    /// Seed of the input gate's Gumbel noise, for weights with a gate: the release samples the gates in evaluation
+    /// too, so a gated model's outputs depend on the noise, and a seed makes runs repeatable.
+    /// </summary>
+    public ulong GateSeed { get; init; }
+}

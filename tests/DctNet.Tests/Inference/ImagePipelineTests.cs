@@ -1,0 +1,61 @@
+using DctNet.Frequency;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Geometry;
+using DctNet.Frequency.Imaging;
+using DctNet.Inference;
+using DctNet.Models;
+using DctNet.Tests.Checkpoints;
+
+namespace DctNet.Tests.Inference;
+
+public sealed class ImagePipelineTests
+{
+    private static RgbImage Image(string name)
+        => new ImageDecoder().DecodeFile(Path.Combine(CheckpointFixtures.RepositoryRoot, "tests", "fixtures", "images", name));
+
+    [Fact]
+    public void The_DCT_pipeline_is_the_frequency_transform()
+    {
+        var image = Image("jpeg_420.jpg");
+        var pipeline = ImagePipeline.ForDct(CropGeometry.ResNet, ChannelSubset.BuiltIn(24), ChannelStatistics.ImageNet);
+        var output = new float[pipeline.Length];
+
+        pipeline.Transform(image, output);
+
+        Assert.Equal([24, 56, 56], pipeline.Shape);
+        Assert.Equal(new DctTransform(CropGeometry.ResNet, ChannelSubset.BuiltIn(24), ChannelStatistics.ImageNet).Transform(image), output);
+        Assert.Equal("DCT 24 x 56 x 56 (channels 24, resize 512, crop 448, normalized)", pipeline.Description);
+    }
+
+    [Fact]
+    public void The_ImageNet_RGB_pipeline_is_the_torchvision_recipe()
+    {
+        var image = Image("png_rgb.png");
+        var pipeline = ImagePipeline.ForRgb(RgbInput.ImageNet);
+        var output = new float[pipeline.Length];
+
+        pipeline.Transform(image, output);
+
+        Assert.Equal(new RgbTransform().Transform(image), output);
+    }
+
+    [Fact]
+    public void Other_RGB_statistics_normalize_the_same_pixels()
+    {
+        var image = Image("png_rgb.png");
+        var raw = ImagePipeline.ForRgb(RgbInput.ImageNet with { Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] });
+        var custom = ImagePipeline.ForRgb(RgbInput.ImageNet with { Mean = [0.5f, 0.25f, 0f], Std = [0.5f, 0.25f, 2f] });
+        var pixels = new float[raw.Length];
+        var output = new float[custom.Length];
+
+        raw.Transform(image, pixels);
+        custom.Transform(image, output);
+
+        float[] mean = [0.5f, 0.25f, 0f], std = [0.5f, 0.25f, 2f];
+        int plane = 224 * 224;
+        // Pixels in [0, 1]: 0..255 / 255 up to float rounding.
+        Assert.All(pixels, p => Assert.Equal(Math.Round(p * 255), p * 255, 3));
+        for (int i = 0; i < output.Length; i++)
+            Assert.Equal((pixels[i] - mean[i / plane]) / std[i / plane], output[i], 5);
+    }
+}

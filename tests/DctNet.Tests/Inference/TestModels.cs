@@ -1,0 +1,46 @@
+using DctNet.Checkpoints;
+using DctNet.Frequency.Channels;
+using DctNet.Models;
+using static TorchSharp.torch;
+
+namespace DctNet.Tests.Inference;
+
+/// <summary>Registry models with seeded random weights, saved in each supported format for the loader to read back.</summary>
+internal static class TestModels
+{
+    /// <summary>A registry model in evaluation mode, its weights drawn from <paramref name="seed"/>.</summary>
+    public static nn.Module<Tensor, Tensor> Create(string model, int? channels, int classes, bool gate = false, int seed = 1)
+    {
+        manual_seed(seed);
+        var module = ModelRegistry.Create(model, channels is { } count ? ChannelSubset.BuiltIn(count) : null, classes, gate);
+        module.eval();
+        return module;
+    }
+
+    /// <summary>A DctNet checkpoint with the metadata the model was built with (ImageNet statistics for DCT models).</summary>
+    public static string SaveCheckpoint(nn.Module<Tensor, Tensor> module, string path, string model, int? channels, int classes)
+    {
+        var metadata = new CheckpointMetadata
+        {
+            Model = model,
+            Classes = classes,
+            Channels = channels is { } count ? ChannelSubset.BuiltIn(count) : null,
+            Normalization = channels is null ? null : InputNormalization.From(ChannelStatistics.ImageNet),
+        };
+        new DctNetCheckpoint(metadata, ModuleState.Capture(module)).Save(path);
+        return path;
+    }
+
+    /// <summary>A torch.save file as the release writes them: "module."-prefixed keys under "state_dict".</summary>
+    public static string SaveReleaseLayout(nn.Module<Tensor, Tensor> module, string path)
+    {
+        PyTorchCheckpoint.Write(path, ModuleState.Capture(module), new PyTorchExportOptions
+        {
+            DataParallelPrefix = true,
+            ReleaseLayout = new ReleaseCheckpointFields(Epoch: 7, Arch: "test", BestPrec1: 1.5),
+        });
+        return path;
+    }
+
+    public static float[] Values(Tensor tensor) => tensor.data<float>().ToArray();
+}
