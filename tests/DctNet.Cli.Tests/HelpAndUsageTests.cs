@@ -10,6 +10,8 @@ public class HelpAndUsageTests
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("transform", result.Out);
         Assert.Contains("bench", result.Out);
+        foreach (string command in new[] { "predict", "eval", "convert" })
+            Assert.Contains($"  dctnet {command} --model", result.Out);
         Assert.Equal("", result.Error);
     }
 
@@ -19,6 +21,10 @@ public class HelpAndUsageTests
     [InlineData("transform", "--threads", "--max-pixels")]
     [InlineData("bench transform", "--limit", "[default: 200]")]
     [InlineData("bench", "transform", "Example")]
+    [InlineData("predict", "--input-tensor", "--logits")]
+    [InlineData("predict", "--topk", "[default: 5]")]
+    [InlineData("eval", "--data", "--json")]
+    [InlineData("convert", "--out", "--release-layout")]
     public void Every_command_has_help_with_options_defaults_and_examples(string command, string expected1, string expected2)
     {
         var result = CliHarness.Run([.. command.Split(' '), "--help"]);
@@ -64,6 +70,10 @@ public class HelpAndUsageTests
     [InlineData("bench transform")]
     [InlineData("bench transform --data /no/such/folder")]
     [InlineData("frobnicate")]
+    [InlineData("predict image.jpg")]
+    [InlineData("predict --model resnet50 image.jpg")]
+    [InlineData("eval --model resnet50 --weights w.pth")]
+    [InlineData("convert --model resnet50 --weights w.pth")]
     public void Incomplete_commands_are_usage_errors(string args)
     {
         AssertUsageError(CliHarness.Run(args.Split(' ')), "error:");

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using DctNet.Checkpoints;
 using DctNet.Cli.Commands;
+using DctNet.Inference;
 
 namespace DctNet.Cli;
 
@@ -40,7 +42,13 @@ public static class DctNetCli
             context.Error.WriteLine($"error: {CliContext.OneLine(e.Message)} (see '{CommandPath(parse.CommandResult)} --help')");
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (ModelRequestException e)
+        {
+            // The weights or the data contradict an option: fixed on the command line, like any usage error.
+            context.Error.WriteLine($"error: {CliContext.OneLine(e.Message)} (see '{CommandPath(parse.CommandResult)} --help')");
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CheckpointException)
         {
             context.ReportError(e.Message);
             return ExitCodes.Failure;
@@ -63,14 +71,20 @@ public static class DctNetCli
               dctnet transform images/ --out features/ --channels 64
               dctnet models
               dctnet info --model resnet50-dct --channels 24
+              dctnet predict --model resnet50-dct --channels 24 --weights model_best.pth.tar photo.jpg
+              dctnet eval --model resnet50-dct --channels 24 --weights model_best.pth.tar --data imagenet/val --json result.json
+              dctnet convert --model resnet50-dct --channels 24 --weights model_best.pth.tar --out resnet50-dct24.safetensors
               dctnet bench transform --data images/ --limit 200
               dctnet bench model --model resnet50-dct --batch-size 16
 
-            Exit codes: 0 success, 1 some input failed, 2 invalid command line, 130 interrupted.
+            Exit codes: 0 success, 1 some input failed, 2 invalid command line (or options the weights or data contradict), 130 interrupted.
             """);
         root.Subcommands.Add(TransformCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));
         root.Subcommands.Add(InfoCommand.Create(context));
+        root.Subcommands.Add(PredictCommand.Create(context));
+        root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(ConvertCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         ShortenCommandListings(root);
         return root;

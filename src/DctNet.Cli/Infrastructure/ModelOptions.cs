@@ -43,17 +43,21 @@ internal sealed class ModelOptions
 
     /// <summary>The subset for a DCT model (DCT-24 unless given); null for an RGB model, which refuses --channels.</summary>
     public ChannelSubset? ResolveChannels(ParseResult parse, ModelDefinition definition)
+        => definition.TakesDct
+            ? ResolveGivenChannels(parse, definition) ?? ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount)
+            : ResolveGivenChannels(parse, definition);
+
+    /// <summary>The subset of --channels, null when it is not given; an RGB model refuses it.</summary>
+    public ChannelSubset? ResolveGivenChannels(ParseResult parse, ModelDefinition definition)
     {
         string? value = parse.GetValue(Channels);
-        if (!definition.TakesDct)
-        {
-            if (value is not null)
-                throw new UsageException($"--channels: {definition.Name} takes RGB images; channels are for the DCT models ({definition.Name}-dct, ...).");
+        if (value is null)
             return null;
-        }
+        if (!definition.TakesDct)
+            throw new UsageException($"--channels: {definition.Name} takes RGB images; channels are for the DCT models ({definition.Name}-dct, ...).");
         try
         {
-            return ChannelSubset.Parse(value ?? ModelRegistry.DefaultChannelCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return ChannelSubset.Parse(value);
         }
         catch (ArgumentException e)
         {

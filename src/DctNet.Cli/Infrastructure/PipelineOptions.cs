@@ -126,12 +126,24 @@ internal static class OptionValidation
     /// <summary>Adds a parse-time check that the value is at least 1.</summary>
     public static Option<T> Positive<T>(this Option<T> option) where T : struct, System.Numerics.INumber<T>
     {
+        AddAtLeastOne<T>(option);
+        return option;
+    }
+
+    /// <inheritdoc cref="Positive{T}(Option{T})"/>
+    public static Option<T?> Positive<T>(this Option<T?> option) where T : struct, System.Numerics.INumber<T>
+    {
+        AddAtLeastOne<T>(option);
+        return option;
+    }
+
+    private static void AddAtLeastOne<T>(Option option) where T : struct, System.Numerics.INumber<T>
+    {
         option.Validators.Add(result =>
         {
             // Unparsable text is reported by the parser itself; only check numbers here.
             if (result.Tokens.Count > 0 && T.TryParse(result.Tokens[^1].Value, CultureInfo.InvariantCulture, out T value) && value < T.One)
                 result.AddError($"{option.Name} must be at least 1, got {result.Tokens[^1].Value}.");
         });
-        return option;
     }
 }

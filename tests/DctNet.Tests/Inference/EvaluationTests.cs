@@ -10,15 +10,13 @@ public sealed class EvaluationTests
 {
     private const string Model = "mobilenetv2-dct";
 
-    private static string FixtureImage(string name) => Path.Combine(CheckpointFixtures.RepositoryRoot, "tests", "fixtures", "images", name);
-
     /// <summary>ants: 2 images; bees: 2 images and a file that is not an image.</summary>
     private static ImageFolder TwoClassFolder(string root)
     {
         foreach (var (folder, image) in new[] { ("ants", "jpeg_420.jpg"), ("ants", "png_rgb.png"), ("bees", "bmp_rgb24.bmp"), ("bees", "jpeg_444.jpg") })
         {
             Directory.CreateDirectory(Path.Combine(root, folder));
-            File.Copy(FixtureImage(image), Path.Combine(root, folder, image));
+            File.Copy(TestPaths.FixtureImage(image), Path.Combine(root, folder, image));
         }
         File.WriteAllText(Path.Combine(root, "bees", "broken.jpg"), "not an image");
         return ImageFolder.Open(root);

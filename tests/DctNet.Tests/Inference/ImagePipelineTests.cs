@@ -4,14 +4,13 @@ using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
 using DctNet.Inference;
 using DctNet.Models;
-using DctNet.Tests.Checkpoints;
 
 namespace DctNet.Tests.Inference;
 
 public sealed class ImagePipelineTests
 {
     private static RgbImage Image(string name)
-        => new ImageDecoder().DecodeFile(Path.Combine(CheckpointFixtures.RepositoryRoot, "tests", "fixtures", "images", name));
+        => new ImageDecoder().DecodeFile(TestPaths.FixtureImage(name));
 
     [Fact]
     public void The_DCT_pipeline_is_the_frequency_transform()

@@ -1,6 +1,5 @@
 using DctNet.Checkpoints;
 using DctNet.Inference;
-using DctNet.Tests.Checkpoints;
 
 namespace DctNet.Tests.Inference;
 
@@ -8,7 +7,7 @@ namespace DctNet.Tests.Inference;
 public sealed class WeightsLayoutTests
 {
     private static StateDict Fixture(string name)
-        => PyTorchCheckpoint.ReadStateDict(Path.Combine(CheckpointFixtures.RepositoryRoot, "tests", "fixtures", "parity", name));
+        => PyTorchCheckpoint.ReadStateDict(Path.Combine(TestPaths.Fixtures, "parity", name));
 
     [Theory]
     [InlineData("resnet-dct-24.zip.pth.tar", "fc.weight", new long[] { 10, 64 })]

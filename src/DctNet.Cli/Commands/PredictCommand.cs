@@ -1,0 +1,211 @@
+using System.CommandLine;
+using System.Globalization;
+using DctNet.Data;
+using DctNet.Frequency.IO;
+using DctNet.Inference;
+using static TorchSharp.torch;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary><c>dctnet predict</c>: the most probable classes of images or of a ready input tensor, and optionally the logits.</summary>
+internal static class PredictCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var weights = new WeightsOptions();
+        var images = new Argument<string[]>("image")
+        {
+            Description = "Image files (JPEG, PNG, BMP, WebP), run through the model's own input pipeline.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var inputTensor = new Option<string>("--input-tensor")
+        {
+            Description = "Instead of images: a float32 .npy of C x H x W or N x C x H x W, fed to the model as is (no pipeline), "
+                + "e.g. written by 'dctnet transform' with the model's channels.",
+            HelpName = "X.npy",
+        };
+        var logits = new Option<string>("--logits")
+        {
+            Description = "Also write the logits (before softmax) as float32 .npy, N x classes: one row per predicted input, "
+                + "in order; unreadable images have no row.",
+            HelpName = "OUT.npy",
+        };
+        var topK = PipelineOptions.PositiveInt("--topk", "Classes printed per input, most probable first.", 5);
+        var labels = new Option<string>("--labels")
+        {
+            Description = "Class names, one per line in class order ('id<TAB>name' keeps the name; blank and '#' lines are skipped). "
+                + "[default: ImageNet's names for 1000-class models, else 'class N']",
+            HelpName = "labels.txt",
+        };
+        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per forward pass.", 16);
+        var threads = PipelineOptions.PositiveInt("--threads", "Threads that decode and transform images, and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+
+        var command = new Command("predict", """
+            Classifies images with trained weights: prints the top-k classes of each input with their softmax probabilities.
+            Images go through the model's own input pipeline (DCT models: the release's transform with the model's
+            geometry, channels and normalization; RGB models: torchvision's resize 256, crop 224, ImageNet mean/std).
+            An image that cannot be read is reported as 'error: <path>: <reason>', the others are still predicted,
+            and the exit code is 1.
+
+            Examples:
+              dctnet predict --model resnet50-dct --channels 24 --weights model_best.pth.tar photo.jpg
+              dctnet predict --model resnet50 --weights resnet50.pth photos/*.jpg --topk 3
+              dctnet predict --model resnet50-dct --weights runs/dct24/ --input-tensor photo.npy --logits logits.npy
+              dctnet predict --model mobilenetv2-dct --weights birds.safetensors bird.png --labels birds.txt
+            """);
+        command.Arguments.Add(images);
+        foreach (var option in weights.Selection)
+            command.Options.Add(option);
+        command.Options.Add(inputTensor);
+        command.Options.Add(logits);
+        command.Options.Add(topK);
+        command.Options.Add(labels);
+        command.Options.Add(batchSize);
+        command.Options.Add(threads);
+        command.Options.Add(weights.Seed);
+
+        command.SetAction(parse =>
+        {
+            string? tensorPath = parse.GetValue(inputTensor);
+            string[] imagePaths = parse.GetValue(images) ?? [];
+            if (tensorPath is null && imagePaths.Length == 0)
+                throw new UsageException("give image files or --input-tensor X.npy.");
+            if (tensorPath is not null && imagePaths.Length > 0)
+                throw new UsageException("give either image files or --input-tensor, not both.");
+            if (tensorPath is not null && !File.Exists(tensorPath))
+                throw new UsageException($"--input-tensor '{tensorPath}' does not exist.");
+
+            set_num_threads(parse.GetValue(threads));
+            using var model = weights.Load(parse);
+            var names = ResolveLabels(parse.GetValue(labels), model.Classes);
+            var printer = new Printer(context, names, parse.GetValue(topK), model.Classes);
+            if (tensorPath is not null)
+            {
+                if (PredictTensor(context, model, tensorPath, printer) is false)
+                    return ExitCodes.Failure;
+            }
+            else
+            {
+                int? interrupted = PredictImages(context, model, imagePaths, parse.GetValue(batchSize), parse.GetValue(threads), printer);
+                if (interrupted is { } code)
+                    return code;
+            }
+            if (parse.GetValue(logits) is { } logitsPath)
+            {
+                if (Path.GetDirectoryName(Path.GetFullPath(logitsPath)) is { } directory)
+                    Directory.CreateDirectory(directory);
+                Npy.WriteFile<float>(logitsPath, printer.Logits.ToArray(), printer.Rows, model.Classes);
+            }
+            return printer.Failures == 0 ? ExitCodes.Success : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    /// <summary>Feeds the .npy as is; false (reported) when it is not a float32 tensor the model takes.</summary>
+    private static bool PredictTensor(CliContext context, InferenceModel model, string path, Printer printer)
+    {
+        NpyArray array;
+        float[] values;
+        try
+        {
+            array = Npy.ReadFile(path);
+            values = array.AsFloat32();
+        }
+        catch (InvalidDataException e)
+        {
+            context.ReportError(e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}");
+            return false;
+        }
+        int[] shape = array.Shape;
+        long[]? batchShape = shape.Length switch
+        {
+            3 => [1, shape[0], shape[1], shape[2]],
+            4 => [.. shape.Select(d => (long)d)],
+            _ => null,
+        };
+        int channels = model.Input.Shape[0];
+        if (batchShape is null || batchShape[0] == 0 || batchShape[1] != channels)
+        {
+            context.ReportError($"{path}: shape ({string.Join(", ", shape)}) is not {channels} x H x W or N x {channels} x H x W, the input of {model.Definition.Name} "
+                + $"({model.Pipeline.Description}).");
+            return false;
+        }
+        using var scope = NewDisposeScope();
+        var logits = model.Logits(tensor(values, batchShape));
+        printer.Print([.. Enumerable.Range(0, (int)batchShape[0]).Select(i => string.Create(CultureInfo.InvariantCulture, $"{path}[{i}]"))], logits);
+        return true;
+    }
+
+    /// <returns>Null when every image was attempted; <see cref="ExitCodes.Interrupted"/> after Ctrl+C.</returns>
+    private static int? PredictImages(CliContext context, InferenceModel model, string[] paths, int batchSize, int threads, Printer printer)
+    {
+        var loader = model.CreateLoader([.. paths.Select(path => (path, 0))], batchSize, threads);
+        try
+        {
+            foreach (var batch in loader.Batches(cancellation: context.Cancellation))
+            {
+                using (batch)
+                {
+                    foreach (var failure in batch.Failures)
+                    {
+                        context.ReportError($"{failure.Path}: {failure.Reason}");
+                        printer.Failures++;
+                    }
+                    if (batch.Count == 0)
+                        continue;
+                    using var logits = model.Logits(batch.Inputs);
+                    printer.Print(batch.Paths, logits);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (context.Cancellation.IsCancellationRequested)
+        {
+            context.ReportError($"interrupted after {printer.Rows} of {paths.Length} images.");
+            return ExitCodes.Interrupted;
+        }
+        return null;
+    }
+
+    private static ClassLabels? ResolveLabels(string? path, int classes)
+    {
+        if (path is null)
+            return classes == ClassLabels.ImageNet.Count ? ClassLabels.ImageNet : null;
+        ClassLabels labels;
+        try
+        {
+            labels = ClassLabels.Load(path);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--labels: {e.Message}");
+        }
+        if (labels.Count != classes)
+            throw new UsageException($"--labels {path}: {labels.Count} names for a model of {classes} classes.");
+        return labels;
+    }
+
+    /// <summary>Prints each input's top classes and keeps the logits rows for --logits.</summary>
+    private sealed class Printer(CliContext context, ClassLabels? names, int k, int classes)
+    {
+        public List<float> Logits { get; } = [];
+
+        public int Rows => Logits.Count / classes;
+
+        public int Failures { get; set; }
+
+        public void Print(IReadOnlyList<string> inputs, Tensor logits)
+        {
+            var top = Predictions.TopClasses(logits, k);
+            Logits.AddRange(logits.data<float>().ToArray());
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                context.Out.WriteLine(inputs[i]);
+                foreach (var score in top[i])
+                {
+                    string name = names is null ? $"class {score.Index}" : $"{names[score.Index]} (class {score.Index})";
+                    context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {score.Probability:0.0000}  {name}"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using DctNet.Inference;
+
+namespace DctNet.Cli;
+
+/// <summary>The options of the commands that run a model with trained weights: predict, eval and convert.</summary>
+internal sealed class WeightsOptions
+{
+    private readonly ModelOptions models = new();
+
+    public WeightsOptions()
+    {
+        models.Channels.Description = "DCT models: the channels they take - 6, 24, 32, 48, 64, 192 or a subset file. "
+            + "[default: a DctNet checkpoint's own; 192 for weights with an input gate; else 24] RGB models take none.";
+    }
+
+    public Option<string> Model => models.Model;
+
+    public Option<string> Channels => models.Channels;
+
+    public Option<string> Weights { get; } = new("--weights")
+    {
+        Description = "The weights: a PyTorch file (torch.save zip or legacy; a bare state_dict or under 'state_dict'/'model'; "
+            + $"'module.' prefix or not), a DctNet checkpoint (.safetensors), or a DctNet training run directory (its {RunDirectory.BestCheckpoint}, "
+            + $"else its {RunDirectory.LastCheckpoint}). Loaded strictly: every key and shape must match the model.",
+        HelpName = "file|run-dir",
+        Required = true,
+    };
+
+    public Option<int?> Classes { get; } = new Option<int?>("--classes")
+    {
+        Description = "The number of classes expected; an error if the classifier in the weights has another size. [default: the weights' classifier size]",
+        HelpName = "N",
+    }.Positive();
+
+    public Option<ulong> Seed { get; } = new("--seed")
+    {
+        Description = "Seed of the input gate's Gumbel noise, for weights with a gate (inp_GM.*): the release samples the gates "
+            + "in evaluation too, so the outputs depend on the noise.",
+        HelpName = "N",
+        DefaultValueFactory = _ => 0,
+    };
+
+    /// <summary>The options that choose the model and its weights.</summary>
+    public IEnumerable<Option> Selection => [Model, Channels, Weights, Classes];
+
+    /// <summary>Builds the model around the weights; contradictions between the options and the weights are usage errors.</summary>
+    public InferenceModel Load(ParseResult parse)
+    {
+        var definition = models.ResolveDefinition(parse);
+        var request = new InferenceRequest(definition.Name, parse.GetRequiredValue(Weights))
+        {
+            Channels = models.ResolveGivenChannels(parse, definition),
+            Classes = parse.GetValue(Classes),
+            GateSeed = parse.GetValue(Seed),
+        };
+        try
+        {
+            return InferenceModel.Load(request);
+        }
+        catch (ArgumentException e)
+        {
+            // The registry's refusals: channel counts an architecture does not define.
+            throw new UsageException(ModelOptions.WithoutParameterName(e));
+        }
+    }
+}
