@@ -20,7 +20,7 @@ public sealed partial class PredictTests(TrainedWeights weights) : IClassFixture
         Npy.WriteFile<float>(inputPath, inputs, 3, 6, 56, 56);
 
         var result = CliHarness.Run("predict", "--model", TrainedWeights.Model, "--weights", weights.Checkpoint,
-            "--input-tensor", inputPath, "--logits", logitsPath, "--threads", "2");
+            "--input-tensor", inputPath, "--logits", logitsPath, "--threads", "2", "--batch-size", "2");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var logits = Npy.ReadFile(logitsPath);

@@ -37,7 +37,7 @@ internal static class PredictCommand
                 + "[default: ImageNet's names for 1000-class models, else 'class N']",
             HelpName = "labels.txt",
         };
-        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per forward pass.", 16);
+        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Inputs per forward pass: images, or rows of --input-tensor.", 16);
         var threads = PipelineOptions.PositiveInt("--threads", "Threads that decode and transform images, and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
 
         var command = new Command("predict", """
@@ -81,7 +81,7 @@ internal static class PredictCommand
             var printer = new Printer(context, names, parse.GetValue(topK), model.Classes);
             if (tensorPath is not null)
             {
-                if (PredictTensor(context, model, tensorPath, printer) is false)
+                if (PredictTensor(context, model, tensorPath, parse.GetValue(batchSize), printer) is false)
                     return ExitCodes.Failure;
             }
             else
@@ -101,8 +101,8 @@ internal static class PredictCommand
         return command;
     }
 
-    /// <summary>Feeds the .npy as is; false (reported) when it is not a float32 tensor the model takes.</summary>
-    private static bool PredictTensor(CliContext context, InferenceModel model, string path, Printer printer)
+    /// <summary>Feeds the .npy as is, <paramref name="batchSize"/> rows at a time; false (reported) when it is not a float32 tensor the model takes.</summary>
+    private static bool PredictTensor(CliContext context, InferenceModel model, string path, int batchSize, Printer printer)
     {
         NpyArray array;
         float[] values;
@@ -131,8 +131,13 @@ internal static class PredictCommand
             return false;
         }
         using var scope = NewDisposeScope();
-        var logits = model.Logits(tensor(values, batchShape));
-        printer.Print([.. Enumerable.Range(0, (int)batchShape[0]).Select(i => string.Create(CultureInfo.InvariantCulture, $"{path}[{i}]"))], logits);
+        var inputs = tensor(values, batchShape);
+        for (long start = 0; start < batchShape[0]; start += batchSize)
+        {
+            long count = Math.Min(batchSize, batchShape[0] - start);
+            var logits = model.Logits(inputs.narrow(0, start, count));
+            printer.Print([.. Enumerable.Range((int)start, (int)count).Select(i => string.Create(CultureInfo.InvariantCulture, $"{path}[{i}]"))], logits);
+        }
         return true;
     }
 
