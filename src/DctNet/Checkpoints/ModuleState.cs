@@ -78,6 +78,7 @@ public static class ModuleState
     {
         var live = module.state_dict();
         var order = PyTorchOrder(module, live.Keys);
+        stateDict = WithBatchCountsOfOldFiles(stateDict, order);
         var missing = order.Where(key => !stateDict.ContainsKey(key)).ToList();
         var unexpected = stateDict.Keys.Where(key => !live.ContainsKey(key)).ToList();
         var shapeMismatches = order
@@ -94,6 +95,25 @@ public static class ModuleState
             using var value = stateDict[key].ToTensor();
             live[key].copy_(value);
         }
+    }
+
+    /// <summary>
+    /// BatchNorm's num_batches_tracked appeared in PyTorch 0.4.1; older files (the first torchvision ImageNet weights
+    /// among them) lack it, and PyTorch's BatchNorm then loads 0. Do the same where the running statistics are present.
+    /// </summary>
+    private static StateDict WithBatchCountsOfOldFiles(StateDict stateDict, IReadOnlyList<string> modelKeys)
+    {
+        const string Counter = "num_batches_tracked";
+        var absent = modelKeys
+            .Where(key => key.EndsWith("." + Counter, StringComparison.Ordinal) && !stateDict.ContainsKey(key))
+            .Where(key => stateDict.ContainsKey(key[..^Counter.Length] + "running_mean"))
+            .ToList();
+        if (absent.Count == 0)
+            return stateDict;
+        var completed = new StateDict(stateDict);
+        foreach (string key in absent)
+            completed.Add(key, new TensorData(TensorElementType.Int64, [], new byte[sizeof(long)]));
+        return completed;
     }
 
     private static List<string> PyTorchOrder(torch.nn.Module module, IEnumerable<string> stateDictKeys)

@@ -75,6 +75,23 @@ public sealed class ModuleStateTests
         Assert.EndsWith("\n    layer9.bias\n    ... and 10 more", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Files_older_than_num_batches_tracked_load_with_a_count_of_zero()
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = SmallNet(classes: 2);
+        var saved = ModuleState.Capture(model);
+        var old = new StateDict(saved.Where(entry => !entry.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)));
+        using (torch.no_grad())
+            ((TorchSharp.Modules.BatchNorm2d)model[1]).num_batches_tracked!.fill_(7);
+
+        ModuleState.Load(model, old, "resnet50-19c8e357.pth");
+
+        var loaded = ModuleState.Capture(model);
+        Assert.Equal([0L], loaded["bn.num_batches_tracked"].ToArray<long>());
+        Assert.Equal(saved["bn.running_var"].ToArray<float>(), loaded["bn.running_var"].ToArray<float>());
+    }
+
     private static TorchSharp.Modules.Sequential SmallNet(int classes) => nn.Sequential(
         ("conv", nn.Conv2d(3, 4, 3, padding: 1)),
         ("bn", nn.BatchNorm2d(4)),
