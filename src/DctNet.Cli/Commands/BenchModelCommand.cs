@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using DctNet.Models;
 using static TorchSharp.torch;
 
 namespace DctNet.Cli.Commands;
@@ -15,7 +16,8 @@ internal static class BenchModelCommand
         var threads = PipelineOptions.PositiveInt("--threads", "Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
         var batches = PipelineOptions.PositiveInt("--batches", "Timed forward passes; the best one is reported.", 5);
         var command = new Command("model", """
-            Inference throughput of a model: random input of the model's shape, evaluation mode, no gradients,
+            Inference throughput of a model as predict and eval run it: random input of the model's shape, evaluation
+            mode, BatchNorms folded into the convolutions, no gradients,
             two warm-up passes, then the best of --batches timed passes, printed as '<number> images/s'.
             Compare with PyTorch on the same machine: /usr/bin/python3 tools/baseline/model_speed.py --model M.
 
@@ -38,6 +40,7 @@ internal static class BenchModelCommand
             using (no_grad())
             {
                 model.eval();
+                BatchNormFolding.Fold(model);
                 using var input = randn([batch, .. shape.Select(d => (long)d)]);
                 for (int i = 0; i < 2; i++)
                     model.call(input).Dispose();

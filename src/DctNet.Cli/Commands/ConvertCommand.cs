@@ -56,7 +56,7 @@ internal static class ConvertCommand
             if (release && format != WeightsExportFormat.PyTorch)
                 throw new UsageException("--release-layout is a PyTorch layout; write a .pth (or .pth.tar) file with it.");
 
-            using var model = weights.Load(parse);
+            using var model = weights.Load(parse, foldBatchNorm: false);
             if (Path.GetDirectoryName(Path.GetFullPath(target)) is { } directory)
                 Directory.CreateDirectory(directory);
             WeightsExport.Save(model, target, release);

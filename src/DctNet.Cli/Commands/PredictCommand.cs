@@ -76,7 +76,7 @@ internal static class PredictCommand
                 throw new UsageException($"--input-tensor '{tensorPath}' does not exist.");
 
             set_num_threads(parse.GetValue(threads));
-            using var model = weights.Load(parse);
+            using var model = weights.Load(parse, foldBatchNorm: true);
             var names = ResolveLabels(parse.GetValue(labels), model.Classes);
             var printer = new Printer(context, names, parse.GetValue(topK), model.Classes);
             if (tensorPath is not null)

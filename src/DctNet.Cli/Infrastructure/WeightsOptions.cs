@@ -45,7 +45,8 @@ internal sealed class WeightsOptions
     public IEnumerable<Option> Selection => [Model, Channels, Weights, Classes];
 
     /// <summary>Builds the model around the weights; contradictions between the options and the weights are usage errors.</summary>
-    public InferenceModel Load(ParseResult parse)
+    /// <param name="foldBatchNorm">For commands that only run the model: merge BatchNorms into convolutions (faster).</param>
+    public InferenceModel Load(ParseResult parse, bool foldBatchNorm)
     {
         var definition = models.ResolveDefinition(parse);
         var request = new InferenceRequest(definition.Name, parse.GetRequiredValue(Weights))
@@ -53,6 +54,7 @@ internal sealed class WeightsOptions
             Channels = models.ResolveGivenChannels(parse, definition),
             Classes = parse.GetValue(Classes),
             GateSeed = parse.GetValue(Seed),
+            FoldBatchNorm = foldBatchNorm,
         };
         try
         {

@@ -58,6 +58,9 @@ public sealed class InferenceModel : IDisposable
     /// <summary>The network, in evaluation mode; owned by this object.</summary>
     public nn.Module<Tensor, Tensor> Module { get; }
 
+    /// <summary>Whether the BatchNorms were merged into the convolutions (<see cref="InferenceRequest.FoldBatchNorm"/>).</summary>
+    public bool BatchNormFolded { get; private init; }
+
     /// <summary>The file the weights were read from (a run directory's checkpoint when a directory was given).</summary>
     public string WeightsPath { get; }
 
@@ -96,9 +99,14 @@ public sealed class InferenceModel : IDisposable
         {
             ModuleState.Load(module, contents.Weights, path);
             module.eval();
+            if (request.FoldBatchNorm)
+                BatchNormFolding.Fold(module);
             if (module is DctModel { Gate: { } inputGate })
                 inputGate.NoiseGenerator = new Generator(request.GateSeed);
-            return new InferenceModel(definition, channels, classes, gate, normalization, module, path, contents.Format);
+            return new InferenceModel(definition, channels, classes, gate, normalization, module, path, contents.Format)
+            {
+                BatchNormFolded = request.FoldBatchNorm,
+            };
         }
         catch
         {

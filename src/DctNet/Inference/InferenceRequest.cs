@@ -21,4 +21,10 @@ public sealed record InferenceRequest(string Model, string Weights)
     /// too, so a gated model's outputs depend on the noise, and a seed makes runs repeatable.
     /// </summary>
     public ulong GateSeed { get; init; }
+
+    /// <summary>
+    /// Merge the BatchNorms into the convolutions (<see cref="Models.BatchNormFolding"/>): faster inference, outputs
+    /// equal up to float rounding, but the model can then no longer be saved or trained.
+    /// </summary>
+    public bool FoldBatchNorm { get; init; }
 }

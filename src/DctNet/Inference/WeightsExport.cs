@@ -45,6 +45,8 @@ public static class WeightsExport
         var format = FormatOf(path);
         if (releaseLayout && format != WeightsExportFormat.PyTorch)
             throw new ArgumentException("The release's layout is a PyTorch file's; write a .pth (or .pth.tar) file to use it.", nameof(releaseLayout));
+        if (model.BatchNormFolded)
+            throw new InvalidOperationException("A model with folded BatchNorms is for inference only; load the weights without folding to export them.");
         var weights = ModuleState.Capture(model.Module);
         if (format == WeightsExportFormat.DctNetCheckpoint)
         {

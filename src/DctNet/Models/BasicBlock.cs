@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace DctNet.Models;
 
 /// <summary>torchvision's BasicBlock: two 3x3 convs with BN, the first one strided, plus the shortcut.</summary>
-public sealed class BasicBlock : nn.Module<Tensor, Tensor>
+public sealed class BasicBlock : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
 {
     public const int Expansion = 1;
 
@@ -13,6 +13,8 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     private readonly Conv2d conv2;
     private readonly BatchNorm2d bn2;
     private readonly Sequential? downsample;
+    private bool foldedNorms;
+    private Conv2d? foldedShortcut;
 
     /// <param name="downsample">Projection of the shortcut where the block changes the shape; null for the identity.</param>
     public BasicBlock(long inplanes, long planes, long stride = 1, Sequential? downsample = null) : base(nameof(BasicBlock))
@@ -28,9 +30,22 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var output = bn1.call(conv1.call(x)).relu_();
-        output = bn2.call(conv2.call(output));
-        output.add_(downsample is null ? x : downsample.call(x)).relu_();
+        var output = BatchNormFolding.ConvNorm(conv1, bn1, foldedNorms, x).relu_();
+        output = BatchNormFolding.ConvNorm(conv2, bn2, foldedNorms, output);
+        output.add_(Shortcut(x)).relu_();
         return output.MoveToOuterDisposeScope();
+    }
+
+    private Tensor Shortcut(Tensor x) => foldedShortcut?.call(x) ?? downsample?.call(x) ?? x;
+
+    void IFoldableBatchNorm.FoldBatchNorm()
+    {
+        if (foldedNorms)
+            return;
+        BatchNormFolding.Merge(conv1, bn1);
+        BatchNormFolding.Merge(conv2, bn2);
+        if (downsample is not null)
+            foldedShortcut = BatchNormFolding.FoldShortcut(downsample);
+        foldedNorms = true;
     }
 }

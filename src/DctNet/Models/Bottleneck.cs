@@ -7,7 +7,7 @@ namespace DctNet.Models;
 /// torchvision's Bottleneck ("ResNet v1.5"): 1x1 reduce to <c>planes</c>, 3x3 carrying the stride, 1x1 expand to
 /// 4 x <c>planes</c>, each with BN, plus the shortcut.
 /// </summary>
-public sealed class Bottleneck : nn.Module<Tensor, Tensor>
+public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
 {
     public const int Expansion = 4;
 
@@ -18,6 +18,8 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     private readonly Conv2d conv3;
     private readonly BatchNorm2d bn3;
     private readonly Sequential? downsample;
+    private bool foldedNorms;
+    private Conv2d? foldedShortcut;
 
     /// <param name="downsample">Projection of the shortcut where the block changes the shape; null for the identity.</param>
     public Bottleneck(long inplanes, long planes, long stride = 1, Sequential? downsample = null) : base(nameof(Bottleneck))
@@ -35,10 +37,24 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var output = bn1.call(conv1.call(x)).relu_();
-        output = bn2.call(conv2.call(output)).relu_();
-        output = bn3.call(conv3.call(output));
-        output.add_(downsample is null ? x : downsample.call(x)).relu_();
+        var output = BatchNormFolding.ConvNorm(conv1, bn1, foldedNorms, x).relu_();
+        output = BatchNormFolding.ConvNorm(conv2, bn2, foldedNorms, output).relu_();
+        output = BatchNormFolding.ConvNorm(conv3, bn3, foldedNorms, output);
+        output.add_(Shortcut(x)).relu_();
         return output.MoveToOuterDisposeScope();
+    }
+
+    private Tensor Shortcut(Tensor x) => foldedShortcut?.call(x) ?? downsample?.call(x) ?? x;
+
+    void IFoldableBatchNorm.FoldBatchNorm()
+    {
+        if (foldedNorms)
+            return;
+        BatchNormFolding.Merge(conv1, bn1);
+        BatchNormFolding.Merge(conv2, bn2);
+        BatchNormFolding.Merge(conv3, bn3);
+        if (downsample is not null)
+            foldedShortcut = BatchNormFolding.FoldShortcut(downsample);
+        foldedNorms = true;
     }
 }

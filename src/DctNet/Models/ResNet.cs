@@ -8,7 +8,7 @@ namespace DctNet.Models;
 /// <c>fc</c>), so that torchvision's state_dicts load unchanged: 7x7 stride-2 stem, 3x3 stride-2 max pool, four
 /// stages of residual blocks (strides 1, 2, 2, 2), global average pool, linear classifier.
 /// </summary>
-public sealed class ResNet : nn.Module<Tensor, Tensor>
+public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -17,6 +17,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     private readonly Sequential layer3;
     private readonly Sequential layer4;
     private readonly Linear fc;
+    private bool foldedStem;
 
     /// <param name="classes">Outputs of the classifier.</param>
     /// <param name="baseWidth">Channels of the stem and layer1's planes (layers 2-4 double it each); 64 in every
@@ -36,11 +37,19 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var features = bn1.call(conv1.call(x)).relu_();
+        var features = BatchNormFolding.ConvNorm(conv1, bn1, foldedStem, x).relu_();
         features = nn.functional.max_pool2d(features, kernel_size: 3, stride: 2, padding: 1);
         features = layer4.call(layer3.call(layer2.call(layer1.call(features))));
         features = nn.functional.adaptive_avg_pool2d(features, 1).flatten(1);
         return fc.call(features).MoveToOuterDisposeScope();
+    }
+
+    void IFoldableBatchNorm.FoldBatchNorm()
+    {
+        if (foldedStem)
+            return;
+        BatchNormFolding.Merge(conv1, bn1);
+        foldedStem = true;
     }
 
     /// <summary>Channels that leave layer4: 8 x baseWidth x the block's expansion (2048 for ResNet-50).</summary>

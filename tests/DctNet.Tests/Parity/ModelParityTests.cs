@@ -61,6 +61,39 @@ public sealed class ModelParityTests
     }
 
     [Theory]
+    [MemberData(nameof(CaseCheckpoints))]
+    public void Logits_with_folded_batch_norms_still_equal_pytorch(string caseName, string checkpointFile)
+    {
+        var testCase = Case(caseName);
+        using var scope = NewDisposeScope();
+        using var model = LoadModel(testCase, checkpointFile);
+        int folded = BatchNormFolding.Fold(model);
+        using var input = LoadTensor(testCase.GetProperty("input").GetProperty("file").GetString()!);
+        var expected = Npy.ReadFile(PathOf(testCase.GetProperty("expected_logits").GetProperty("file").GetString()!)).AsFloat32();
+
+        Tensor logits;
+        using (no_grad())
+        {
+            logits = testCase.TryGetProperty("gumbel_noise", out var noise)
+                ? ((DctModel)model).ForwardWithGates(input, LoadTensor(noise.GetProperty("file").GetString()!)).Logits
+                : model.call(input);
+        }
+
+        if (testCase.GetProperty("family").GetString()!.StartsWith("resnet", StringComparison.Ordinal))
+            Assert.True(folded > 0, $"{caseName}: no BatchNorm was folded");
+        float tolerance = Manifest.GetProperty("tolerance").GetProperty("rel").GetSingle() * expected.Max(Math.Abs);
+        float worst = logits.data<float>().ToArray().Zip(expected, (a, e) => Math.Abs(a - e)).Max();
+        Assert.True(worst <= tolerance, $"{caseName} ({checkpointFile}), folded: max |diff| {worst:G3} exceeds {tolerance:G3}");
+    }
+
+    [Fact]
+    public void Folding_refuses_a_model_in_training_mode()
+    {
+        using var model = new ResNetDct(new ResNetArchitecture(ResidualBlockKind.Basic, [1, 1, 1, 1]), channels: 6, classes: 2, baseWidth: 4);
+        Assert.Contains("evaluation mode", Assert.Throws<InvalidOperationException>(() => BatchNormFolding.Fold(model)).Message);
+    }
+
+    [Theory]
     [MemberData(nameof(GatedCaseCheckpoints))]
     public void Gates_equal_pytorch_exactly(string caseName, string checkpointFile)
     {
