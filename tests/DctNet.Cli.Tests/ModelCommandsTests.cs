@@ -51,4 +51,13 @@ public class ModelCommandsTests
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Matches(@"(?m)^\d+(\.\d+)? images/s$", result.Out);
     }
+
+    [Fact]
+    public void Bench_train_prints_images_per_second()
+    {
+        var result = CliHarness.Run("bench", "train", "--model", "resnet18-dct-s2", "--channels", "6", "--classes", "2", "--batch-size", "2", "--steps", "1", "--threads", "1");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("SGD, batch 2", result.Out);
+        Assert.Matches(@"(?m)^\d+(\.\d+)? images/s$", result.Out);
+    }
 }
