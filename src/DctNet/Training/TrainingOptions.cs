@@ -1,0 +1,97 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DctNet.Training;
+
+/// <summary>How the learning rate moves over the epochs after warm-up.</summary>
+public enum LearningRateScheduleKind
+{
+    /// <summary>Divided by 10 at one third and at two thirds of the epochs (torchvision's 30/60 of 90).</summary>
+    Step,
+
+    /// <summary>Half a cosine from the base rate down to 0 at the end of the last epoch.</summary>
+    Cosine,
+}
+
+/// <summary>Everything that defines a training run; saved as the run directory's options.json so that a resume needs nothing else.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>The model registry's name.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>The DCT channel subset as <see cref="Frequency.Channels.ChannelSubset.Parse"/> reads it (a count or a JSON file); null for RGB models or the default.</summary>
+    public string? Channels { get; init; }
+
+    /// <summary>The dataset root: <c>Data/train</c> and <c>Data/val</c> are ImageFolders.</summary>
+    public required string Data { get; init; }
+
+    public int Epochs { get; init; } = 12;
+    public int BatchSize { get; init; } = 32;
+    public double LearningRate { get; init; } = 0.1;
+    public double Momentum { get; init; } = 0.9;
+    public bool Nesterov { get; init; }
+
+    /// <summary>L2 penalty on the weights of convolutions and linear layers; never on BatchNorm weights nor on any bias (every 1-D parameter).</summary>
+    public double WeightDecay { get; init; } = 1e-4;
+
+    public double LabelSmoothing { get; init; }
+    public LearningRateScheduleKind Schedule { get; init; } = LearningRateScheduleKind.Cosine;
+
+    /// <summary>Epochs over which the learning rate rises linearly from near 0 to <see cref="LearningRate"/>, batch by batch.</summary>
+    public int WarmupEpochs { get; init; }
+
+    /// <summary>Starting weights: a torchvision RGB ResNet file for a DCT ResNet, or a DctNet checkpoint (or run directory) of the same model.</summary>
+    public string? Init { get; init; }
+
+    /// <summary>Drives the initialization, the sample order of each epoch, the augmentation of each sample and the gate's noise.</summary>
+    public int Seed { get; init; }
+
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>An unreadable image stops the run instead of being skipped with a warning.</summary>
+    public bool Strict { get; init; }
+
+    /// <summary>The input gate in front of a 192-channel DCT model (dynamic channel selection).</summary>
+    public bool Gate { get; init; }
+
+    /// <summary>Weight of the mean number of channels on per sample in the loss of a gated model.</summary>
+    public double GateLambda { get; init; }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <exception cref="ArgumentException">A value no run can use; the message names the option.</exception>
+    public void Validate()
+    {
+        if (Epochs <= 0) throw new ArgumentException($"epochs must be positive, got {Epochs}.");
+        if (BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {BatchSize}.");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"learning rate must be positive, got {LearningRate}.");
+        if (Momentum is < 0 or >= 1) throw new ArgumentException($"momentum must be in [0, 1), got {Momentum}.");
+        if (Nesterov && Momentum == 0) throw new ArgumentException("Nesterov momentum needs a momentum above 0.");
+        if (WeightDecay < 0) throw new ArgumentException($"weight decay must not be negative, got {WeightDecay}.");
+        if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException($"label smoothing must be in [0, 1), got {LabelSmoothing}.");
+        if (WarmupEpochs < 0 || WarmupEpochs > Epochs) throw new ArgumentException($"warm-up epochs must be in [0, {Epochs}], got {WarmupEpochs}.");
+        if (Threads <= 0) throw new ArgumentException($"threads must be positive, got {Threads}.");
+        if (GateLambda < 0) throw new ArgumentException($"the gate's lambda must not be negative, got {GateLambda}.");
+        if (GateLambda > 0 && !Gate) throw new ArgumentException("a gate lambda needs the input gate (--gate).");
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <exception cref="InvalidDataException">Not the JSON of <see cref="ToJson"/>.</exception>
+    public static TrainingOptions FromJson(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingOptions>(json, JsonOptions) ?? throw new InvalidDataException("options.json is null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"options.json is not valid ({e.Message})", e);
+        }
+    }
+}

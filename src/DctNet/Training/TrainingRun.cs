@@ -1,0 +1,407 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using DctNet.Checkpoints;
+using DctNet.Data;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Imaging;
+using DctNet.Frequency.IO;
+using DctNet.Inference;
+using DctNet.Models;
+using static TorchSharp.torch;
+
+namespace DctNet.Training;
+
+/// <summary>A model to train, with what its checkpoints record and the input it is trained on.</summary>
+public sealed record TrainableModel(nn.Module<Tensor, Tensor> Module, CheckpointMetadata Metadata, TrainingInput Input)
+{
+    /// <summary>The registry's model for the options, <paramref name="classes"/> outputs, freshly initialized from libtorch's current generator.</summary>
+    public static TrainableModel FromRegistry(TrainingOptions options, int classes)
+    {
+        var definition = ModelRegistry.Get(options.Model);
+        ChannelSubset? channels = options.Channels is { } given ? ChannelSubset.Parse(given)
+            : definition.TakesDct ? (options.Gate ? ChannelSubset.All : ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount)) : null;
+        var module = definition.Create(channels, classes, options.Gate);
+        var input = TrainingInput.For(definition.Input(channels));
+        var metadata = new CheckpointMetadata
+        {
+            Model = definition.Name,
+            Classes = classes,
+            Channels = channels,
+            Normalization = input.Normalization,
+            Layer2Stride = module is ResNetDct resnet ? resnet.Layer2Stride : null,
+        };
+        return new TrainableModel(module, metadata, input);
+    }
+}
+
+/// <summary>
+/// A training run in its run directory: SGD epochs over <c>Data/train</c>, validation on <c>Data/val</c>, and after
+/// each epoch the directory's files, written so that a process killed at any moment leaves the last complete epoch:
+/// <list type="bullet">
+/// <item><c>options.json</c>: the <see cref="TrainingOptions"/>, written once at the start;</item>
+/// <item><c>best.safetensors</c>, <c>last.safetensors</c>: DctNet checkpoints of the best validation top-1 so far and of the latest epoch;</item>
+/// <item><c>train_state.safetensors</c>: the commit point - the weights, the momentum buffers and, in its metadata,
+/// the completed epochs, the best top-1 and that epoch's metrics line; a resume starts from it alone;</item>
+/// <item><c>metrics.jsonl</c>: one <see cref="EpochMetrics"/> line per epoch, appended after the commit.</item>
+/// </list>
+/// Every file but metrics.jsonl is written to a temporary name and renamed. The learning rate, the sample order, the
+/// augmentation and the gate's noise derive from the seed and the epoch alone (<see cref="SeededStreams"/>), so a resumed
+/// run repeats the uninterrupted one.
+/// </summary>
+public sealed class TrainingRun : IDisposable
+{
+    public const string OptionsFile = "options.json";
+    public const string StateFile = "train_state.safetensors";
+    public const string MetricsFile = "metrics.jsonl";
+    private const string StateMetadataKey = "dctnet_training";
+    private const string WeightsPrefix = "model.";
+    private const string MomentumPrefix = "momentum.";
+
+    private readonly TrainableModel trainable;
+    private readonly ImageFolder trainData;
+    private readonly ImageFolder valData;
+    private readonly MomentumSgd optimizer;
+    private readonly LearningRateSchedule schedule;
+    private readonly ImageDecoder decoder = new();
+    private double? loaderImagesPerSecond;
+
+    /// <summary>The metrics line of the epoch the loaded state committed (null for a fresh run).</summary>
+    private string? lastCommittedLine;
+
+    private TrainingRun(TrainingOptions options, string directory, TrainableModel trainable, ImageFolder trainData, ImageFolder valData)
+    {
+        Options = options;
+        Directory = directory;
+        this.trainable = trainable;
+        this.trainData = trainData;
+        this.valData = valData;
+        optimizer = new MomentumSgd(trainable.Module, options.Momentum, options.Nesterov, options.WeightDecay);
+        schedule = new LearningRateSchedule(options.LearningRate, options.Schedule, options.Epochs, options.WarmupEpochs);
+    }
+
+    public TrainingOptions Options { get; }
+    public string Directory { get; }
+    public nn.Module<Tensor, Tensor> Model => trainable.Module;
+    public CheckpointMetadata Metadata => trainable.Metadata;
+    public int TrainingSamples => trainData.Samples.Count;
+    public int ValidationSamples => valData.Samples.Count;
+
+    /// <summary>Epochs completed and committed to the run directory.</summary>
+    public int CompletedEpochs { get; private set; }
+
+    /// <summary>The best validation top-1 so far (percent); -1 before the first epoch.</summary>
+    public double BestValTop1 { get; private set; } = -1;
+
+    public bool Finished => CompletedEpochs >= Options.Epochs;
+
+    /// <summary>Starts a run of a registry model in a new (or empty) run directory.</summary>
+    public static TrainingRun Start(TrainingOptions options, string directory) => Start(options, directory, TrainableModel.FromRegistry);
+
+    /// <summary>Starts a run of the model <paramref name="build"/> makes (for the options and the class count) in a new (or empty) run directory.</summary>
+    /// <exception cref="ArgumentException">Invalid options, datasets or run directory.</exception>
+    public static TrainingRun Start(TrainingOptions options, string directory, Func<TrainingOptions, int, TrainableModel> build)
+    {
+        options.Validate();
+        if (File.Exists(Path.Combine(directory, OptionsFile)))
+            throw new ArgumentException($"{directory} already holds a run ({OptionsFile}); resume it or choose another directory.");
+        var run = Open(options, directory, build, initialize: true);
+        WriteAtomically(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
+        return run;
+    }
+
+    /// <summary>Continues the registry-model run in <paramref name="directory"/> after its last committed epoch.</summary>
+    public static TrainingRun Resume(string directory) => Resume(directory, TrainableModel.FromRegistry);
+
+    /// <exception cref="CheckpointException">The run directory's files are missing or do not fit the model.</exception>
+    public static TrainingRun Resume(string directory, Func<TrainingOptions, int, TrainableModel> build)
+    {
+        string optionsPath = Path.Combine(directory, OptionsFile);
+        if (!File.Exists(optionsPath))
+            throw new CheckpointException($"{directory}: not a training run directory (no {OptionsFile}).");
+        TrainingOptions options;
+        try
+        {
+            options = TrainingOptions.FromJson(File.ReadAllText(optionsPath));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointException($"{optionsPath}: {e.Message}");
+        }
+        string statePath = Path.Combine(directory, StateFile);
+        // Killed before its first commit: the run starts again, exactly as it first did.
+        var run = Open(options, directory, build, initialize: !File.Exists(statePath));
+        try
+        {
+            if (File.Exists(statePath))
+                run.LoadState(statePath);
+            run.ReconcileMetrics();
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    private static TrainingRun Open(TrainingOptions options, string directory, Func<TrainingOptions, int, TrainableModel> build, bool initialize)
+    {
+        var trainData = ImageFolder.Open(Path.Combine(options.Data, "train"));
+        var valData = ImageFolder.Open(Path.Combine(options.Data, "val"));
+        if (!trainData.Classes.Names.SequenceEqual(valData.Classes.Names))
+            throw new ArgumentException($"{options.Data}: train and val have different class folders.");
+        System.IO.Directory.CreateDirectory(directory);
+        set_num_threads(options.Threads);
+        // The initialization draws from libtorch's generator: seeding it makes the fresh weights a function of the seed.
+        manual_seed(options.Seed);
+        var trainable = build(options, trainData.Classes.Count);
+        try
+        {
+            if (initialize && options.Init is { } init)
+                Initialize(trainable.Module, init);
+            return new TrainingRun(options, directory, trainable, trainData, valData);
+        }
+        catch
+        {
+            trainable.Module.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A DctNet checkpoint or run directory loads strictly; torchvision RGB weights start a DCT ResNet as the release does.</summary>
+    private static void Initialize(nn.Module<Tensor, Tensor> module, string init)
+    {
+        string path = RunDirectory.ResolveWeights(init);
+        var contents = WeightsFile.Read(path);
+        if (contents.Metadata is null && module is ResNetDct resnet && contents.Weights.Keys.Any(key => key.StartsWith("layer1.", StringComparison.Ordinal)))
+            RgbPretrainedInitialization.Initialize(resnet, contents.Weights, path);
+        else
+            ModuleState.Load(module, contents.Weights, path);
+    }
+
+    /// <summary>
+    /// Trains and validates the next epoch and commits it to the run directory.
+    /// </summary>
+    /// <param name="skipped">Called for each unreadable image (unless the run is strict, which throws instead).</param>
+    /// <exception cref="OperationCanceledException">Cancelled: the epoch is abandoned, the directory keeps the last complete one.</exception>
+    /// <exception cref="TrainingDivergedException">A NaN or infinite loss; nothing of this epoch is written.</exception>
+    /// <exception cref="TrainingDataException">An unreadable image in a strict run.</exception>
+    public EpochMetrics RunEpoch(Action<TrainingProgress>? progress = null, Action<LoadFailure>? skipped = null, CancellationToken cancellation = default)
+    {
+        if (Finished)
+            throw new InvalidOperationException($"The run has completed its {Options.Epochs} epochs.");
+        int epoch = CompletedEpochs;
+        loaderImagesPerSecond ??= MeasureLoader(cancellation);
+        int skippedCount = 0;
+        void Skip(LoadFailure failure)
+        {
+            if (Options.Strict)
+                throw new TrainingDataException($"{failure.Path}: {failure.Reason} (--strict: unreadable images stop the run)");
+            skippedCount++;
+            skipped?.Invoke(failure);
+        }
+
+        var (trainLoss, trainTop1, learningRate, imagesPerSecond, channelsOn) = Train(epoch, progress, Skip, cancellation);
+        var (valLoss, valTop1, valTop5) = Validate(epoch, progress, Skip, cancellation);
+        var metrics = new EpochMetrics(epoch + 1, trainLoss, trainTop1, valLoss, valTop1, valTop5, learningRate, imagesPerSecond,
+            loaderImagesPerSecond.Value, skippedCount, channelsOn);
+        Commit(metrics);
+        return metrics;
+    }
+
+    private (double Loss, double Top1, double LearningRate, double ImagesPerSecond, double? ChannelsOn) Train(
+        int epoch, Action<TrainingProgress>? progress, Action<LoadFailure> skip, CancellationToken cancellation)
+    {
+        var model = trainable.Module;
+        model.train();
+        var gated = Options.Gate ? model as DctModel : null;
+        if (gated?.Gate is { } gate)
+            gate.NoiseGenerator = new Generator(SeededStreams.TorchSeed(Options.Seed, epoch));
+        var loader = CreateLoader(trainData, (image, index, destination) =>
+            trainable.Input.Train(image, SeededStreams.Augmentation(Options.Seed, epoch, index), destination));
+        var order = SeededStreams.SampleOrder(Options.Seed, epoch, trainData.Samples.Count);
+
+        double lossSum = 0, channelsOnSum = 0, learningRate = 0;
+        int seen = 0, correct = 0, batchIndex = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in loader.Batches(order, cancellation))
+        {
+            using var _ = batch;
+            using var scope = NewDisposeScope();
+            foreach (var failure in batch.Failures)
+                skip(failure);
+            learningRate = schedule.At(epoch, batchIndex, loader.BatchCount);
+            batchIndex++;
+            if (batch.Count == 0)
+                continue;
+            optimizer.ZeroGrad();
+            Tensor logits, loss;
+            if (gated is not null)
+            {
+                var (gatedLogits, gates) = gated.ForwardWithGates(batch.Inputs);
+                using var channelsPerSample = gates.sum(1).mean();
+                logits = gatedLogits;
+                loss = CrossEntropy(logits, batch.Labels, Options.LabelSmoothing) + Options.GateLambda * channelsPerSample;
+                channelsOnSum += channelsPerSample.item<float>() * batch.Count;
+            }
+            else
+            {
+                logits = model.call(batch.Inputs);
+                loss = CrossEntropy(logits, batch.Labels, Options.LabelSmoothing);
+            }
+            float value = loss.item<float>();
+            if (!float.IsFinite(value))
+                throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
+                    $"the loss became {value} in epoch {epoch + 1}, batch {batchIndex} of {loader.BatchCount} (learning rate {learningRate:G4}); "
+                    + $"the run stopped. {Directory} keeps the last complete epoch ({CompletedEpochs}); try a lower --lr or a warm-up."));
+            loss.backward();
+            optimizer.Step(learningRate);
+            lossSum += (double)value * batch.Count;
+            correct += (int)logits.argmax(1).eq(batch.Labels).sum().item<long>();
+            seen += batch.Count;
+            progress?.Invoke(new TrainingProgress(epoch + 1, "train", seen, trainData.Samples.Count, lossSum / seen));
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (seen == 0)
+            throw new TrainingDataException($"{trainData.Root}: no training image could be read.");
+        return (lossSum / seen, 100.0 * correct / seen, learningRate, seen / Math.Max(seconds, 1e-9), gated is null ? null : channelsOnSum / seen);
+    }
+
+    private (double Loss, double Top1, double Top5) Validate(int epoch, Action<TrainingProgress>? progress, Action<LoadFailure> skip, CancellationToken cancellation)
+    {
+        var model = trainable.Module;
+        model.eval();
+        if (model is DctModel { Gate: { } gate })
+            gate.NoiseGenerator = new Generator(SeededStreams.TorchSeed(Options.Seed, -1 - epoch));
+        var loader = CreateLoader(valData, (image, _, destination) => trainable.Input.Validate(image, destination));
+        int k = Math.Min(5, trainable.Metadata.Classes);
+        double lossSum = 0;
+        int seen = 0, top1 = 0, topK = 0;
+        using var noGrad = no_grad();
+        foreach (var batch in loader.Batches(cancellation: cancellation))
+        {
+            using var _ = batch;
+            using var scope = NewDisposeScope();
+            foreach (var failure in batch.Failures)
+                skip(failure);
+            if (batch.Count == 0)
+                continue;
+            var logits = model.call(batch.Inputs);
+            lossSum += nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).item<float>();
+            var best = logits.topk(k, dim: 1).indexes;
+            var hits = best.eq(batch.Labels.unsqueeze(1));
+            top1 += (int)hits[.., 0].sum().item<long>();
+            topK += (int)hits.any(1).sum().item<long>();
+            seen += batch.Count;
+            progress?.Invoke(new TrainingProgress(epoch + 1, "val", seen, valData.Samples.Count, lossSum / seen));
+        }
+        if (seen == 0)
+            throw new TrainingDataException($"{valData.Root}: no validation image could be read.");
+        return (lossSum / seen, 100.0 * top1 / seen, 100.0 * topK / seen);
+    }
+
+    private static Tensor CrossEntropy(Tensor logits, Tensor labels, double labelSmoothing)
+        => nn.functional.cross_entropy(logits, labels, label_smoothing: labelSmoothing);
+
+    private BatchLoader CreateLoader(ImageFolder data, BatchLoader.SampleTransform transform)
+        => new(data.Samples, trainable.Input.Shape, transform, decoder, Options.BatchSize, Options.Threads);
+
+    /// <summary>The loader alone over the first few batches of training images (decode + augmentation, nothing else running).</summary>
+    private double MeasureLoader(CancellationToken cancellation)
+    {
+        int count = Math.Min(trainData.Samples.Count, 4 * Options.BatchSize);
+        var loader = CreateLoader(trainData, (image, index, destination) =>
+            trainable.Input.Train(image, SeededStreams.Augmentation(Options.Seed, -1, index), destination));
+        int delivered = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in loader.Batches(Enumerable.Range(0, count).ToArray(), cancellation))
+        {
+            delivered += batch.Count + batch.Failures.Count;
+            batch.Dispose();
+        }
+        return delivered / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+    }
+
+    /// <summary>best (if better), then last, then the state (the commit), then the metrics line - see the class summary.</summary>
+    private void Commit(EpochMetrics metrics)
+    {
+        var weights = ModuleState.Capture(trainable.Module);
+        var checkpoint = new DctNetCheckpoint(trainable.Metadata, weights);
+        double best = Math.Max(BestValTop1, metrics.ValTop1);
+        if (metrics.ValTop1 > BestValTop1)
+            checkpoint.Save(Path.Combine(Directory, RunDirectory.BestCheckpoint));
+        checkpoint.Save(Path.Combine(Directory, RunDirectory.LastCheckpoint));
+
+        var state = new StateDict(weights.WithPrefix(WeightsPrefix).Concat(optimizer.CaptureState().WithPrefix(MomentumPrefix)));
+        var record = new StateRecord(metrics.Epoch, best, Options.Seed, metrics.ToJsonLine());
+        SafeTensorsFile.WriteFile(Path.Combine(Directory, StateFile), state, new Dictionary<string, string>
+        {
+            [StateMetadataKey] = JsonSerializer.Serialize(record, StateJson),
+        });
+        CompletedEpochs = metrics.Epoch;
+        BestValTop1 = best;
+        File.AppendAllText(Path.Combine(Directory, MetricsFile), record.MetricsLine + "\n");
+    }
+
+    private void LoadState(string path)
+    {
+        var contents = SafeTensorsFile.ReadFile(path);
+        if (!contents.Metadata.TryGetValue(StateMetadataKey, out string? json) || JsonSerializer.Deserialize<StateRecord>(json, StateJson) is not { } record)
+            throw new CheckpointException($"{path}: no '{StateMetadataKey}' entry in its metadata; not a DctNet training state.");
+        if (record.Seed != Options.Seed)
+            throw new CheckpointException($"{path}: saved with seed {record.Seed}, but {OptionsFile} says {Options.Seed}.");
+        ModuleState.Load(trainable.Module, Select(contents.Tensors, WeightsPrefix), path);
+        optimizer.LoadState(Select(contents.Tensors, MomentumPrefix), path);
+        CompletedEpochs = record.CompletedEpochs;
+        BestValTop1 = record.BestValTop1;
+        lastCommittedLine = record.MetricsLine;
+    }
+
+    /// <summary>metrics.jsonl keeps the committed epochs only, each once: later or half-written lines go, a line lost after its commit comes back.</summary>
+    private void ReconcileMetrics()
+    {
+        string path = Path.Combine(Directory, MetricsFile);
+        var kept = new List<string>();
+        if (File.Exists(path))
+        {
+            foreach (string line in File.ReadAllLines(path))
+            {
+                if (EpochMetrics.TryParse(line) is { } metrics && metrics.Epoch == kept.Count + 1 && metrics.Epoch <= CompletedEpochs)
+                    kept.Add(line);
+            }
+        }
+        if (kept.Count == CompletedEpochs - 1 && lastCommittedLine is not null)
+            kept.Add(lastCommittedLine);
+        WriteAtomically(path, string.Concat(kept.Select(line => line + "\n")));
+    }
+
+    private static StateDict Select(StateDict tensors, string prefix)
+        => new(tensors.Where(entry => entry.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(entry => KeyValuePair.Create(entry.Key[prefix.Length..], entry.Value)));
+
+    private static void WriteAtomically(string path, string text)
+    {
+        string temporary = AtomicFile.TemporaryPathFor(path);
+        try
+        {
+            File.WriteAllText(temporary, text);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    private static readonly JsonSerializerOptions StateJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private sealed record StateRecord(int CompletedEpochs, double BestValTop1, int Seed, string MetricsLine);
+
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        trainable.Module.Dispose();
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text.Json;
+using DctNet.Checkpoints;
+using DctNet.Data;
+using DctNet.Training;
+
+namespace DctNet.Tests.Training;
+
+[Collection(SharedTorchGenerator.Name)]
+public class TrainingRunTests
+{
+    private static readonly string[] MetricsFields =
+        ["epoch", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr", "images_per_s", "loader_images_per_s", "skipped"];
+
+    [Fact]
+    public void Two_epochs_write_the_run_directory_and_one_metrics_line_per_epoch()
+    {
+        using var tiny = new TinyRun(withBrokenImage: true);
+        string directory = tiny.RunDirectory("run");
+        var skipped = new List<LoadFailure>();
+        using (var run = TrainingRun.Start(tiny.Options(epochs: 2) with { BatchSize = 3 }, directory, TinyRun.Build))
+        {
+            while (!run.Finished)
+                run.RunEpoch(skipped: skipped.Add);
+            Assert.Equal(2, run.CompletedEpochs);
+        }
+
+        foreach (string file in new[] { "options.json", "best.safetensors", "last.safetensors", "train_state.safetensors", "metrics.jsonl" })
+            Assert.True(File.Exists(Path.Combine(directory, file)), file);
+        Assert.Empty(Directory.GetFiles(directory, "*.tmp"));
+        Assert.Equal(2, skipped.Count);
+        Assert.All(skipped, failure => Assert.EndsWith(TinyRun.BrokenImage, failure.Path));
+
+        var lines = File.ReadAllLines(Path.Combine(directory, "metrics.jsonl"));
+        Assert.Equal(2, lines.Length);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            using var line = JsonDocument.Parse(lines[i]);
+            foreach (string field in MetricsFields)
+                Assert.True(line.RootElement.TryGetProperty(field, out _), field);
+            Assert.Equal(i + 1, line.RootElement.GetProperty("epoch").GetInt32());
+            Assert.Equal(1, line.RootElement.GetProperty("skipped").GetInt32());
+            Assert.InRange(line.RootElement.GetProperty("val_top1").GetDouble(), 0, 100);
+            Assert.Equal(100, line.RootElement.GetProperty("val_top5").GetDouble()); // two classes: top-5 holds both
+            Assert.False(line.RootElement.TryGetProperty("channels_on", out _));
+        }
+
+        var checkpoint = DctNetCheckpoint.Load(Path.Combine(directory, "last.safetensors"));
+        Assert.Equal("tiny-resnet-dct", checkpoint.Metadata.Model);
+        Assert.Equal(2, checkpoint.Metadata.Classes);
+        Assert.Equal(6, checkpoint.Metadata.Channels!.Count);
+        Assert.Equal(192, checkpoint.Metadata.Normalization!.Mean.Count);
+        Assert.Equal(7, TrainingOptions.FromJson(File.ReadAllText(Path.Combine(directory, "options.json"))).Seed);
+    }
+
+    [Fact]
+    public void A_run_resumed_after_its_first_epoch_ends_with_the_weights_of_the_uninterrupted_run()
+    {
+        using var tiny = new TinyRun();
+        var options = tiny.Options(epochs: 2) with { Nesterov = true, WarmupEpochs = 1 };
+        string whole = tiny.RunDirectory("whole"), resumed = tiny.RunDirectory("resumed");
+        using (var run = TrainingRun.Start(options, whole, TinyRun.Build))
+        {
+            run.RunEpoch();
+            run.RunEpoch();
+        }
+        using (var run = TrainingRun.Start(options, resumed, TinyRun.Build))
+            run.RunEpoch();
+        // A metrics line of an epoch that never committed (a process killed after appending it cannot happen, but a
+        // half-written line can): the resume drops it.
+        File.AppendAllText(Path.Combine(resumed, "metrics.jsonl"), "{\"epoch\": 2, \"train_lo");
+        using (var run = TrainingRun.Resume(resumed, TinyRun.Build))
+        {
+            Assert.Equal(1, run.CompletedEpochs);
+            run.RunEpoch();
+            Assert.True(run.Finished);
+        }
+
+        var expected = DctNetCheckpoint.Load(Path.Combine(whole, "last.safetensors")).Weights;
+        var actual = DctNetCheckpoint.Load(Path.Combine(resumed, "last.safetensors")).Weights;
+        Assert.Equal(expected.Keys, actual.Keys);
+        foreach (string key in expected.Keys)
+            Assert.True(expected[key].Bytes.Span.SequenceEqual(actual[key].Bytes.Span), key);
+        var epochs = File.ReadAllLines(Path.Combine(resumed, "metrics.jsonl")).Select(line => EpochMetrics.TryParse(line)!).ToList();
+        Assert.Equal([1, 2], epochs.Select(m => m.Epoch));
+        var uninterrupted = File.ReadAllLines(Path.Combine(whole, "metrics.jsonl")).Select(line => EpochMetrics.TryParse(line)!).ToList();
+        Assert.Equal(uninterrupted.Select(m => (m.TrainLoss, m.ValLoss, m.ValTop1, m.LearningRate)), epochs.Select(m => (m.TrainLoss, m.ValLoss, m.ValTop1, m.LearningRate)));
+    }
+
+    [Fact]
+    public void Eight_fixed_images_are_memorized()
+    {
+        using var tiny = new TinyRun();
+        var options = tiny.Options(epochs: 40) with { BatchSize = 8, LearningRate = 0.1, WeightDecay = 0 };
+        using var run = TrainingRun.Start(options, tiny.RunDirectory("overfit"), TinyRun.BuildWithoutAugmentation);
+        EpochMetrics last = null!;
+        while (!run.Finished)
+            last = run.RunEpoch();
+        Assert.Equal(100, last.TrainTop1);
+    }
+
+    [Fact]
+    public void A_diverging_loss_stops_the_run_with_a_message_and_commits_nothing_of_that_epoch()
+    {
+        using var tiny = new TinyRun();
+        string directory = tiny.RunDirectory("nan");
+        using var run = TrainingRun.Start(tiny.Options(epochs: 3) with { LearningRate = 1e30, WeightDecay = 0 }, directory, TinyRun.Build);
+        var error = Assert.Throws<TrainingDivergedException>(() =>
+        {
+            while (!run.Finished)
+                run.RunEpoch();
+        });
+        Assert.Contains("the loss became", error.Message);
+        Assert.Contains("keeps the last complete epoch", error.Message);
+        int committed = run.CompletedEpochs;
+        Assert.True(committed < 3);
+        string metrics = Path.Combine(directory, "metrics.jsonl");
+        Assert.Equal(committed, File.Exists(metrics) ? File.ReadAllLines(metrics).Length : 0);
+    }
+
+    [Fact]
+    public void Weight_decay_skips_batchnorm_weights_and_biases()
+    {
+        using var tiny = new TinyRun();
+        var model = TinyRun.Build(tiny.Options(1), 2);
+        using var module = model.Module;
+        using var sgd = new MomentumSgd(module, 0.9, nesterov: false, weightDecay: 1e-4);
+        var decayed = sgd.Decayed.ToList();
+        Assert.Contains("fc.weight", decayed);
+        Assert.Contains("model.0.0.conv1.weight", decayed);
+        Assert.DoesNotContain(decayed, name => name.EndsWith(".bias", StringComparison.Ordinal) || name.Contains("bn", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(LearningRateScheduleKind.Step, 0, 0, 0.1)]
+    [InlineData(LearningRateScheduleKind.Step, 4, 0, 0.01)]
+    [InlineData(LearningRateScheduleKind.Step, 8, 0, 0.001)]
+    [InlineData(LearningRateScheduleKind.Cosine, 6, 0, 0.05)]
+    public void Schedules_follow_their_formula(LearningRateScheduleKind kind, int epoch, int batch, double expected)
+        => Assert.Equal(expected, new LearningRateSchedule(0.1, kind, epochs: 12, warmupEpochs: 0).At(epoch, batch, 10), 12);
+
+    [Fact]
+    public void Warm_up_rises_linearly_batch_by_batch()
+    {
+        var schedule = new LearningRateSchedule(0.1, LearningRateScheduleKind.Cosine, epochs: 10, warmupEpochs: 2);
+        Assert.Equal(0.1 / 20, schedule.At(0, 0, 10), 12);
+        Assert.Equal(0.1 * 11 / 20, schedule.At(1, 0, 10), 12);
+        Assert.Equal(0.1, schedule.At(2, 0, 10), 12);
+    }
+
+    [Fact]
+    public void Sample_orders_are_permutations_fixed_by_seed_and_epoch()
+    {
+        var first = SeededStreams.SampleOrder(1, 0, 50);
+        Assert.Equal(Enumerable.Range(0, 50), first.Order());
+        Assert.Equal(first, SeededStreams.SampleOrder(1, 0, 50));
+        Assert.NotEqual(first, SeededStreams.SampleOrder(1, 1, 50));
+        Assert.NotEqual(first, SeededStreams.SampleOrder(2, 0, 50));
+    }
+}
