@@ -80,6 +80,7 @@ public static class DctNetCli
             Exit codes: 0 success, 1 some input failed, 2 invalid command line (or options the weights or data contradict), 130 interrupted.
             """);
         root.Subcommands.Add(TransformCommand.Create(context));
+        root.Subcommands.Add(StatsCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));
         root.Subcommands.Add(InfoCommand.Create(context));
         root.Subcommands.Add(PredictCommand.Create(context));

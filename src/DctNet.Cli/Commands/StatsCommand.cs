@@ -1,0 +1,148 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DctNet.Frequency;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Imaging;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary><c>dctnet stats --data &lt;folder&gt; --out stats.json</c>: per-channel mean and std of the raw DCT input over a dataset.</summary>
+internal static class StatsCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var data = new Option<string>("--data")
+        {
+            Description = "Folder of images, walked recursively (same file types as transform; hidden files ignored).",
+            HelpName = "folder",
+            Required = true,
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = "The statistics file to write: {\"mean\": [192], \"std\": [192], \"count\": images, \"source\": folder, "
+                + "\"zero_variance_channels\": [...], \"failures\", \"failed_files\", \"channels\", \"resize\", \"crop\", \"values_per_channel\"}.",
+            HelpName = "stats.json",
+            Required = true,
+        };
+        var pipeline = new PipelineOptions();
+        // The file always holds all 192 channels, since --stats reads 192; the subset is checked and recorded only.
+        pipeline.Channels.Description = "The channel subset the statistics are meant for (6, 24, 32, 48, 64, 192 or a subset file), recorded "
+            + "in the file as \"channels\". All 192 channels are always measured and written: --stats takes 192 and picks the subset's.";
+        pipeline.Channels.DefaultValueFactory = _ => "192";
+
+        var command = new Command("stats", """
+            Measures the per-channel mean and population standard deviation (ddof 0) of the raw DCT coefficients over a
+            folder of images, for normalizing with --stats. Each image goes through the validation pipeline (resize,
+            centre crop, quality-100 4:2:0 DCT) of the chosen geometry without normalization; all 192 channels are
+            measured in float64 with Welford/Chan updates, one accumulator per thread, merged at the end (the thread
+            count can change only the last bits). A channel that never varies (possible on a few images) is written
+            with std 1 - its values all equal its mean and normalize to 0 - and listed in "zero_variance_channels".
+            A file that fails is reported as 'error: <path>: <reason>' and skipped; the statistics of the others are
+            still written, "failures" counts the skipped ones, and the exit code is 1. The file is written atomically.
+
+            Examples:
+              dctnet stats --data imagenet/train --out imagenet_stats.json
+              dctnet stats --data images/ --geometry mobilenetv2 --threads 8 --out stats.json
+              dctnet transform images/ --out features/ --stats stats.json
+            """);
+        command.Options.Add(data);
+        command.Options.Add(output);
+        command.Options.Add(pipeline.Channels);
+        command.Options.Add(pipeline.Geometry);
+        command.Options.Add(pipeline.Resize);
+        command.Options.Add(pipeline.Crop);
+        command.Options.Add(pipeline.Threads);
+        command.Options.Add(pipeline.MaxPixels);
+
+        command.SetAction(parse =>
+        {
+            string root = parse.GetRequiredValue(data);
+            if (!Directory.Exists(root))
+                throw new UsageException($"--data '{root}' is not a folder.");
+            var channels = pipeline.ResolveChannels(parse);
+            var transform = new DctTransform(pipeline.ResolveGeometry(parse), ChannelSubset.All, statistics: null);
+            var decoder = new ImageDecoder(parse.GetValue(pipeline.MaxPixels));
+            return Measure(context, transform, decoder, root, parse.GetRequiredValue(output), channels, parse.GetValue(pipeline.Threads));
+        });
+        return command;
+    }
+
+    private static int Measure(CliContext context, DctTransform transform, ImageDecoder decoder, string root, string target, ChannelSubset channels, int threads)
+    {
+        var relatives = ImageFiles.FindRelative(root);
+        if (relatives.Count == 0)
+        {
+            context.ReportError($"{root}: no image files ({string.Join(' ', ImageFiles.Extensions)}) in this folder or below.");
+            return ExitCodes.Failure;
+        }
+
+        var perThread = new List<ChannelStatisticsAccumulator>();
+        var failures = new List<string>();
+        var sharedLock = new Lock();
+        int done = 0;
+        var clock = Stopwatch.StartNew();
+        ProgressDisplay.Run(context, "stats", relatives.Count, () => Volatile.Read(ref done), () =>
+            ParallelRunner.Run(relatives.Count, threads, () =>
+            {
+                var accumulator = new ChannelStatisticsAccumulator();
+                lock (sharedLock)
+                    perThread.Add(accumulator);
+                return (Buffer: new float[transform.OutputLength], Accumulator: accumulator);
+            }, (state, index) =>
+            {
+                string source = Path.Combine(root, relatives[index]);
+                try
+                {
+                    transform.Transform(decoder.DecodeFile(source), state.Buffer);
+                    state.Accumulator.Add<float>(state.Buffer);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A decoder defect on one odd file must not end a pass over a whole dataset.
+                    context.ReportError(e is ImageDecodeException ? e.Message : $"{source}: {e.GetType().Name}: {e.Message}");
+                    lock (sharedLock)
+                        failures.Add(source);
+                }
+                Interlocked.Increment(ref done);
+            }, context.Cancellation));
+        clock.Stop();
+
+        if (context.Cancellation.IsCancellationRequested)
+        {
+            context.ReportError($"interrupted after {done} of {relatives.Count} images; {target} was not written.");
+            return ExitCodes.Interrupted;
+        }
+        var total = new ChannelStatisticsAccumulator();
+        foreach (var accumulator in perThread)
+            total.Merge(accumulator);
+        failures.Sort(StringComparer.Ordinal);
+        if (total.Samples == 0)
+        {
+            context.ReportError($"none of the {relatives.Count} images could be read; {target} was not written.");
+            return ExitCodes.Failure;
+        }
+
+        total.WriteJson(target, root, new Dictionary<string, object?>
+        {
+            ["failures"] = failures.Count,
+            ["failed_files"] = failures,
+            ["channels"] = channels.Name,
+            ["resize"] = transform.Geometry.Resize,
+            ["crop"] = transform.Geometry.Crop,
+            ["values_per_channel"] = total.ValuesPerChannel,
+        });
+        double seconds = clock.Elapsed.TotalSeconds;
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"statistics of {total.Samples} of {relatives.Count} images ({total.ValuesPerChannel} values per channel, resize {transform.Geometry.Resize}, "
+            + $"crop {transform.Geometry.Crop}) in {seconds:0.0} s ({total.Samples / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {target}"));
+        if (total.ZeroVarianceChannels() is { Length: > 0 } constant)
+            context.Error.WriteLine($"warning: {constant.Length} channels never varied over these images (std 0), written with std 1: {string.Join(' ', constant)}");
+        if (failures.Count == 0)
+            return ExitCodes.Success;
+        context.Error.WriteLine($"error: {failures.Count} of {relatives.Count} images could not be read; the statistics cover the other {total.Samples}:");
+        foreach (string failure in failures)
+            context.Error.WriteLine($"  {failure}");
+        return ExitCodes.Failure;
+    }
+}
