@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text.Json;
+using ScottPlot;
+
+namespace DctNet.Reporting;
+
+/// <summary>One epoch of a training run's <c>metrics.jsonl</c>; accuracies in percent.</summary>
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double ValLoss, double ValTop1, double ValTop5, double? TrainTop1, double? ChannelsOn);
+
+/// <summary>
+/// The training curves of a run: loss per epoch (train and validation) on the left, accuracy per epoch (validation
+/// top-1 and top-5, training top-1 when logged) on the right.
+/// </summary>
+public static class Curves
+{
+    public const int Width = 1400;
+    public const int Height = 560;
+
+    /// <summary>Reads <paramref name="metricsJsonlPath"/> (one JSON object per line) and draws its curves to a PNG, atomically.</summary>
+    /// <exception cref="FormatException">A line is not a JSON object with epoch, train_loss, val_loss, val_top1 and val_top5.</exception>
+    public static void Render(string metricsJsonlPath, string pngPath, string title = "Training curves")
+        => Render(Read(metricsJsonlPath), pngPath, title);
+
+    /// <summary>Draws the curves of <paramref name="epochs"/> to a PNG, atomically.</summary>
+    public static void Render(IReadOnlyList<EpochMetrics> epochs, string pngPath, string title = "Training curves")
+    {
+        double[] x = [.. epochs.Select(e => (double)e.Epoch)];
+        PlotFonts.EnsureRegistered();
+        var figure = new Multiplot();
+        figure.AddPlots(2);
+        figure.Layout = new ScottPlot.MultiplotLayouts.Columns();
+
+        var loss = figure.GetPlot(0);
+        AddLine(loss, x, [.. epochs.Select(e => e.TrainLoss)], "train");
+        AddLine(loss, x, [.. epochs.Select(e => e.ValLoss)], "validation");
+        Label(loss, $"{title}: loss", "loss", Alignment.UpperRight);
+
+        var accuracy = figure.GetPlot(1);
+        AddLine(accuracy, x, [.. epochs.Select(e => e.ValTop1)], "validation top-1");
+        AddLine(accuracy, x, [.. epochs.Select(e => e.ValTop5)], "validation top-5");
+        if (epochs.Count > 0 && epochs.All(e => e.TrainTop1 is not null))
+            AddLine(accuracy, x, [.. epochs.Select(e => e.TrainTop1!.Value)], "train top-1");
+        Label(accuracy, $"{title}: accuracy", "accuracy (%)", Alignment.LowerRight);
+        // A fixed 0-100 scale: runs and epochs compare at a glance, and 100% stays clear of the frame.
+        accuracy.Axes.SetLimitsY(0, 104);
+
+        PngFile.Save(figure, pngPath, Width, Height);
+    }
+
+    /// <summary>The epochs of a <c>metrics.jsonl</c>, blank lines skipped.</summary>
+    public static IReadOnlyList<EpochMetrics> Read(string metricsJsonlPath)
+    {
+        var epochs = new List<EpochMetrics>();
+        int lineNumber = 0;
+        foreach (string line in File.ReadLines(metricsJsonlPath))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line))
+                continue;
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                var root = document.RootElement;
+                double? Optional(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
+                epochs.Add(new EpochMetrics(root.GetProperty("epoch").GetInt32(), root.GetProperty("train_loss").GetDouble(), root.GetProperty("val_loss").GetDouble(),
+                    root.GetProperty("val_top1").GetDouble(), root.GetProperty("val_top5").GetDouble(), Optional("train_top1"), Optional("channels_on")));
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                throw new FormatException($"{metricsJsonlPath}:{lineNumber}: expected a JSON object with epoch, train_loss, val_loss, val_top1 and val_top5 ({e.Message}).", e);
+            }
+        }
+        return epochs;
+    }
+
+    private static void AddLine(Plot plot, double[] x, double[] y, string name)
+    {
+        var line = plot.Add.Scatter(x, y);
+        line.LegendText = name;
+        line.LineWidth = 2;
+        line.MarkerSize = 6;
+    }
+
+    /// <param name="legend">Where the curves usually are not: loss falls, accuracy rises.</param>
+    private static void Label(Plot plot, string title, string yLabel, Alignment legend)
+    {
+        plot.Title(title, size: 18);
+        plot.XLabel("epoch");
+        plot.YLabel(yLabel);
+        // Whole epochs only: the default generator would put ticks at 0.5 on short runs.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(legend);
+    }
+}

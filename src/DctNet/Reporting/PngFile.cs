@@ -1,0 +1,33 @@
+using DctNet.Frequency.IO;
+using ScottPlot;
+
+namespace DctNet.Reporting;
+
+/// <summary>Saves plots as PNG atomically, so that a viewer or a report never picks up half an image.</summary>
+internal static class PngFile
+{
+    public static void Save(Plot plot, string path, int width, int height) => Save(plot.GetImageBytes(width, height, ImageFormat.Png), path);
+
+    public static void Save(Multiplot figure, string path, int width, int height)
+    {
+        using var image = figure.Render(width, height);
+        Save(image.GetImageBytes(ImageFormat.Png), path);
+    }
+
+    private static void Save(byte[] png, string path)
+    {
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory)
+            Directory.CreateDirectory(directory);
+        string temporary = AtomicFile.TemporaryPathFor(path);
+        try
+        {
+            File.WriteAllBytes(temporary, png);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using DctNet.Frequency.Imaging;
+using DctNet.Reporting;
+
+namespace DctNet.Tests.Analysis;
+
+public sealed class PlotTests : IDisposable
+{
+    private readonly string temp = Directory.CreateTempSubdirectory("dctnet-plots-").FullName;
+
+    public void Dispose() => Directory.Delete(temp, recursive: true);
+
+    [Fact]
+    public void Selection_heat_map_is_a_png_of_the_expected_size_with_content()
+    {
+        // Low frequencies and Y selected most, as the paper reports.
+        var frequencies = Enumerable.Range(0, 192)
+            .Select(c => Math.Clamp(1.0 - (c % 64 / 8 + c % 8) / 10.0 - c / 64 * 0.3, 0, 1))
+            .ToArray();
+        string path = Path.Combine(temp, "heatmap.png");
+
+        SelectionHeatmap.Render(frequencies, path);
+
+        AssertPngWithContent(path, SelectionHeatmap.Width, SelectionHeatmap.Height);
+        Assert.Equal([path], Directory.GetFiles(temp)); // written atomically: no temporary left behind
+    }
+
+    [Fact]
+    public void Heat_map_needs_192_values()
+    {
+        var error = Assert.Throws<ArgumentException>(() => SelectionHeatmap.Render(new double[64], Path.Combine(temp, "x.png")));
+        Assert.Contains("192", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Training_curves_are_drawn_from_metrics_jsonl()
+    {
+        string metrics = Path.Combine(temp, "metrics.jsonl");
+        File.WriteAllLines(metrics,
+        [
+            """{"epoch": 1, "train_loss": 0.71, "val_loss": 0.69, "val_top1": 54.2, "val_top5": 100, "train_top1": 51.0, "lr": 0.1, "channels_on": 150.5}""",
+            """{"epoch": 2, "train_loss": 0.62, "val_loss": 0.66, "val_top1": 58.8, "val_top5": 100, "train_top1": 63.5, "lr": 0.1, "channels_on": 90.25}""",
+            "",
+            """{"epoch": 3, "train_loss": 0.55, "val_loss": 0.64, "val_top1": 61.4, "val_top5": 100, "train_top1": 70.1, "lr": 0.01, "channels_on": 41}""",
+        ]);
+        string path = Path.Combine(temp, "curves.png");
+
+        Curves.Render(metrics, path);
+
+        var epochs = Curves.Read(metrics);
+        Assert.Equal([1, 2, 3], epochs.Select(e => e.Epoch));
+        Assert.Equal([0.71, 0.62, 0.55], epochs.Select(e => e.TrainLoss));
+        Assert.Equal([54.2, 58.8, 61.4], epochs.Select(e => e.ValTop1));
+        Assert.Equal([51.0, 63.5, 70.1], epochs.Select(e => e.TrainTop1!.Value));
+        Assert.Equal([150.5, 90.25, 41], epochs.Select(e => e.ChannelsOn!.Value));
+        AssertPngWithContent(path, Curves.Width, Curves.Height);
+    }
+
+    [Fact]
+    public void Curves_without_optional_fields_are_drawn()
+    {
+        string metrics = Path.Combine(temp, "metrics.jsonl");
+        File.WriteAllText(metrics, """{"epoch": 1, "train_loss": 1.5, "val_loss": 1.2, "val_top1": 40, "val_top5": 80}""" + "\n");
+        string path = Path.Combine(temp, "curves.png");
+
+        Curves.Render(metrics, path);
+
+        Assert.Null(Assert.Single(Curves.Read(metrics)).TrainTop1);
+        AssertPngWithContent(path, Curves.Width, Curves.Height);
+    }
+
+    [Fact]
+    public void A_metrics_line_without_a_required_field_names_the_line()
+    {
+        string metrics = Path.Combine(temp, "metrics.jsonl");
+        File.WriteAllLines(metrics,
+        [
+            """{"epoch": 1, "train_loss": 1.5, "val_loss": 1.2, "val_top1": 40, "val_top5": 80}""",
+            """{"epoch": 2, "train_loss": 1.4}""",
+        ]);
+
+        var error = Assert.Throws<FormatException>(() => Curves.Render(metrics, Path.Combine(temp, "curves.png")));
+
+        Assert.StartsWith($"{metrics}:2:", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(temp, "curves.png")));
+    }
+
+    /// <summary>Decodes the PNG and checks its size and that it is not one flat colour (a blank or failed render).</summary>
+    internal static void AssertPngWithContent(string path, int width, int height)
+    {
+        var image = new ImageDecoder().DecodeFile(path);
+        Assert.Equal(width, image.Width);
+        Assert.Equal(height, image.Height);
+        double mean = image.Pixels.Average(p => (double)p);
+        double variance = image.Pixels.Average(p => (p - mean) * (p - mean));
+        Assert.True(variance > 100, $"{path}: pixel variance {variance:0.0}, the image looks blank.");
+    }
+}
