@@ -86,6 +86,7 @@ public static class DctNetCli
         root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
         root.Subcommands.Add(ConvertCommand.Create(context));
+        root.Subcommands.Add(AnalyzeCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         ShortenCommandListings(root);
         return root;
