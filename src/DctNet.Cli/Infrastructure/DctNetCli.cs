@@ -85,6 +85,7 @@ public static class DctNetCli
         root.Subcommands.Add(InfoCommand.Create(context));
         root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(ConvertCommand.Create(context));
         root.Subcommands.Add(AnalyzeCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));

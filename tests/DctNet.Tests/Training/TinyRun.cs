@@ -49,7 +49,7 @@ internal sealed class TinyRun : IDisposable
         Threads = 2,
     };
 
-    /// <summary>ResNet with one BasicBlock per stage, 4 base channels, DCT-6 of a 32-pixel crop (4 x 4 blocks).</summary>
+    /// <summary>ResNet with one BasicBlock per stage, 4 base channels, DCT-6 (or all 192 behind the gate) of a 32-pixel crop (4 x 4 blocks).</summary>
     public static TrainableModel Build(TrainingOptions options, int classes) => Build(options, classes, augment: true);
 
     /// <summary>Without augmentation the training samples are fixed images, which a model can memorize.</summary>
@@ -57,15 +57,16 @@ internal sealed class TinyRun : IDisposable
 
     private static TrainableModel Build(TrainingOptions options, int classes, bool augment)
     {
-        var module = new ResNetDct(new ResNetArchitecture(ResidualBlockKind.Basic, [1, 1, 1, 1]), 6, classes, layer2Stride: 2, baseWidth: 4);
-        var input = TrainingInput.ForDct(new DctInput(new CropGeometry(40, 32), ChannelSubset.BuiltIn(6)));
+        var channels = options.Gate ? ChannelSubset.All : ChannelSubset.BuiltIn(6);
+        var module = new ResNetDct(new ResNetArchitecture(ResidualBlockKind.Basic, [1, 1, 1, 1]), channels.Count, classes, layer2Stride: 2, gate: options.Gate, baseWidth: 4);
+        var input = TrainingInput.ForDct(new DctInput(new CropGeometry(40, 32), channels));
         if (!augment)
             input = new TrainingInput(input.Shape, (image, _, destination) => input.Validate(image, destination), input.Validate, input.Normalization);
         var metadata = new CheckpointMetadata
         {
             Model = options.Model,
             Classes = classes,
-            Channels = ChannelSubset.BuiltIn(6),
+            Channels = channels,
             Normalization = input.Normalization,
             Layer2Stride = 2,
         };

@@ -118,6 +118,18 @@ public class TrainingRunTests
     }
 
     [Fact]
+    public void A_gated_run_logs_the_mean_number_of_channels_on()
+    {
+        using var tiny = new TinyRun();
+        var options = tiny.Options(epochs: 1) with { Gate = true, GateLambda = 0.01 };
+        using var run = TrainingRun.Start(options, tiny.RunDirectory("gate"), TinyRun.Build);
+        var metrics = run.RunEpoch();
+        // The release's initialization turns every channel on; one epoch of a small penalty moves few of them.
+        Assert.InRange(metrics.ChannelsOn!.Value, 150, 192);
+        Assert.Contains("\"channels_on\":", File.ReadAllText(Path.Combine(tiny.RunDirectory("gate"), "metrics.jsonl")));
+    }
+
+    [Fact]
     public void Weight_decay_skips_batchnorm_weights_and_biases()
     {
         using var tiny = new TinyRun();

@@ -1,0 +1,254 @@
+using System.CommandLine;
+using System.Globalization;
+using DctNet.Data;
+using DctNet.Training;
+using Spectre.Console;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary><c>dctnet train</c>: trains a registry model on an ImageFolder dataset into a run directory, or resumes one.</summary>
+internal static class TrainCommand
+{
+    /// <summary>torchvision's ImageNet recipe: 0.1 for batches of 256, scaled linearly for other batch sizes (Goyal et al. 2017).</summary>
+    private const double ReferenceLearningRate = 0.1;
+    private const int ReferenceBatchSize = 256;
+
+    public static Command Create(CliContext context)
+    {
+        var defaults = new TrainingOptions { Model = "", Data = "" };
+        var model = new Option<string>("--model") { Description = "Model name (see 'dctnet models'), e.g. resnet18-dct-s2, resnet50-dct, resnet50.", HelpName = "name" };
+        var channels = new Option<string>("--channels")
+        {
+            Description = "DCT models: the channels they take - 6, 24, 32, 48, 64, 192 or a subset file. [default: 24, 192 with --gate]",
+            HelpName = "6|24|32|48|64|192|subset.json",
+        };
+        var data = new Option<string>("--data") { Description = "Dataset root: <root>/train and <root>/val are ImageFolders with the same class folders.", HelpName = "ROOT" };
+        var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" };
+        var resume = new Option<string>("--resume")
+        {
+            Description = "Continue the run in RUNDIR after its last complete epoch, with the options it was started with (RUNDIR/options.json).",
+            HelpName = "RUNDIR",
+        };
+        var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train.", defaults.Epochs);
+        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per SGD step.", defaults.BatchSize);
+        var learningRate = new Option<double>("--lr")
+        {
+            Description = $"Base learning rate of SGD. [default: {ReferenceLearningRate} x batch size / {ReferenceBatchSize}, the linear scaling rule from torchvision's 0.1 at 256]",
+            HelpName = "X",
+        };
+        var momentum = Number("--momentum", "SGD momentum.", defaults.Momentum);
+        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum." };
+        var weightDecay = Number("--weight-decay", "L2 weight decay of conv and linear weights (never of BatchNorm weights nor of biases).", defaults.WeightDecay);
+        var labelSmoothing = Number("--label-smoothing", "Label smoothing of the cross-entropy, in [0, 1).", defaults.LabelSmoothing);
+        var schedule = new Option<string>("--schedule")
+        {
+            Description = "Learning rate after warm-up: cosine (down to 0 at the end) or step (divided by 10 at 1/3 and 2/3 of the epochs).",
+            DefaultValueFactory = _ => "cosine",
+        }.AcceptOnlyFromAmong("step", "cosine");
+        var warmupEpochs = new Option<int>("--warmup-epochs") { Description = "Epochs of linear warm-up, batch by batch.", HelpName = "N", DefaultValueFactory = _ => 0 };
+        var init = new Option<string>("--init")
+        {
+            Description = "Starting weights: a torchvision RGB ResNet file for a DCT ResNet of the same depth (the release's initialization), "
+                + "or a DctNet checkpoint or run directory of the same model.",
+            HelpName = "WEIGHTS",
+        };
+        var seed = new Option<int>("--seed") { Description = "Seed of the initialization, the sample order, the augmentation and the gate's noise.", HelpName = "N", DefaultValueFactory = _ => 0 };
+        var threads = PipelineOptions.PositiveInt("--threads", "Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var strict = new Option<bool>("--strict") { Description = "An unreadable image stops the run (by default it is skipped with a warning and counted)." };
+        var gate = new Option<bool>("--gate") { Description = "Train the input gate in front of the model (dynamic channel selection; 192 channels)." };
+        var gateLambda = Number("--gate-lambda", "With --gate: loss = cross-entropy + L x mean number of channels on per sample.", 0);
+
+        var command = new Command("train", """
+            Trains a model with SGD on <data>/train, validating on <data>/val after every epoch. The run directory gets
+            options.json, last.safetensors and best.safetensors (DctNet checkpoints: 'dctnet eval --weights RUNDIR' takes the
+            best), train_state.safetensors (what --resume needs) and metrics.jsonl (one JSON line per epoch: epoch,
+            train_loss, train_top1, val_loss, val_top1, val_top5 in percent, lr, images_per_s, loader_images_per_s, skipped,
+            and channels_on for gated runs). Every epoch is committed atomically: a run killed at any moment resumes from its
+            last complete epoch and repeats, from the same seed, exactly what the uninterrupted run would have done.
+            Ctrl+C abandons the current epoch and exits with 130; a NaN or infinite loss stops the run with exit code 1.
+            Unreadable images are skipped with a warning and counted, or stop the run with --strict.
+
+            Examples:
+              dctnet train --model resnet18-dct-s2 --channels 24 --data hymenoptera --epochs 12 --batch-size 32 --seed 1 --out runs/ants
+              dctnet train --model resnet50-dct --channels 24 --data imagenet --init resnet50-torchvision.pth --lr 0.01 --out runs/dct24
+              dctnet train --model resnet18-dct-s2 --channels 192 --gate --gate-lambda 0.01 --data hymenoptera --out runs/gate
+              dctnet train --resume runs/ants
+            """);
+        Option[] runOptions = [model, channels, data, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
+            schedule, warmupEpochs, init, seed, threads, strict, gate, gateLambda];
+        foreach (var option in runOptions)
+            command.Options.Add(option);
+        command.Options.Add(resume);
+
+        command.SetAction(parse =>
+        {
+            TrainingRun run;
+            if (parse.GetValue(resume) is { } resumed)
+            {
+                if (runOptions.FirstOrDefault(option => parse.GetResult(option) is { Implicit: false }) is { } extra)
+                    throw new UsageException($"--resume continues with the run's own options ({TrainingRun.OptionsFile}); {extra.Name} cannot change them.");
+                run = Open(() => TrainingRun.Resume(resumed));
+            }
+            else
+            {
+                string Required(Option<string> option) => parse.GetValue(option) ?? throw new UsageException($"{option.Name} is required (or --resume RUNDIR).");
+                var options = new TrainingOptions
+                {
+                    Model = Required(model),
+                    Channels = parse.GetValue(channels),
+                    Data = Required(data),
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batchSize),
+                    LearningRate = parse.GetResult(learningRate) is { Implicit: false }
+                        ? parse.GetValue(learningRate)
+                        : ReferenceLearningRate * parse.GetValue(batchSize) / ReferenceBatchSize,
+                    Momentum = parse.GetValue(momentum),
+                    Nesterov = parse.GetValue(nesterov),
+                    WeightDecay = parse.GetValue(weightDecay),
+                    LabelSmoothing = parse.GetValue(labelSmoothing),
+                    Schedule = parse.GetValue(schedule) == "step" ? LearningRateScheduleKind.Step : LearningRateScheduleKind.Cosine,
+                    WarmupEpochs = parse.GetValue(warmupEpochs),
+                    Init = parse.GetValue(init),
+                    Seed = parse.GetValue(seed),
+                    Threads = parse.GetValue(threads),
+                    Strict = parse.GetValue(strict),
+                    Gate = parse.GetValue(gate),
+                    GateLambda = parse.GetValue(gateLambda),
+                };
+                string directory = Required(output);
+                run = Open(() => TrainingRun.Start(options, directory));
+            }
+            using (run)
+                return Train(context, run);
+        });
+        return command;
+    }
+
+    private static Option<double> Number(string name, string description, double defaultValue) => new(name)
+    {
+        Description = description,
+        HelpName = "X",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
+    /// <summary>Options, datasets and models the library refuses are command-line mistakes.</summary>
+    private static TrainingRun Open(Func<TrainingRun> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(ModelOptions.WithoutParameterName(e));
+        }
+    }
+
+    private static int Train(CliContext context, TrainingRun run)
+    {
+        var options = run.Options;
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{run.Metadata.Model}{(run.Metadata.Channels is { } c ? $" DCT-{c.Name}" : "")}{(options.Gate ? " gated" : "")}, {run.Metadata.Classes} classes: "
+            + $"{run.TrainingSamples} training and {run.ValidationSamples} validation images ({options.Data}) -> {run.Directory}"));
+        if (run.CompletedEpochs > 0)
+            context.Out.WriteLine($"resuming after epoch {run.CompletedEpochs} of {options.Epochs}");
+        var warned = new HashSet<string>(StringComparer.Ordinal);
+        while (!run.Finished)
+        {
+            int epoch = run.CompletedEpochs + 1;
+            var failures = new List<LoadFailure>();
+            EpochMetrics? metrics = null;
+            try
+            {
+                var progress = new EpochProgress();
+                Show(context, $"epoch {epoch}/{options.Epochs}", run.TrainingSamples + run.ValidationSamples, progress,
+                    () => metrics = run.RunEpoch(progress.Update, failures.Add, context.Cancellation));
+            }
+            catch (OperationCanceledException)
+            {
+                context.ReportError($"interrupted in epoch {epoch}; {run.Directory} keeps {run.CompletedEpochs} complete epoch(s). Continue with: dctnet train --resume {run.Directory}");
+                return ExitCodes.Interrupted;
+            }
+            catch (Exception e) when (e is TrainingDivergedException or TrainingDataException)
+            {
+                context.ReportError(e.Message);
+                return ExitCodes.Failure;
+            }
+            foreach (var failure in failures.Where(f => warned.Add(f.Path)))
+                context.Error.WriteLine($"warning: {failure.Path}: {failure.Reason} (skipped; counted in metrics.jsonl)");
+            context.Out.WriteLine(Describe(metrics!, options.Epochs));
+        }
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best val top-1: {run.BestValTop1:0.00}% ({run.Directory})"));
+        return ExitCodes.Success;
+    }
+
+    private static string Describe(EpochMetrics m, int epochs)
+    {
+        string skipped = m.Skipped > 0 ? $" | skipped {m.Skipped}" : "";
+        string channelsOn = m.ChannelsOn is { } on ? string.Create(CultureInfo.InvariantCulture, $" | channels on {on:0.0}") : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"epoch {m.Epoch}/{epochs}: train loss {m.TrainLoss:0.0000} top-1 {m.TrainTop1:0.00}% | val loss {m.ValLoss:0.0000} top-1 {m.ValTop1:0.00}% top-5 {m.ValTop5:0.00}% | lr {m.LearningRate:G4} | {m.ImagesPerSecond:0.0} images/s (loader alone {m.LoaderImagesPerSecond:0.0}){skipped}{channelsOn}");
+    }
+
+    /// <summary>The latest progress of the epoch, written by the training thread and read by the display.</summary>
+    private sealed class EpochProgress
+    {
+        private TrainingProgress? latest;
+
+        public TrainingProgress? Latest => Volatile.Read(ref latest);
+
+        public void Update(TrainingProgress progress) => Volatile.Write(ref latest, progress);
+    }
+
+    /// <summary>
+    /// On a terminal a progress bar of the epoch's images (training then validation) whose label carries the phase's
+    /// running loss, with images/s and ETA; otherwise the work alone (each epoch ends with a plain line).
+    /// </summary>
+    private static void Show(CliContext context, string label, int total, EpochProgress progress, Action work)
+    {
+        if (!context.Interactive)
+        {
+            work();
+            return;
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
+        Exception? fault = null;
+        var worker = new Thread(() =>
+        {
+            try
+            {
+                work();
+            }
+            catch (Exception e)
+            {
+                fault = e;
+            }
+        }) { Name = "dctnet train epoch", IsBackground = true };
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ImageRateColumn(), new RemainingTimeColumn())
+            .Start(display =>
+            {
+                var task = display.AddTask(Markup.Escape(label), maxValue: total);
+                worker.Start();
+                while (!worker.Join(200))
+                {
+                    if (progress.Latest is { } now)
+                    {
+                        task.Value = now.Phase == "train" ? now.Processed : now.Processed + (total - now.Total);
+                        task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{label} {now.Phase} loss {now.RunningLoss:0.000}"));
+                    }
+                }
+                task.Value = total;
+            });
+        if (fault is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fault);
+    }
+
+    /// <summary>"45.6 images/s", Spectre's rate over the last seconds.</summary>
+    private sealed class ImageRateColumn : Spectre.Console.ProgressColumn
+    {
+        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+            => new Text(task.Speed is { } speed ? string.Create(CultureInfo.InvariantCulture, $"{speed:0.0} images/s") : "- images/s");
+    }
+}

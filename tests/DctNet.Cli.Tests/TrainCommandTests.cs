@@ -1,0 +1,118 @@
+using System.Text.Json;
+
+namespace DctNet.Cli.Tests;
+
+/// <summary>dctnet train on a few fixture images with the smallest registry model (resnet18-dct-s2 at DCT-6): one short epoch per run.</summary>
+public sealed class TrainCommandTests
+{
+    private const string Model = "resnet18-dct-s2";
+
+    private static string MakeDataset(CliHarness harness, bool withBrokenImage = false)
+    {
+        harness.CopyImage("jpeg_420.jpg", "data/train/ants/a.jpg");
+        harness.CopyImage("jpeg_444.jpg", "data/train/ants/b.jpg");
+        harness.CopyImage("png_rgb.png", "data/train/bees/c.png");
+        harness.CopyImage("bmp_rgb24.bmp", "data/train/bees/d.bmp");
+        harness.CopyImage("jpeg_progressive.jpg", "data/val/ants/e.jpg");
+        harness.CopyImage("webp_lossy.webp", "data/val/bees/f.webp");
+        if (withBrokenImage)
+            harness.Write("data/val/bees/placeholder.gif", "GIF89a"u8.ToArray());
+        return harness.PathIn("data");
+    }
+
+    /// <summary>One epoch unless <paramref name="extra"/> says otherwise.</summary>
+    private static string[] Arguments(string data, string output, params string[] extra) =>
+        ["train", "--model", Model, "--channels", "6", "--data", data, "--out", output, "--batch-size", "2", "--threads", "2", "--seed", "3",
+            .. extra.Contains("--epochs") ? extra : [.. extra, "--epochs", "1"]];
+
+    [Fact]
+    public void An_epoch_writes_the_run_directory_that_eval_and_resume_accept()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness, withBrokenImage: true);
+        string run = harness.PathIn("run");
+
+        var result = CliHarness.Run(Arguments(data, run));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("epoch 1/1: train loss", result.Out);
+        Assert.Contains("skipped 1", result.Out);
+        Assert.Contains("warning: " + Path.Combine(data, "val", "bees", "placeholder.gif"), result.Error);
+        Assert.Equal(["best.safetensors", "last.safetensors", "metrics.jsonl", "options.json", "train_state.safetensors"], CliHarness.FilesBelow(run));
+        var line = Assert.Single(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
+        using (var metrics = JsonDocument.Parse(line))
+        {
+            Assert.Equal(1, metrics.RootElement.GetProperty("epoch").GetInt32());
+            Assert.Equal(1, metrics.RootElement.GetProperty("skipped").GetInt32());
+            // The default learning rate follows the batch size: 0.1 x 2 / 256, cosine over one epoch ends near 0.
+            Assert.InRange(metrics.RootElement.GetProperty("lr").GetDouble(), 0, 0.1 * 2 / 256);
+        }
+        using (var options = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "options.json"))))
+            Assert.Equal(0.1 * 2 / 256, options.RootElement.GetProperty("learning_rate").GetDouble());
+
+        var eval = CliHarness.Run("eval", "--model", Model, "--weights", run, "--data", Path.Combine(data, "val"), "--threads", "2");
+        Assert.Contains("(2 images)", eval.Out);
+
+        var resumed = CliHarness.Run("train", "--resume", run);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains("best val top-1", resumed.Out);
+        Assert.Single(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
+    }
+
+    [Fact]
+    public void Strict_makes_an_unreadable_image_an_error()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness, withBrokenImage: true);
+
+        var result = CliHarness.Run(Arguments(data, harness.PathIn("run"), "--strict"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("placeholder.gif", result.Error);
+        Assert.Contains("--strict", result.Error);
+        Assert.False(File.Exists(harness.PathIn("run", "metrics.jsonl")));
+    }
+
+    [Fact]
+    public void A_diverging_loss_stops_with_exit_code_1_and_a_message()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+
+        var result = CliHarness.Run(Arguments(data, harness.PathIn("run"), "--lr", "1e30", "--epochs", "3"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("error: the loss became", result.Error);
+        Assert.Contains("keeps the last complete epoch", result.Error);
+    }
+
+    [Theory]
+    [InlineData("--epochs", "2")]
+    [InlineData("--lr", "0.5")]
+    public void Resume_refuses_options_that_would_change_the_run(string option, string value)
+    {
+        using var harness = new CliHarness();
+        var result = CliHarness.Run("train", "--resume", harness.Temp, option, value);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{option} cannot change them", result.Error);
+    }
+
+    [Fact]
+    public void A_new_run_needs_model_data_and_out_and_an_unused_directory()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        var missing = CliHarness.Run("train", "--data", data, "--out", harness.PathIn("run"));
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("--model is required", missing.Error);
+
+        harness.Write("used/options.json", "{}"u8.ToArray());
+        var used = CliHarness.Run(Arguments(data, harness.PathIn("used")));
+        Assert.Equal(2, used.ExitCode);
+        Assert.Contains("already holds a run", used.Error);
+
+        var gate = CliHarness.Run(Arguments(data, harness.PathIn("gate"), "--gate-lambda", "0.1"));
+        Assert.Equal(2, gate.ExitCode);
+        Assert.Contains("needs the input gate", gate.Error);
+    }
+}
