@@ -130,6 +130,21 @@ public class TrainingRunTests
     }
 
     [Fact]
+    public void Init_from_a_run_directory_starts_from_its_best_weights()
+    {
+        using var tiny = new TinyRun();
+        string first = tiny.RunDirectory("first");
+        using (var run = TrainingRun.Start(tiny.Options(epochs: 1), first, TinyRun.Build))
+            run.RunEpoch();
+
+        using var next = TrainingRun.Start(tiny.Options(epochs: 1) with { Init = first, Seed = 8 }, tiny.RunDirectory("next"), TinyRun.Build);
+
+        var expected = DctNetCheckpoint.Load(Path.Combine(first, "best.safetensors")).Weights;
+        var actual = ModuleState.Capture(next.Model);
+        Assert.All(expected.Keys, key => Assert.True(expected[key].Bytes.Span.SequenceEqual(actual[key].Bytes.Span), key));
+    }
+
+    [Fact]
     public void Weight_decay_skips_batchnorm_weights_and_biases()
     {
         using var tiny = new TinyRun();
