@@ -27,6 +27,7 @@ public sealed record TrainingOptions
 
     public int Epochs { get; init; } = 12;
     public int BatchSize { get; init; } = 32;
+    /// <summary>The base rate: torchvision's 0.1 for batches of 256 (<c>dctnet train</c> scales it to its batch size when --lr is not given).</summary>
     public double LearningRate { get; init; } = 0.1;
     public double Momentum { get; init; } = 0.9;
     public bool Nesterov { get; init; }
