@@ -60,6 +60,24 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void Ctrl_C_abandons_the_epoch_and_exits_130_with_the_resume_command()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        string run = harness.PathIn("run");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        using var interrupt = new CancellationTokenSource();
+        interrupt.Cancel();
+
+        int exitCode = DctNetCli.Run(Arguments(data, run), new CliContext(stdout, stderr, interactive: false, interrupt.Token));
+
+        Assert.Equal(130, exitCode);
+        Assert.Contains($"interrupted in epoch 1; {run} keeps 0 complete epoch(s). Continue with: dctnet train --resume {run}", stderr.ToString());
+        Assert.Equal(["options.json"], CliHarness.FilesBelow(run));
+    }
+
+    [Fact]
     public void Strict_makes_an_unreadable_image_an_error()
     {
         using var harness = new CliHarness();
