@@ -43,7 +43,9 @@ public sealed record TrainableModel(nn.Module<Tensor, Tensor> Module, Checkpoint
 /// <item><c>best.safetensors</c>, <c>last.safetensors</c>: DctNet checkpoints of the best validation top-1 so far and of the latest epoch;</item>
 /// <item><c>train_state.safetensors</c>: the commit point - the weights, the momentum buffers and, in its metadata,
 /// the completed epochs, the best top-1 and that epoch's metrics line; a resume starts from it alone;</item>
-/// <item><c>metrics.jsonl</c>: one <see cref="EpochMetrics"/> line per epoch, appended after the commit.</item>
+/// <item><c>metrics.jsonl</c>: one <see cref="EpochMetrics"/> line per epoch, appended after the commit;</item>
+/// <item><c>curves.png</c> (loss and accuracy per epoch) and TensorBoard event files under <c>tensorboard/</c>,
+/// refreshed after each commit for people watching the run.</item>
 /// </list>
 /// Every file but metrics.jsonl is written to a temporary name and renamed. The learning rate, the sample order, the
 /// augmentation and the gate's noise derive from the seed and the epoch alone (<see cref="SeededStreams"/>), so a resumed
@@ -54,6 +56,8 @@ public sealed class TrainingRun : IDisposable
     public const string OptionsFile = "options.json";
     public const string StateFile = "train_state.safetensors";
     public const string MetricsFile = "metrics.jsonl";
+    public const string CurvesFile = "curves.png";
+    public const string TensorBoardFolder = "tensorboard";
     private const string StateMetadataKey = "dctnet_training";
     private const string WeightsPrefix = "model.";
     private const string MomentumPrefix = "momentum.";
@@ -65,6 +69,7 @@ public sealed class TrainingRun : IDisposable
     private readonly LearningRateSchedule schedule;
     private readonly ImageDecoder decoder = new();
     private double? loaderImagesPerSecond;
+    private TorchSharp.Modules.SummaryWriter? tensorBoard;
 
     /// <summary>The metrics line of the epoch the loaded state committed (null for a fresh run).</summary>
     private string? lastCommittedLine;
@@ -207,7 +212,24 @@ public sealed class TrainingRun : IDisposable
         var metrics = new EpochMetrics(epoch + 1, trainLoss, trainTop1, valLoss, valTop1, valTop5, learningRate, imagesPerSecond,
             loaderImagesPerSecond.Value, skippedCount, channelsOn);
         Commit(metrics);
+        Report(metrics);
         return metrics;
+    }
+
+    /// <summary>The views of the committed epochs: curves.png from metrics.jsonl and the epoch's scalars for TensorBoard.</summary>
+    private void Report(EpochMetrics metrics)
+    {
+        Reporting.Curves.Render(Path.Combine(Directory, MetricsFile), Path.Combine(Directory, CurvesFile), $"{Options.Model} - {Directory}");
+        tensorBoard ??= utils.tensorboard.SummaryWriter(Path.Combine(Directory, TensorBoardFolder), createRunName: false);
+        tensorBoard.add_scalar("loss/train", (float)metrics.TrainLoss, metrics.Epoch);
+        tensorBoard.add_scalar("loss/val", (float)metrics.ValLoss, metrics.Epoch);
+        tensorBoard.add_scalar("accuracy/train_top1", (float)metrics.TrainTop1, metrics.Epoch);
+        tensorBoard.add_scalar("accuracy/val_top1", (float)metrics.ValTop1, metrics.Epoch);
+        tensorBoard.add_scalar("accuracy/val_top5", (float)metrics.ValTop5, metrics.Epoch);
+        tensorBoard.add_scalar("lr", (float)metrics.LearningRate, metrics.Epoch);
+        tensorBoard.add_scalar("images_per_s", (float)metrics.ImagesPerSecond, metrics.Epoch);
+        if (metrics.ChannelsOn is { } channelsOn)
+            tensorBoard.add_scalar("gate/channels_on", (float)channelsOn, metrics.Epoch);
     }
 
     private (double Loss, double Top1, double LearningRate, double ImagesPerSecond, double? ChannelsOn) Train(

@@ -24,9 +24,11 @@ public class TrainingRunTests
             Assert.Equal(2, run.CompletedEpochs);
         }
 
-        foreach (string file in new[] { "options.json", "best.safetensors", "last.safetensors", "train_state.safetensors", "metrics.jsonl" })
+        foreach (string file in new[] { "options.json", "best.safetensors", "last.safetensors", "train_state.safetensors", "metrics.jsonl", "curves.png" })
             Assert.True(File.Exists(Path.Combine(directory, file)), file);
         Assert.Empty(Directory.GetFiles(directory, "*.tmp"));
+        var events = Directory.GetFiles(Path.Combine(directory, TrainingRun.TensorBoardFolder), "events.out.tfevents.*");
+        Assert.True(events.Length == 1 && new FileInfo(events[0]).Length > 100, "one non-empty TensorBoard event file");
         Assert.Equal(2, skipped.Count);
         Assert.All(skipped, failure => Assert.EndsWith(TinyRun.BrokenImage, failure.Path));
 
