@@ -155,7 +155,9 @@ public sealed partial class PredictTests(TrainedWeights weights) : IClassFixture
     internal static void AssertClose(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
-        float tolerance = 1e-5f * Math.Max(expected.Max(MathF.Abs), 1e-3f);
+        // predict folds BatchNorms into the convolutions, so outputs match an unfolded model up to float rounding:
+        // the tolerance of the PyTorch parity tests, 1e-4 of the largest logit.
+        float tolerance = 1e-4f * Math.Max(expected.Max(MathF.Abs), 1e-3f);
         for (int i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"element {i}: {actual[i]}, expected {expected[i]} (tolerance {tolerance})");
     }
