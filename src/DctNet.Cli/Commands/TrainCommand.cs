@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using DctNet.Data;
 using DctNet.Training;
-using Spectre.Console;
 
 namespace DctNet.Cli.Commands;
 
@@ -160,9 +159,9 @@ internal static class TrainCommand
             EpochMetrics? metrics = null;
             try
             {
-                var progress = new EpochProgress();
-                Show(context, $"epoch {epoch}/{options.Epochs}", run.TrainingSamples + run.ValidationSamples, progress,
-                    () => metrics = run.RunEpoch(progress.Update, failures.Add, context.Cancellation));
+                var progress = new EpochProgress($"epoch {epoch}/{options.Epochs}", run.TrainingSamples + run.ValidationSamples);
+                ProgressDisplay.Run(context, progress.Total, progress.State,
+                    () => metrics = run.RunEpoch(progress.Update, failures.Add, context.Cancellation), keepWhenDone: false);
             }
             catch (OperationCanceledException)
             {
@@ -190,65 +189,21 @@ internal static class TrainCommand
             $"epoch {m.Epoch}/{epochs}: train loss {m.TrainLoss:0.0000} top-1 {m.TrainTop1:0.00}% | val loss {m.ValLoss:0.0000} top-1 {m.ValTop1:0.00}% top-5 {m.ValTop5:0.00}% | lr {m.LearningRate:G4} | {m.ImagesPerSecond:0.0} images/s (loader alone {m.LoaderImagesPerSecond:0.0}){skipped}{channelsOn}");
     }
 
-    /// <summary>The latest progress of the epoch, written by the training thread and read by the display.</summary>
-    private sealed class EpochProgress
+    /// <summary>
+    /// The latest progress of the epoch, written by the training thread and read by the display: the images of the
+    /// epoch (training, then validation) and the phase's running loss in the description.
+    /// </summary>
+    private sealed class EpochProgress(string label, int total)
     {
         private TrainingProgress? latest;
 
-        public TrainingProgress? Latest => Volatile.Read(ref latest);
+        public int Total => total;
 
         public void Update(TrainingProgress progress) => Volatile.Write(ref latest, progress);
-    }
 
-    /// <summary>
-    /// On a terminal a progress bar of the epoch's images (training then validation) whose label carries the phase's
-    /// running loss, with images/s and ETA; otherwise the work alone (each epoch ends with a plain line).
-    /// </summary>
-    private static void Show(CliContext context, string label, int total, EpochProgress progress, Action work)
-    {
-        if (!context.Interactive)
-        {
-            work();
-            return;
-        }
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
-        Exception? fault = null;
-        var worker = new Thread(() =>
-        {
-            try
-            {
-                work();
-            }
-            catch (Exception e)
-            {
-                fault = e;
-            }
-        }) { Name = "dctnet train epoch", IsBackground = true };
-        console.Progress()
-            .AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ImageRateColumn(), new RemainingTimeColumn())
-            .Start(display =>
-            {
-                var task = display.AddTask(Markup.Escape(label), maxValue: total);
-                worker.Start();
-                while (!worker.Join(200))
-                {
-                    if (progress.Latest is { } now)
-                    {
-                        task.Value = now.Phase == "train" ? now.Processed : now.Processed + (total - now.Total);
-                        task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{label} {now.Phase} loss {now.RunningLoss:0.000}"));
-                    }
-                }
-                task.Value = total;
-            });
-        if (fault is not null)
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fault);
-    }
-
-    /// <summary>"45.6 images/s", Spectre's rate over the last seconds.</summary>
-    private sealed class ImageRateColumn : Spectre.Console.ProgressColumn
-    {
-        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime)
-            => new Text(task.Speed is { } speed ? string.Create(CultureInfo.InvariantCulture, $"{speed:0.0} images/s") : "- images/s");
+        public ProgressState State() => Volatile.Read(ref latest) is { } now
+            ? new ProgressState(now.Phase == "train" ? now.Processed : now.Processed + (total - now.Total),
+                string.Create(CultureInfo.InvariantCulture, $"{label} {now.Phase} loss {now.RunningLoss:0.000}"))
+            : new ProgressState(0, label);
     }
 }

@@ -12,6 +12,14 @@ internal static class ProgressDisplay
 {
     /// <summary>Runs <paramref name="work"/> to completion, drawing <paramref name="completed"/> out of <paramref name="total"/> while it runs.</summary>
     public static void Run(CliContext context, string description, int total, Func<int> completed, Action work)
+        => Run(context, total, () => new ProgressState(completed(), description), work, keepWhenDone: true);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> to completion on a worker thread while the bar shows what <paramref name="poll"/>
+    /// returns (polled ten times a second: the count done and a description that may change, e.g. a running loss).
+    /// </summary>
+    /// <param name="keepWhenDone">Leave the finished bar on screen; false clears it for a summary line to replace it.</param>
+    public static void Run(CliContext context, int total, Func<ProgressState> poll, Action work, bool keepWhenDone)
     {
         if (!context.Interactive || total == 0)
         {
@@ -34,7 +42,7 @@ internal static class ProgressDisplay
         }) { Name = "dctnet progress work", IsBackground = true };
 
         console.Progress()
-            .AutoClear(false)
+            .AutoClear(!keepWhenDone)
             .Columns(
                 new TaskDescriptionColumn(),
                 new ProgressBarColumn(),
@@ -45,14 +53,20 @@ internal static class ProgressDisplay
                 new RemainingTimeColumn())
             .Start(progress =>
             {
-                var task = progress.AddTask(Markup.Escape(description), maxValue: total);
+                var first = poll();
+                var task = progress.AddTask(Markup.Escape(first.Description), maxValue: total);
                 context.SetLiveConsole(console);
                 try
                 {
                     worker.Start();
-                    while (!worker.Join(100))
-                        task.Value = completed();
-                    task.Value = completed();
+                    do
+                    {
+                        var state = poll();
+                        task.Value = state.Completed;
+                        task.Description = Markup.Escape(state.Description);
+                    }
+                    while (!worker.Join(100));
+                    task.Value = poll().Completed;
                     progress.Refresh();
                 }
                 finally
@@ -78,3 +92,6 @@ internal static class ProgressDisplay
             => new Text(task.Speed is { } speed ? string.Create(CultureInfo.InvariantCulture, $"{speed:0.0} images/s") : "- images/s");
     }
 }
+
+/// <summary>What a progress bar shows at one moment: items done and the description beside the bar.</summary>
+internal readonly record struct ProgressState(int Completed, string Description);
