@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using DctNet.Models;
 using static TorchSharp.torch;
 
@@ -42,17 +40,9 @@ internal static class BenchModelCommand
                 model.eval();
                 BatchNormFolding.Fold(model);
                 using var input = randn([batch, .. shape.Select(d => (long)d)]);
-                for (int i = 0; i < 2; i++)
-                    model.call(input).Dispose();
-                double best = double.MaxValue;
-                for (int i = 0; i < parse.GetValue(batches); i++)
-                {
-                    var clock = Stopwatch.StartNew();
-                    model.call(input).Dispose();
-                    best = Math.Min(best, clock.Elapsed.TotalSeconds);
-                }
+                double best = Throughput.BestSeconds(() => model.call(input).Dispose(), parse.GetValue(batches));
                 context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: batch {batch}, {get_num_threads()} threads, TorchSharp (libtorch {__version__})");
-                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{batch / best:0.00} images/s"));
+                context.Out.WriteLine(Throughput.ImagesPerSecond(batch, best));
             }
             return ExitCodes.Success;
         });

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using static TorchSharp.torch;
 
 namespace DctNet.Cli.Commands;
@@ -51,17 +49,9 @@ internal static class BenchTrainCommand
                     loss.backward();
                     optimizer.step();
                 }
-                for (int i = 0; i < 2; i++)
-                    Step();
-                double best = double.MaxValue;
-                for (int i = 0; i < parse.GetValue(steps); i++)
-                {
-                    var clock = Stopwatch.StartNew();
-                    Step();
-                    best = Math.Min(best, clock.Elapsed.TotalSeconds);
-                }
+                double best = Throughput.BestSeconds(Step, parse.GetValue(steps));
                 context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: SGD, batch {batch}, {get_num_threads()} threads, TorchSharp (libtorch {__version__})");
-                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{batch / best:0.00} images/s"));
+                context.Out.WriteLine(Throughput.ImagesPerSecond(batch, best));
             }
             return ExitCodes.Success;
         });
