@@ -11,8 +11,9 @@ internal interface IFoldableBatchNorm
 
 /// <summary>
 /// Inference speed-up: in evaluation mode a BatchNorm after a convolution is an affine map per channel, so it can
-/// be merged into the convolution's weights and bias, and the separate (memory-bound) BatchNorm pass disappears:
-/// about +25% images/s for resnet50-dct and +12% for resnet50 on CPU. Outputs change only by float rounding.
+/// be merged into the convolution's weights and bias, and the separate (memory-bound) BatchNorm pass disappears.
+/// Measured with <c>dctnet bench model</c> (batch 16, 2 threads): resnet50-dct 5.2-6.0 -> 6.1-6.3 images/s, resnet50
+/// 16.3-17.4 -> 18.8-19.9. Outputs change only by float rounding.
 /// The folded model is for inference only: its convolutions gain biases, so its state dict is no longer the
 /// checkpoint's layout, and training it would train frozen normalizations.
 /// </summary>
