@@ -120,18 +120,6 @@ internal static class EvalCommand
             ["seconds"] = result.Elapsed.TotalSeconds,
             ["images_per_second"] = result.ImagesPerSecond,
         };
-        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory)
-            Directory.CreateDirectory(directory);
-        string temporary = AtomicFile.TemporaryPathFor(path);
-        try
-        {
-            File.WriteAllText(temporary, JsonSerializer.Serialize(document, Indented) + "\n");
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(document, Indented) + "\n");
     }
 }

@@ -137,20 +137,8 @@ public sealed class ChannelStatisticsAccumulator
         foreach (var (key, value) in details ?? new Dictionary<string, object?>())
             document[key] = value;
 
-        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory)
-            Directory.CreateDirectory(directory);
-        string temporary = AtomicFile.TemporaryPathFor(path);
-        try
-        {
-            // System.Text.Json writes doubles in their shortest round-trip form: the file reloads to the same bits.
-            File.WriteAllText(temporary, JsonSerializer.Serialize(document, Indented) + "\n");
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        // System.Text.Json writes doubles in their shortest round-trip form: the file reloads to the same bits.
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(document, Indented) + "\n");
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };

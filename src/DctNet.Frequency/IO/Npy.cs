@@ -53,18 +53,9 @@ public static partial class Npy
     /// <summary>Writes atomically: the file appears complete under <paramref name="path"/> or not at all.</summary>
     public static void WriteFile<T>(string path, ReadOnlySpan<T> data, params int[] shape) where T : unmanaged
     {
-        string temporary = AtomicFile.TemporaryPathFor(path);
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-                Write(stream, data, shape);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        using var file = AtomicFile.Create(path);
+        Write(file.Stream, data, shape);
+        file.Commit();
     }
 
     public static NpyArray ReadFile(string path)

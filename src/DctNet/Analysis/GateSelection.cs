@@ -81,13 +81,13 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
     public string ToJson() => JsonSerializer.Serialize(Frequencies);
 
     /// <summary>Writes <see cref="ToJson"/> atomically.</summary>
-    public void Save(string path) => WriteAtomically(path, ToJson() + "\n");
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
 
     /// <summary>Writes <see cref="MostSelected"/>'s subset atomically, in the form <c>--channels</c> and <see cref="ChannelSubset.Parse"/> read.</summary>
     public ChannelSubset SaveMostSelected(int count, string path)
     {
         var subset = MostSelected(count);
-        WriteAtomically(path, subset.ToJson() + "\n");
+        AtomicFile.WriteAllText(path, subset.ToJson() + "\n");
         return subset;
     }
 
@@ -117,20 +117,4 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
         return new GateSelection([.. sums.Select(s => s / counted)], counted, failures);
     }
 
-    private static void WriteAtomically(string path, string text)
-    {
-        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory)
-            Directory.CreateDirectory(directory);
-        string temporary = AtomicFile.TemporaryPathFor(path);
-        try
-        {
-            File.WriteAllText(temporary, text);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
 }

@@ -87,26 +87,16 @@ public static class PyTorchCheckpoint
         var tensors = weights.ToList();
         byte[] pickle = TorchPickleWriter.Write(tensors, options.ReleaseLayout);
 
-        string temporary = AtomicFile.TemporaryPathFor(path);
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            using (var archive = new ZipArchive(file, ZipArchiveMode.Create))
-            {
-                AddRecord(archive, "data.pkl", pickle);
-                AddRecord(archive, "byteorder", "little"u8.ToArray());
-                // Storage keys are the tensors' positions; torch.save writes the records in sorted key order.
-                foreach (int index in Enumerable.Range(0, tensors.Count).OrderBy(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal))
-                    AddRecord(archive, $"data/{index}", tensors[index].Value.Bytes.Span);
-                AddRecord(archive, "version", "3\n"u8.ToArray());
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+            using var archive = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
+            AddRecord(archive, "data.pkl", pickle);
+            AddRecord(archive, "byteorder", "little"u8.ToArray());
+            // Storage keys are the tensors' positions; torch.save writes the records in sorted key order.
+            foreach (int index in Enumerable.Range(0, tensors.Count).OrderBy(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal))
+                AddRecord(archive, $"data/{index}", tensors[index].Value.Bytes.Span);
+            AddRecord(archive, "version", "3\n"u8.ToArray());
+        });
     }
 
     private static void AddRecord(ZipArchive archive, string name, ReadOnlySpan<byte> data)

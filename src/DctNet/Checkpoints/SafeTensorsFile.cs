@@ -23,18 +23,7 @@ public static class SafeTensorsFile
     /// <summary>Writes atomically: the file appears complete under <paramref name="path"/> or not at all.</summary>
     public static void WriteFile(string path, StateDict tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        string temporary = AtomicFile.TemporaryPathFor(path);
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-                Write(stream, tensors, metadata);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        AtomicFile.Write(path, stream => Write(stream, tensors, metadata));
     }
 
     /// <summary>Tensors in state-dict order, the header padded with spaces to a multiple of 8 bytes as the reference does.</summary>

@@ -14,20 +14,5 @@ internal static class PngFile
         Save(image.GetImageBytes(ImageFormat.Png), path);
     }
 
-    private static void Save(byte[] png, string path)
-    {
-        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory)
-            Directory.CreateDirectory(directory);
-        string temporary = AtomicFile.TemporaryPathFor(path);
-        try
-        {
-            File.WriteAllBytes(temporary, png);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
+    private static void Save(byte[] png, string path) => AtomicFile.WriteAllBytes(path, png);
 }

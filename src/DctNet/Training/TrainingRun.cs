@@ -111,7 +111,7 @@ public sealed class TrainingRun : IDisposable
         if (File.Exists(Path.Combine(directory, OptionsFile)))
             throw new ArgumentException($"{directory} already holds a run ({OptionsFile}); resume it or choose another directory.");
         var run = Open(options, directory, build, initialize: true);
-        WriteAtomically(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
+        AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
         return run;
     }
 
@@ -395,27 +395,12 @@ public sealed class TrainingRun : IDisposable
         }
         if (kept.Count == CompletedEpochs - 1 && lastCommittedLine is not null)
             kept.Add(lastCommittedLine);
-        WriteAtomically(path, string.Concat(kept.Select(line => line + "\n")));
+        AtomicFile.WriteAllText(path, string.Concat(kept.Select(line => line + "\n")));
     }
 
     private static StateDict Select(StateDict tensors, string prefix)
         => new(tensors.Where(entry => entry.Key.StartsWith(prefix, StringComparison.Ordinal))
             .Select(entry => KeyValuePair.Create(entry.Key[prefix.Length..], entry.Value)));
-
-    private static void WriteAtomically(string path, string text)
-    {
-        string temporary = AtomicFile.TemporaryPathFor(path);
-        try
-        {
-            File.WriteAllText(temporary, text);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
 
     private static readonly JsonSerializerOptions StateJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
