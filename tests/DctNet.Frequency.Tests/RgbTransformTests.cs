@@ -11,6 +11,7 @@ public class RgbTransformTests
 
     public static TheoryData<int> ResizeCases => IndexesOf("resize");
     public static TheoryData<int> RecipeCases => IndexesOf("recipe");
+    public static TheoryData<int> WindowCases => IndexesOf("window");
 
     [Theory]
     [MemberData(nameof(ResizeCases))]
@@ -38,6 +39,39 @@ public class RgbTransformTests
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < actual.Length; i++)
             Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-6f, $"element {i}: {actual[i]} vs torchvision {expected[i]}");
+    }
+
+    [Theory]
+    [MemberData(nameof(WindowCases))]
+    public void Training_window_equals_torchvision_resized_crop_and_flip(int index)
+    {
+        var c = Cases[index];
+        var input = Fixtures.Load(c.GetProperty("input").GetString()!);
+        var expected = Fixtures.Load(c.GetProperty("output").GetString()!).AsFloat32();
+        var image = new RgbImage(input.Shape[1], input.Shape[0], input.AsUInt8());
+        var window = new PixelWindow(c.GetProperty("left").GetInt32(), c.GetProperty("top").GetInt32(),
+            c.GetProperty("width").GetInt32(), c.GetProperty("height").GetInt32());
+        int crop = c.GetProperty("crop").GetInt32();
+        var actual = new float[3 * crop * crop];
+        new RgbTransform(crop + 8, crop).TransformWindow(image, window, c.GetProperty("flip").GetBoolean(), actual);
+        for (int i = 0; i < actual.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-6f, $"element {i}: {actual[i]} vs torchvision {expected[i]}");
+    }
+
+    [Fact]
+    public void Training_transform_is_a_function_of_the_random_stream()
+    {
+        var image = new RgbImage(50, 40, [.. Enumerable.Range(0, 50 * 40 * 3).Select(i => (byte)(i * 7 % 251))]);
+        var transform = new RgbTransform(36, 32);
+        float[] Sample(int seed)
+        {
+            var output = new float[3 * 32 * 32];
+            transform.TransformForTraining(image, new Random(seed), output);
+            return output;
+        }
+        Assert.Equal(Sample(3), Sample(3));
+        Assert.NotEqual(Sample(3), Sample(4));
+        Assert.NotEqual(transform.Transform(image), Sample(3));
     }
 
     private static JsonElement[] LoadCases()

@@ -7,6 +7,8 @@ Reads the decoded pixels of the decode fixtures (tests/fixtures/golden/<name>.pi
 so that decoding differences are out of the picture) and writes tests/fixtures/golden/rgb/:
   <name>.s<S>.npy     uint8 (H', W', 3): PIL Image.resize to torchvision Resize(S)'s size, BILINEAR
   <name>.recipe.npy   float32 (3, 32, 32): Resize(40), CenterCrop(32), ToTensor, Normalize(ImageNet)
+  <name>.window<i>.npy float32 (3, 32, 32): the training recipe for one given window - resized_crop to 32 x 32,
+                      hflip when asked, ToTensor, Normalize(ImageNet)
 plus rgb/manifest.json. Needs Debian's python3-torchvision, python3-pil, python3-numpy.
 """
 import json
@@ -18,6 +20,7 @@ import torch
 import torchvision
 from PIL import Image
 from torchvision import transforms
+from torchvision.transforms import functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GOLDEN = os.path.join(ROOT, "tests", "fixtures", "golden")
@@ -32,6 +35,13 @@ def resized_size(w, h, size):
     short, long = (w, h) if w <= h else (h, w)
     new_short, new_long = size, int(size * long / short)
     return (new_short, new_long) if w <= h else (new_long, new_short)
+
+
+def windows(width, height):
+    """RandomResizedCrop-like windows: the whole image flipped, a small corner one (upscaled), an off-centre one."""
+    return [(0, 0, width, height, True),
+            (0, 0, max(1, width // 5), max(1, height // 4), False),
+            (width // 3, height // 4, max(1, width // 2), max(1, (2 * height) // 3), True)]
 
 
 def main():
@@ -56,6 +66,14 @@ def main():
         np.save(os.path.join(OUT, out), recipe(image).numpy().astype("<f4"))
         cases.append(dict(kind="recipe", input="golden/%s.pixels.npy" % name, resize=40, crop=32,
                           output="golden/rgb/" + out))
+        for i, (left, top, w, h, flip) in enumerate(windows(image.width, image.height)):
+            crop = F.resized_crop(image, top, left, h, w, [32, 32])
+            if flip:
+                crop = F.hflip(crop)
+            out = "%s.window%d.npy" % (name, i)
+            np.save(os.path.join(OUT, out), F.normalize(F.to_tensor(crop), MEAN, STD).numpy().astype("<f4"))
+            cases.append(dict(kind="window", input="golden/%s.pixels.npy" % name, crop=32,
+                              left=left, top=top, width=w, height=h, flip=flip, output="golden/rgb/" + out))
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(dict(generator="tools/golden/make_rgb_goldens.py",
                        versions=dict(torch=torch.__version__, torchvision=torchvision.__version__, pillow=PIL.__version__),

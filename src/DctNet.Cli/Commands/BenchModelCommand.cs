@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DctNet.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Cli.Commands;
@@ -11,6 +12,7 @@ internal static class BenchModelCommand
     {
         var options = new ModelOptions();
         var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per forward pass.", 16);
+        var device = DeviceOption.Create();
         var threads = PipelineOptions.PositiveInt("--threads", "Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
         var batches = PipelineOptions.PositiveInt("--batches", "Timed forward passes; the best one is reported.", 5);
         var command = new Command("model", """
@@ -27,6 +29,7 @@ internal static class BenchModelCommand
             command.Options.Add(option);
         command.Options.Add(batchSize);
         command.Options.Add(threads);
+        command.Options.Add(device);
         command.Options.Add(batches);
         command.SetAction(parse =>
         {
@@ -34,14 +37,15 @@ internal static class BenchModelCommand
             int batch = parse.GetValue(batchSize);
             set_num_threads(parse.GetValue(threads));
             var shape = definition.Input(channels).Shape;
+            var on = ComputeDevice.Parse(parse.GetValue(device)!);
             using (model)
             using (no_grad())
             {
-                model.eval();
+                model.to(on).eval();
                 BatchNormFolding.Fold(model);
-                using var input = randn([batch, .. shape.Select(d => (long)d)]);
+                using var input = randn([batch, .. shape.Select(d => (long)d)], device: on);
                 double best = Throughput.BestSeconds(() => model.call(input).Dispose(), parse.GetValue(batches));
-                context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: batch {batch}, {get_num_threads()} threads, TorchSharp (libtorch {__version__})");
+                context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: batch {batch}, {get_num_threads()} threads, {on.type.ToString().ToLowerInvariant()}, TorchSharp (libtorch {__version__})");
                 context.Out.WriteLine(Throughput.ImagesPerSecond(batch, best));
             }
             return ExitCodes.Success;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Cli.Commands;
@@ -10,6 +11,7 @@ internal static class BenchTrainCommand
     {
         var options = new ModelOptions();
         var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per SGD step.", 16);
+        var device = DeviceOption.Create();
         var threads = PipelineOptions.PositiveInt("--threads", "Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
         var steps = PipelineOptions.PositiveInt("--steps", "Timed SGD steps; the best one is reported.", 5);
         var command = new Command("train", """
@@ -26,6 +28,7 @@ internal static class BenchTrainCommand
             command.Options.Add(option);
         command.Options.Add(batchSize);
         command.Options.Add(threads);
+        command.Options.Add(device);
         command.Options.Add(steps);
         command.SetAction(parse =>
         {
@@ -35,12 +38,13 @@ internal static class BenchTrainCommand
             set_num_threads(parse.GetValue(threads));
             manual_seed(0);
             var shape = definition.Input(channels).Shape;
+            var on = ComputeDevice.Parse(parse.GetValue(device)!);
             using (model)
             {
-                model.train();
+                model.to(on).train();
                 using var optimizer = optim.SGD(model.parameters(), learningRate: 0.01, momentum: 0.9, weight_decay: 1e-4);
-                using var input = randn([batch, .. shape.Select(d => (long)d)]);
-                using var labels = randint(0, classes, [batch], dtype: ScalarType.Int64);
+                using var input = randn([batch, .. shape.Select(d => (long)d)], device: on);
+                using var labels = randint(0, classes, [batch], dtype: ScalarType.Int64, device: on);
                 void Step()
                 {
                     using var scope = NewDisposeScope();
@@ -50,7 +54,7 @@ internal static class BenchTrainCommand
                     optimizer.step();
                 }
                 double best = Throughput.BestSeconds(Step, parse.GetValue(steps));
-                context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: SGD, batch {batch}, {get_num_threads()} threads, TorchSharp (libtorch {__version__})");
+                context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: SGD, batch {batch}, {get_num_threads()} threads, {on.type.ToString().ToLowerInvariant()}, TorchSharp (libtorch {__version__})");
                 context.Out.WriteLine(Throughput.ImagesPerSecond(batch, best));
             }
             return ExitCodes.Success;

@@ -50,6 +50,7 @@ internal static class EvalCommand
         command.Options.Add(threads);
         command.Options.Add(json);
         command.Options.Add(weights.Seed);
+        command.Options.Add(weights.Device);
 
         command.SetAction(parse =>
         {

@@ -63,6 +63,7 @@ internal static class PredictCommand
         command.Options.Add(batchSize);
         command.Options.Add(threads);
         command.Options.Add(weights.Seed);
+        command.Options.Add(weights.Device);
 
         command.SetAction(parse =>
         {

@@ -22,6 +22,23 @@ internal static class TrainCommand
             HelpName = "6|24|32|48|64|192|subset.json",
         };
         var data = new Option<string>("--data") { Description = "Dataset root: <root>/train and <root>/val are ImageFolders with the same class folders.", HelpName = "ROOT" };
+        var crop = new Option<int?>("--crop")
+        {
+            Description = "Side of the training crop in pixels, a multiple of 8 (DCT models see crop/8 x crop/8 blocks); smaller crops train faster. "
+                + "[default: the model's own - 448 for DCT ResNets, 896 for MobileNetV2-DCT, 224 for RGB models]",
+            HelpName = "pixels",
+        }.Positive();
+        var resize = new Option<int?>("--resize")
+        {
+            Description = "Shorter side before the validation centre crop, in pixels. [default: crop x 8/7, as 512 for 448 and 256 for 224]",
+            HelpName = "pixels",
+        }.Positive();
+        var stats = new Option<string>("--stats")
+        {
+            Description = "DCT models: normalize with this statistics file ('dctnet stats --data <root>/train') instead of the release's ImageNet statistics; the checkpoints record it.",
+            HelpName = "stats.json",
+        };
+        var device = DeviceOption.Create();
         var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" };
         var resume = new Option<string>("--resume")
         {
@@ -73,7 +90,7 @@ internal static class TrainCommand
               dctnet train --model resnet18-dct-s2 --channels 192 --gate --gate-lambda 0.01 --data hymenoptera --out runs/gate
               dctnet train --resume runs/ants
             """);
-        Option[] runOptions = [model, channels, data, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
+        Option[] runOptions = [model, channels, data, crop, resize, stats, device, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
             schedule, warmupEpochs, init, seed, threads, strict, gate, gateLambda];
         foreach (var option in runOptions)
             command.Options.Add(option);
@@ -96,6 +113,10 @@ internal static class TrainCommand
                     Model = Required(model),
                     Channels = parse.GetValue(channels),
                     Data = Required(data),
+                    Crop = parse.GetValue(crop),
+                    Resize = parse.GetValue(resize),
+                    Stats = parse.GetValue(stats),
+                    Device = parse.GetValue(device) ?? ComputeDevice.Default,
                     Epochs = parse.GetValue(epochs),
                     BatchSize = parse.GetValue(batchSize),
                     LearningRate = parse.GetResult(learningRate) is { Implicit: false }

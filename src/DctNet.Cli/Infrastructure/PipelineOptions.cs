@@ -108,8 +108,12 @@ internal sealed class PipelineOptions
             throw new UsageException("--raw and --stats cannot be combined: --raw writes unnormalized coefficients.");
         if (raw)
             return null;
-        if (stats is null)
-            return ChannelStatistics.ImageNet;
+        return stats is null ? ChannelStatistics.ImageNet : LoadStatistics(stats);
+    }
+
+    /// <summary>The --stats file; problems with it are usage errors that name it.</summary>
+    public static ChannelStatistics LoadStatistics(string stats)
+    {
         try
         {
             return ChannelStatistics.Load(stats);

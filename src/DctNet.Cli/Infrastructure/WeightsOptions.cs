@@ -41,8 +41,17 @@ internal sealed class WeightsOptions
         DefaultValueFactory = _ => 0,
     };
 
-    /// <summary>The options that choose the model and its weights.</summary>
-    public IEnumerable<Option> Selection => [Model, Channels, Weights, Classes];
+    public Option<string> Stats { get; } = new("--stats")
+    {
+        Description = "DCT models with weights that do not record their normalization (PyTorch files): normalize with this statistics file "
+            + "('dctnet stats') instead of the release's ImageNet statistics. DctNet checkpoints use their own.",
+        HelpName = "stats.json",
+    };
+
+    public Option<string> Device { get; } = DeviceOption.Create();
+
+    /// <summary>The options that choose the model, its weights and its input.</summary>
+    public IEnumerable<Option> Selection => [Model, Channels, Weights, Classes, Stats];
 
     /// <summary>Builds the model around the weights; contradictions between the options and the weights are usage errors.</summary>
     /// <param name="foldBatchNorm">For commands that only run the model: merge BatchNorms into convolutions (faster).</param>
@@ -55,6 +64,8 @@ internal sealed class WeightsOptions
             Classes = parse.GetValue(Classes),
             GateSeed = parse.GetValue(Seed),
             FoldBatchNorm = foldBatchNorm,
+            Statistics = parse.GetValue(Stats) is { } stats ? PipelineOptions.LoadStatistics(stats) : null,
+            Device = parse.GetValue(Device) ?? ComputeDevice.Default,
         };
         try
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DctNet.Frequency.Channels;
+using DctNet.Frequency.Geometry;
 
 namespace DctNet.Checkpoints;
 
@@ -29,6 +30,9 @@ public sealed record CheckpointMetadata
     /// <summary>Stride of a DCT ResNet's layer2 (1 as released, 2 for the "-s2" variants); null for other models.</summary>
     public int? Layer2Stride { get; init; }
 
+    /// <summary>The resize and crop the model was trained at, when not the model's own (<see cref="Models.ModelDefinition.Input"/>).</summary>
+    public CropGeometry? Geometry { get; init; }
+
     private const int FormatVersion = 1;
 
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -44,7 +48,8 @@ public sealed record CheckpointMetadata
             Classes,
             Channels is null ? null : new ChannelsJson(Channels.Name, [.. Channels.Y], [.. Channels.Cb], [.. Channels.Cr]),
             Normalization is null ? null : new NormalizationJson([.. Normalization.Mean], [.. Normalization.Std]),
-            Layer2Stride),
+            Layer2Stride,
+            Geometry is null ? null : new GeometryJson(Geometry.Resize, Geometry.Crop)),
         JsonOptions);
 
     /// <exception cref="InvalidDataException">Not the JSON of <see cref="ToJson"/>, or of a newer format version.</exception>
@@ -72,6 +77,7 @@ public sealed record CheckpointMetadata
                 Channels = parsed.Channels is { } channels ? ChannelSubset.FromLists(channels.Name, channels.Y, channels.Cb, channels.Cr) : null,
                 Normalization = parsed.Normalization is { } normalization ? new InputNormalization(normalization.Mean, normalization.Std) : null,
                 Layer2Stride = parsed.Layer2Stride,
+                Geometry = parsed.Geometry is { } geometry ? Validated(new CropGeometry(geometry.Resize, geometry.Crop)) : null,
             };
         }
         catch (ArgumentException e)
@@ -80,7 +86,16 @@ public sealed record CheckpointMetadata
         }
     }
 
-    private sealed record MetadataJson(int FormatVersion, string Model, int Classes, ChannelsJson? Channels, NormalizationJson? Normalization, int? Layer2Stride);
+    private static CropGeometry Validated(CropGeometry geometry)
+    {
+        geometry.Validate();
+        return geometry;
+    }
+
+    private sealed record MetadataJson(int FormatVersion, string Model, int Classes, ChannelsJson? Channels, NormalizationJson? Normalization,
+        int? Layer2Stride, GeometryJson? Geometry);
+
+    private sealed record GeometryJson(int Resize, int Crop);
 
     private sealed record ChannelsJson(string Name, int[] Y, int[] Cb, int[] Cr);
 

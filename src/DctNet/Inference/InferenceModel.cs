@@ -1,8 +1,10 @@
 using DctNet.Checkpoints;
 using DctNet.Data;
 using DctNet.Frequency.Channels;
+using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
 using DctNet.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Inference;
@@ -16,9 +18,11 @@ public sealed class InferenceModel : IDisposable
     /// <summary>torchvision's ImageNet mean and std, the RGB models' normalization (<see cref="Frequency.RgbTransform"/>'s values).</summary>
     public static InputNormalization RgbImageNetNormalization { get; } = new([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
 
-    private InferenceModel(ModelDefinition definition, ChannelSubset? channels, int classes, bool hasInputGate, InputNormalization? normalization,
-        nn.Module<Tensor, Tensor> module, string weightsPath, string weightsFormat)
+    private InferenceModel(ModelDefinition definition, ChannelSubset? channels, CropGeometry? geometry, int classes, bool hasInputGate,
+        InputNormalization? normalization, nn.Module<Tensor, Tensor> module, Device device, string weightsPath, string weightsFormat)
     {
+        Geometry = geometry;
+        Device = device;
         Definition = definition;
         Channels = channels;
         Classes = classes;
@@ -27,7 +31,7 @@ public sealed class InferenceModel : IDisposable
         Module = module;
         WeightsPath = weightsPath;
         WeightsFormat = weightsFormat;
-        Input = definition.Input(channels);
+        Input = definition.Input(channels, geometry);
         Pipeline = Input switch
         {
             DctInput dct => ImagePipeline.ForDct(dct.Geometry, dct.Channels,
@@ -46,8 +50,14 @@ public sealed class InferenceModel : IDisposable
     /// <summary>The DCT channels the model reads; null for RGB models.</summary>
     public ChannelSubset? Channels { get; }
 
+    /// <summary>The resize and crop the weights were trained at (their metadata's); null for the model's own.</summary>
+    public CropGeometry? Geometry { get; }
+
     /// <summary>Outputs of the classifier.</summary>
     public int Classes { get; }
+
+    /// <summary>Where the network runs; inputs and logits stay on the CPU for the caller.</summary>
+    public Device Device { get; }
 
     /// <summary>Whether the model has the input gate (its weights have <c>inp_GM.*</c> keys).</summary>
     public bool HasInputGate { get; }
@@ -92,18 +102,20 @@ public sealed class InferenceModel : IDisposable
         bool gate = WeightsLayout.HasInputGate(contents.Weights);
         var channels = ResolveChannels(definition, request.Channels, metadata, gate, path);
         int classes = ResolveClasses(request.Classes, contents.Weights, metadata, path);
-        var normalization = ResolveNormalization(definition, metadata, path);
+        var normalization = ResolveNormalization(definition, metadata, request.Statistics, path);
 
+        var device = ComputeDevice.Parse(request.Device);
         var module = definition.Create(channels, classes, gate);
         try
         {
             ModuleState.Load(module, contents.Weights, path);
+            module.to(device);
             module.eval();
             if (request.FoldBatchNorm)
                 BatchNormFolding.Fold(module);
             if (module is DctModel { Gate: { } inputGate })
                 inputGate.NoiseGenerator = new Generator(request.GateSeed);
-            return new InferenceModel(definition, channels, classes, gate, normalization, module, path, contents.Format)
+            return new InferenceModel(definition, channels, metadata?.Geometry, classes, gate, normalization, module, device, path, contents.Format)
             {
                 BatchNormFolded = request.FoldBatchNorm,
             };
@@ -115,13 +127,17 @@ public sealed class InferenceModel : IDisposable
         }
     }
 
-    /// <summary>The logits (N x classes) of a batch of inputs (N x C x H x W, as <see cref="Pipeline"/> makes them), without gradients.</summary>
+    /// <summary>The logits (N x classes, on the CPU) of a batch of CPU inputs (N x C x H x W, as <see cref="Pipeline"/> makes them), without gradients.</summary>
     public Tensor Logits(Tensor inputs)
     {
         if (inputs.dim() != 4 || inputs.shape[1] != Input.Shape[0])
             throw new ArgumentException($"{Definition.Name} takes N x {Input.Shape[0]} x H x W inputs, got [{string.Join(", ", inputs.shape)}].", nameof(inputs));
         using var noGrad = no_grad();
-        return Module.call(inputs);
+        if (Device.type == DeviceType.CPU)
+            return Module.call(inputs);
+        using var onDevice = inputs.to(Device);
+        using var logits = Module.call(onDevice);
+        return logits.cpu();
     }
 
     /// <summary>Decodes and transforms <paramref name="samples"/> with <see cref="Pipeline"/> on worker threads, in batches.</summary>
@@ -136,6 +152,7 @@ public sealed class InferenceModel : IDisposable
         Channels = Channels,
         Normalization = Normalization,
         Layer2Stride = Module is ResNetDct resnet ? resnet.Layer2Stride : null,
+        Geometry = Geometry,
     };
 
     public void Dispose() => Module.Dispose();
@@ -171,10 +188,15 @@ public sealed class InferenceModel : IDisposable
         return checked((int)rows);
     }
 
-    private static InputNormalization? ResolveNormalization(ModelDefinition definition, CheckpointMetadata? metadata, string path)
+    private static InputNormalization? ResolveNormalization(ModelDefinition definition, CheckpointMetadata? metadata, ChannelStatistics? requested, string path)
     {
+        if (requested is not null && !definition.TakesDct)
+            throw new ArgumentException($"{definition.Name} takes RGB images; DCT channel statistics are for the DCT models.", nameof(requested));
+        var asked = requested is null ? null : InputNormalization.From(requested);
         if (metadata is null)
-            return definition.TakesDct ? InputNormalization.From(ChannelStatistics.ImageNet) : RgbImageNetNormalization;
+            return definition.TakesDct ? asked ?? InputNormalization.From(ChannelStatistics.ImageNet) : RgbImageNetNormalization;
+        if (asked is not null && (metadata.Normalization is not { } recorded || !recorded.Mean.SequenceEqual(asked.Mean) || !recorded.Std.SequenceEqual(asked.Std)))
+            throw new ModelRequestException($"{path}: the checkpoint records the normalization it was trained with, and other statistics were asked for; leave the statistics out to use the checkpoint's.");
         if (metadata.Normalization is { } saved)
         {
             int expected = definition.TakesDct ? ChannelSubset.TotalChannels : 3;

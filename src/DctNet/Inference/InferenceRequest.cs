@@ -27,4 +27,13 @@ public sealed record InferenceRequest(string Model, string Weights)
     /// equal up to float rounding, but the model can then no longer be saved or trained.
     /// </summary>
     public bool FoldBatchNorm { get; init; }
+
+    /// <summary>
+    /// DCT models: the statistics to normalize the input with, for weights that do not record theirs (PyTorch files);
+    /// null for the checkpoint's own, else the release's ImageNet statistics.
+    /// </summary>
+    public ChannelStatistics? Statistics { get; init; }
+
+    /// <summary>Where the network runs (<see cref="ComputeDevice"/>).</summary>
+    public string Device { get; init; } = ComputeDevice.Default;
 }

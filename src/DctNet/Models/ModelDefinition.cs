@@ -28,15 +28,18 @@ public sealed class ModelDefinition
 
     /// <summary>The model's input for one image.</summary>
     /// <param name="channels">DCT models: the channel subset, DCT-<see cref="ModelRegistry.DefaultChannelCount"/> when null. RGB models: must be null.</param>
-    public ModelInput Input(ChannelSubset? channels = null)
+    /// <param name="geometry">Resize and crop in pixels, for inputs smaller or larger than ImageNet's (the networks
+    /// are fully convolutional up to their global pooling); null for the model's own (<see cref="DctGeometry"/>, or 256/224 for RGB).</param>
+    public ModelInput Input(ChannelSubset? channels = null, CropGeometry? geometry = null)
     {
+        geometry?.Validate();
         if (DctGeometry is null)
         {
             if (channels is not null)
                 throw new ArgumentException($"{Name} takes RGB images; channel subsets are for the DCT models ({Name}-dct, ...).", nameof(channels));
-            return RgbInput.ImageNet;
+            return geometry is null ? RgbInput.ImageNet : new RgbInput(geometry.Resize, geometry.Crop);
         }
-        return new DctInput(DctGeometry, channels ?? ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount));
+        return new DctInput(geometry ?? DctGeometry, channels ?? ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount));
     }
 
     /// <summary>A freshly initialized model (torchvision's and the release's initialization).</summary>
@@ -53,9 +56,9 @@ public sealed class ModelDefinition
     }
 
     /// <summary>Parameters, MACs per image and input shape of the model built with these arguments.</summary>
-    public ModelInfo Info(ChannelSubset? channels = null, int classes = 1000, bool gate = false)
+    public ModelInfo Info(ChannelSubset? channels = null, int classes = 1000, bool gate = false, CropGeometry? geometry = null)
     {
         using var model = Create(channels, classes, gate);
-        return ModelInfo.Measure(model, Input(channels).Shape);
+        return ModelInfo.Measure(model, Input(channels, geometry).Shape);
     }
 }

@@ -78,8 +78,13 @@ public sealed class MomentumSgd : IDisposable
                 throw new CheckpointException($"{source}: momentum buffer '{name}' {data.ShapeText} fits no parameter of the model.");
         }
         Dispose();
+        using var noGrad = no_grad();
         foreach (var (name, data) in state)
-            momentumBuffers[name] = data.ToTensor().DetachFromDisposeScope();
+        {
+            using var loaded = data.ToTensor();
+            var buffer = zeros_like(byName[name]).DetachFromDisposeScope();
+            momentumBuffers[name] = buffer.copy_(loaded);
+        }
     }
 
     public void Dispose()

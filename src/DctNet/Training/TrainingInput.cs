@@ -23,39 +23,26 @@ public sealed class TrainingInput(int[] shape, TrainingInput.AugmentedTransform 
     /// <summary>The normalization the checkpoints record.</summary>
     public InputNormalization Normalization { get; } = normalization;
 
-    /// <summary>DCT input (REFERENCE.md section 1): random-resized crop and flip, then the DCT steps, normalized with the release's ImageNet statistics.</summary>
-    public static TrainingInput ForDct(DctInput input)
+    /// <summary>DCT input (REFERENCE.md section 1): random-resized crop and flip, then the DCT steps, normalized with <paramref name="statistics"/>.</summary>
+    public static TrainingInput ForDct(DctInput input, ChannelStatistics statistics)
     {
-        var transform = new DctTransform(input.Geometry, input.Channels, ChannelStatistics.ImageNet);
-        return new TrainingInput(transform.OutputShape, transform.TransformForTraining, transform.Transform, InputNormalization.From(ChannelStatistics.ImageNet));
+        var transform = new DctTransform(input.Geometry, input.Channels, statistics);
+        return new TrainingInput(transform.OutputShape, transform.TransformForTraining, transform.Transform, InputNormalization.From(statistics));
     }
 
-    /// <summary>
-    /// torchvision's RGB recipe. Augmentation here is the horizontal flip alone (of the validation crop): the
-    /// Frequency library has no RGB random-resized crop yet.
-    /// </summary>
+    /// <summary>torchvision's RGB recipe: RandomResizedCrop and RandomHorizontalFlip for training, resize and centre crop for validation, ImageNet mean and std.</summary>
     public static TrainingInput ForRgb(RgbInput input)
     {
-        var pipeline = ImagePipeline.ForRgb(input);
-        int crop = input.Crop;
-        return new TrainingInput(pipeline.Shape, (image, random, destination) =>
-        {
-            pipeline.Transform(image, destination);
-            if (random.NextDouble() < 0.5)
-                FlipHorizontally(destination, crop);
-        }, pipeline.Transform, InferenceModel.RgbImageNetNormalization);
+        var transform = new RgbTransform(input.Resize, input.Crop);
+        return new TrainingInput(transform.OutputShape, transform.TransformForTraining, transform.Transform, InferenceModel.RgbImageNetNormalization);
     }
 
-    public static TrainingInput For(ModelInput input) => input switch
+    /// <param name="statistics">DCT input: the normalization, the release's ImageNet statistics when null. RGB input: must be null.</param>
+    public static TrainingInput For(ModelInput input, ChannelStatistics? statistics = null) => input switch
     {
-        DctInput dct => ForDct(dct),
-        RgbInput rgb => ForRgb(rgb),
+        DctInput dct => ForDct(dct, statistics ?? ChannelStatistics.ImageNet),
+        RgbInput rgb when statistics is null => ForRgb(rgb),
+        RgbInput => throw new ArgumentException("DCT channel statistics (--stats) are for DCT models; RGB models use ImageNet's mean and std.", nameof(statistics)),
         _ => throw new ArgumentException($"No training input for {input}.", nameof(input)),
     };
-
-    private static void FlipHorizontally(Span<float> planes, int side)
-    {
-        for (int row = 0; row < planes.Length / side; row++)
-            planes.Slice(row * side, side).Reverse();
-    }
 }

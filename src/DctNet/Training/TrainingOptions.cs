@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DctNet.Frequency.Geometry;
 
 namespace DctNet.Training;
 
@@ -24,6 +25,18 @@ public sealed record TrainingOptions
 
     /// <summary>The dataset root: <c>Data/train</c> and <c>Data/val</c> are ImageFolders.</summary>
     public required string Data { get; init; }
+
+    /// <summary>Side of the (random-resized or centre) crop in pixels; null for the model's own (448 for DCT ResNets, 224 for RGB).</summary>
+    public int? Crop { get; init; }
+
+    /// <summary>Validation resize of the shorter side; null: the crop's 8/7 (512 for 448, 256 for 224), the model's own without a crop.</summary>
+    public int? Resize { get; init; }
+
+    /// <summary>DCT models: a statistics file (<c>dctnet stats</c>) to normalize with instead of the release's ImageNet statistics.</summary>
+    public string? Stats { get; init; }
+
+    /// <summary>Where the model trains (<see cref="ComputeDevice"/>).</summary>
+    public string Device { get; init; } = ComputeDevice.Default;
 
     public int Epochs { get; init; } = 12;
     public int BatchSize { get; init; } = 32;
@@ -79,6 +92,18 @@ public sealed record TrainingOptions
         if (Threads <= 0) throw new ArgumentException($"threads must be positive, got {Threads}.");
         if (GateLambda < 0) throw new ArgumentException($"the gate's lambda must not be negative, got {GateLambda}.");
         if (GateLambda > 0 && !Gate) throw new ArgumentException("a gate lambda needs the input gate (--gate).");
+        if (Crop is { } crop && (crop <= 0 || crop % 8 != 0)) throw new ArgumentException($"crop must be a positive multiple of 8, got {crop}.");
+        if (Resize is { } resize && resize <= 0) throw new ArgumentException($"resize must be positive, got {resize}.");
+        ComputeDevice.Parse(Device);
+    }
+
+    /// <summary>The input geometry the options ask for; null for the model's own.</summary>
+    public CropGeometry? Geometry(CropGeometry modelDefault)
+    {
+        if (Crop is null && Resize is null)
+            return null;
+        int crop = Crop ?? modelDefault.Crop;
+        return new CropGeometry(Resize ?? (Crop is null ? modelDefault.Resize : (int)Math.Round(crop * 8 / 7.0)), crop);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

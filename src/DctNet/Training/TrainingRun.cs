@@ -4,10 +4,12 @@ using System.Text.Json;
 using DctNet.Checkpoints;
 using DctNet.Data;
 using DctNet.Frequency.Channels;
+using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
 using DctNet.Frequency.IO;
 using DctNet.Inference;
 using DctNet.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Training;
@@ -21,8 +23,10 @@ public sealed record TrainableModel(nn.Module<Tensor, Tensor> Module, Checkpoint
         var definition = ModelRegistry.Get(options.Model);
         ChannelSubset? channels = options.Channels is { } given ? ChannelSubset.Parse(given)
             : definition.TakesDct ? (options.Gate ? ChannelSubset.All : ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount)) : null;
+        var geometry = options.Geometry(definition.DctGeometry ?? new CropGeometry(RgbInput.ImageNet.Resize, RgbInput.ImageNet.Crop));
+        var statistics = options.Stats is { } stats ? ChannelStatistics.Load(stats) : null;
+        var input = TrainingInput.For(definition.Input(channels, geometry), statistics);
         var module = definition.Create(channels, classes, options.Gate);
-        var input = TrainingInput.For(definition.Input(channels));
         var metadata = new CheckpointMetadata
         {
             Model = definition.Name,
@@ -30,6 +34,7 @@ public sealed record TrainableModel(nn.Module<Tensor, Tensor> Module, Checkpoint
             Channels = channels,
             Normalization = input.Normalization,
             Layer2Stride = module is ResNetDct resnet ? resnet.Layer2Stride : null,
+            Geometry = geometry,
         };
         return new TrainableModel(module, metadata, input);
     }
@@ -68,6 +73,7 @@ public sealed class TrainingRun : IDisposable
     private readonly MomentumSgd optimizer;
     private readonly LearningRateSchedule schedule;
     private readonly ImageDecoder decoder = new();
+    private readonly Device device;
     private double? loaderImagesPerSecond;
     private TorchSharp.Modules.SummaryWriter? tensorBoard;
 
@@ -81,6 +87,8 @@ public sealed class TrainingRun : IDisposable
         this.trainable = trainable;
         this.trainData = trainData;
         this.valData = valData;
+        device = ComputeDevice.Parse(options.Device);
+        trainable.Module.to(device);
         optimizer = new MomentumSgd(trainable.Module, options.Momentum, options.Nesterov, options.WeightDecay);
         schedule = new LearningRateSchedule(options.LearningRate, options.Schedule, options.Epochs, options.WarmupEpochs);
     }
@@ -258,19 +266,20 @@ public sealed class TrainingRun : IDisposable
             if (batch.Count == 0)
                 continue;
             optimizer.ZeroGrad();
+            var (inputs, labels) = (batch.Inputs.to(device), batch.Labels.to(device));
             Tensor logits, loss;
             if (gated is not null)
             {
-                var (gatedLogits, gates) = gated.ForwardWithGates(batch.Inputs);
+                var (gatedLogits, gates) = gated.ForwardWithGates(inputs);
                 using var channelsPerSample = gates.sum(1).mean();
                 logits = gatedLogits;
-                loss = CrossEntropy(logits, batch.Labels, Options.LabelSmoothing) + Options.GateLambda * channelsPerSample;
+                loss = CrossEntropy(logits, labels, Options.LabelSmoothing) + Options.GateLambda * channelsPerSample;
                 channelsOnSum += channelsPerSample.item<float>() * batch.Count;
             }
             else
             {
-                logits = model.call(batch.Inputs);
-                loss = CrossEntropy(logits, batch.Labels, Options.LabelSmoothing);
+                logits = model.call(inputs);
+                loss = CrossEntropy(logits, labels, Options.LabelSmoothing);
             }
             float value = loss.item<float>();
             if (!float.IsFinite(value))
@@ -280,7 +289,7 @@ public sealed class TrainingRun : IDisposable
             loss.backward();
             optimizer.Step(learningRate);
             lossSum += (double)value * batch.Count;
-            correct += (int)logits.argmax(1).eq(batch.Labels).sum().item<long>();
+            correct += (int)logits.argmax(1).eq(labels).sum().item<long>();
             seen += batch.Count;
             progress?.Invoke(new TrainingProgress(epoch + 1, "train", seen, trainData.Samples.Count, lossSum / seen));
         }
@@ -309,10 +318,11 @@ public sealed class TrainingRun : IDisposable
                 skip(failure);
             if (batch.Count == 0)
                 continue;
-            var logits = model.call(batch.Inputs);
-            lossSum += nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).item<float>();
+            var labels = batch.Labels.to(device);
+            var logits = model.call(batch.Inputs.to(device));
+            lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
             var best = logits.topk(k, dim: 1).indexes;
-            var hits = best.eq(batch.Labels.unsqueeze(1));
+            var hits = best.eq(labels.unsqueeze(1));
             top1 += (int)hits[.., 0].sum().item<long>();
             topK += (int)hits.any(1).sum().item<long>();
             seen += batch.Count;
