@@ -136,4 +136,45 @@ public sealed class TrainCommandTests
         Assert.Equal(2, gate.ExitCode);
         Assert.Contains("needs the input gate", gate.Error);
     }
+
+    [Fact]
+    public void Crop_and_stats_are_recorded_so_that_eval_reads_the_images_as_the_run_did()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        string StatsFile(string name, double std) => harness.Write(name, System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            mean = Enumerable.Repeat(1.0, 192),
+            std = Enumerable.Repeat(std, 192),
+        })));
+        string stats = StatsFile("stats.json", 20);
+        string run = harness.PathIn("run");
+
+        var trained = CliHarness.Run(Arguments(data, run, "--crop", "32", "--stats", stats));
+        Assert.True(trained.ExitCode == 0, trained.ToString());
+
+        var eval = CliHarness.Run("eval", "--model", Model, "--weights", run, "--data", Path.Combine(data, "val"), "--threads", "2");
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        Assert.Contains("input DCT 6 x 4 x 4 (channels 6, resize 37, crop 32, normalized)", eval.Out);
+
+        var sameStats = CliHarness.Run("eval", "--model", Model, "--weights", run, "--data", Path.Combine(data, "val"), "--stats", stats);
+        Assert.True(sameStats.ExitCode == 0, sameStats.ToString());
+        var otherStats = CliHarness.Run("eval", "--model", Model, "--weights", run, "--data", Path.Combine(data, "val"), "--stats", StatsFile("other.json", 30));
+        Assert.Equal(2, otherStats.ExitCode);
+        Assert.Contains("records the normalization it was trained with", otherStats.Error);
+    }
+
+    [Fact]
+    public void A_device_this_libtorch_cannot_reach_is_a_usage_error()
+    {
+        using var harness = new CliHarness();
+        var cuda = CliHarness.Run(Arguments(MakeDataset(harness), harness.PathIn("run"), "--device", "cuda"));
+        Assert.Equal(2, cuda.ExitCode);
+        Assert.Contains("--device: device 'cuda': CUDA is not available", cuda.Error);
+        Assert.False(Directory.Exists(harness.PathIn("run")));
+
+        var unknown = CliHarness.Run("bench", "model", "--model", Model, "--device", "gpu");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("not one of cpu, cuda, cuda:N", unknown.Error);
+    }
 }

@@ -9,12 +9,15 @@ public sealed record EpochMetrics(int Epoch, double TrainLoss, double ValLoss, d
 
 /// <summary>
 /// The training curves of a run: loss per epoch (train and validation) on the left, accuracy per epoch (validation
-/// top-1 and top-5, training top-1 when logged) on the right.
+/// top-1 and top-5, training top-1 when logged) beside it, and for gated runs the mean number of channels on per sample.
 /// </summary>
 public static class Curves
 {
     public const int Width = 1400;
     public const int Height = 560;
+
+    /// <summary>Width of the figure with the third (channels on) panel.</summary>
+    public const int GatedWidth = 2100;
 
     /// <summary>Reads <paramref name="metricsJsonlPath"/> (one JSON object per line) and draws its curves to a PNG, atomically.</summary>
     /// <exception cref="FormatException">A line is not a JSON object with epoch, train_loss, val_loss, val_top1 and val_top5.</exception>
@@ -25,9 +28,10 @@ public static class Curves
     public static void Render(IReadOnlyList<EpochMetrics> epochs, string pngPath, string title = "Training curves")
     {
         double[] x = [.. epochs.Select(e => (double)e.Epoch)];
+        bool gated = epochs.Count > 0 && epochs.All(e => e.ChannelsOn is not null);
         PlotFonts.EnsureRegistered();
         var figure = new Multiplot();
-        figure.AddPlots(2);
+        figure.AddPlots(gated ? 3 : 2);
         figure.Layout = new ScottPlot.MultiplotLayouts.Columns();
 
         var loss = figure.GetPlot(0);
@@ -44,7 +48,15 @@ public static class Curves
         // A fixed 0-100 scale: runs and epochs compare at a glance, and 100% stays clear of the frame.
         accuracy.Axes.SetLimitsY(0, 104);
 
-        PngFile.Save(figure, pngPath, Width, Height);
+        if (gated)
+        {
+            var channels = figure.GetPlot(2);
+            AddLine(channels, x, [.. epochs.Select(e => e.ChannelsOn!.Value)], "channels on (mean per image)");
+            Label(channels, $"{title}: input gate", "channels on (of 192)", Alignment.UpperRight);
+            channels.Axes.SetLimitsY(0, 200);
+        }
+
+        PngFile.Save(figure, pngPath, gated ? GatedWidth : Width, Height);
     }
 
     /// <summary>The epochs of a <c>metrics.jsonl</c>, blank lines skipped.</summary>

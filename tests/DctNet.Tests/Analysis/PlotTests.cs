@@ -52,7 +52,8 @@ public sealed class PlotTests : IDisposable
         Assert.Equal([54.2, 58.8, 61.4], epochs.Select(e => e.ValTop1));
         Assert.Equal([51.0, 63.5, 70.1], epochs.Select(e => e.TrainTop1!.Value));
         Assert.Equal([150.5, 90.25, 41], epochs.Select(e => e.ChannelsOn!.Value));
-        AssertPngWithContent(path, Curves.Width, Curves.Height);
+        AssertPngWithContent(path, Curves.GatedWidth, Curves.Height); // the third panel: channels on
+
     }
 
     [Fact]

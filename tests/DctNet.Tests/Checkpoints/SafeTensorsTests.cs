@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using DctNet.Checkpoints;
 using DctNet.Frequency.Channels;
+using DctNet.Frequency.Geometry;
 
 namespace DctNet.Tests.Checkpoints;
 
@@ -46,6 +47,7 @@ public sealed class SafeTensorsTests
             Channels = ChannelSubset.BuiltIn(24),
             Normalization = InputNormalization.From(ChannelStatistics.ImageNet),
             Layer2Stride = 1,
+            Geometry = new CropGeometry(146, 128),
         };
 
         new DctNetCheckpoint(metadata, weights).Save(path);
@@ -56,6 +58,7 @@ public sealed class SafeTensorsTests
         Assert.Equal("resnet50-dct", loaded.Metadata.Model);
         Assert.Equal(1000, loaded.Metadata.Classes);
         Assert.Equal(1, loaded.Metadata.Layer2Stride);
+        Assert.Equal(new CropGeometry(146, 128), loaded.Metadata.Geometry);
         Assert.Equal("24", loaded.Metadata.Channels!.Name);
         Assert.Equal(ChannelSubset.BuiltIn(24).Channels, loaded.Metadata.Channels.Channels);
         Assert.Equal(ChannelStatistics.ImageNet.Mean, loaded.Metadata.Normalization!.Mean);

@@ -185,4 +185,18 @@ public class TrainingRunTests
         Assert.NotEqual(first, SeededStreams.SampleOrder(1, 1, 50));
         Assert.NotEqual(first, SeededStreams.SampleOrder(2, 0, 50));
     }
+
+    [Theory]
+    [InlineData(null, null, null, null)]
+    [InlineData(128, null, 146, 128)]
+    [InlineData(224, null, 256, 224)]
+    [InlineData(64, 80, 80, 64)]
+    [InlineData(null, 600, 600, 448)]
+    public void A_crop_alone_resizes_to_its_eight_sevenths_as_the_reference_geometries_do(int? crop, int? resize, int? expectedResize, int? expectedCrop)
+    {
+        var options = new TrainingOptions { Model = "resnet18-dct-s2", Data = "", Crop = crop, Resize = resize };
+        var geometry = options.Geometry(Frequency.Geometry.CropGeometry.ResNet);
+        Assert.Equal(expectedResize, geometry?.Resize);
+        Assert.Equal(expectedCrop, geometry?.Crop);
+    }
 }
