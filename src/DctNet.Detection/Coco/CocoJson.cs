@@ -37,7 +37,7 @@ internal static class CocoJson
 /// <summary>
 /// Reads a segmentation as polygons (<c>[[x, y, ...], ...]</c>) or an RLE object (<c>{"size": [h, w], "counts": ...}</c>
 /// with a string or a list of run lengths); an empty polygon list, which box-only COCO files use, reads as no
-/// segmentation. Writes polygons as they are and masks as compressed RLE.
+/// segmentation.
 /// </summary>
 internal sealed class CocoSegmentationConverter : JsonConverter<CocoSegmentation>
 {
@@ -64,14 +64,7 @@ internal sealed class CocoSegmentationConverter : JsonConverter<CocoSegmentation
         }
         if (parts.Count == 0)
             return null;
-        try
-        {
-            return CocoSegmentation.FromPolygons(parts);
-        }
-        catch (ArgumentException e)
-        {
-            throw new JsonException(e.Message, e);
-        }
+        return CocoSegmentation.PolygonProblem(parts) is { } problem ? throw new JsonException(problem) : CocoSegmentation.FromPolygons(parts);
     }
 
     public static Rle ReadRle(ref Utf8JsonReader reader)
@@ -98,13 +91,16 @@ internal sealed class CocoSegmentationConverter : JsonConverter<CocoSegmentation
             throw new JsonException("An RLE object needs \"size\": [height, width].");
         if (compressed is null && uncompressed is null)
             throw new JsonException("An RLE object needs \"counts\".");
+        if (compressed is null)
+        {
+            uint[] counts = [.. uncompressed!];
+            return Rle.Problem(size[0], size[1], counts) is { } problem ? throw new JsonException($"Bad RLE: {problem}") : new Rle(size[0], size[1], counts);
+        }
         try
         {
-            return compressed is not null
-                ? Rle.FromCountsString(compressed, size[0], size[1])
-                : new Rle(size[0], size[1], uncompressed!.ToArray());
+            return Rle.FromCountsString(compressed, size[0], size[1]);
         }
-        catch (Exception e) when (e is FormatException or ArgumentException)
+        catch (FormatException e)
         {
             throw new JsonException($"Bad RLE: {e.Message}", e);
         }
@@ -129,23 +125,9 @@ internal sealed class CocoSegmentationConverter : JsonConverter<CocoSegmentation
         return value;
     }
 
-    public override void Write(Utf8JsonWriter writer, CocoSegmentation value, JsonSerializerOptions options)
-    {
-        if (value.Mask is { } mask)
-        {
-            WriteRle(writer, mask);
-            return;
-        }
-        writer.WriteStartArray();
-        foreach (double[] part in value.Polygons!)
-        {
-            writer.WriteStartArray();
-            foreach (double coordinate in part)
-                writer.WriteNumberValue(coordinate);
-            writer.WriteEndArray();
-        }
-        writer.WriteEndArray();
-    }
+    /// <summary>Nothing serializes segmentations through these options; results files go through <see cref="WriteRle"/>.</summary>
+    public override void Write(Utf8JsonWriter writer, CocoSegmentation value, JsonSerializerOptions options) =>
+        throw new NotSupportedException("CocoSegmentation is read-only JSON; CocoResults writes masks.");
 
     public static void WriteRle(Utf8JsonWriter writer, Rle mask)
     {

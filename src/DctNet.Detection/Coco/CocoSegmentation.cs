@@ -20,14 +20,20 @@ public sealed class CocoSegmentation
     public static CocoSegmentation FromPolygons(IReadOnlyList<double[]> parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
+        return PolygonProblem(parts) is { } problem ? throw new ArgumentException(problem, nameof(parts)) : new CocoSegmentation(parts, null);
+    }
+
+    /// <summary>Why <paramref name="parts"/> is not a polygon segmentation, or null.</summary>
+    internal static string? PolygonProblem(IReadOnlyList<double[]> parts)
+    {
         if (parts.Count == 0)
-            throw new ArgumentException("A polygon segmentation needs at least one part.", nameof(parts));
+            return "A polygon segmentation needs at least one part.";
         for (int i = 0; i < parts.Count; i++)
         {
             if (parts[i].Length < 2 || parts[i].Length % 2 != 0)
-                throw new ArgumentException($"Polygon part {i} has {parts[i].Length} numbers; a part is x, y pairs.", nameof(parts));
+                return $"Polygon part {i} has {parts[i].Length} numbers; a part is x, y pairs.";
         }
-        return new CocoSegmentation(parts, null);
+        return null;
     }
 
     public static CocoSegmentation FromMask(Rle mask) => new(null, mask ?? throw new ArgumentNullException(nameof(mask)));

@@ -12,32 +12,35 @@ public sealed class Rle
 
     /// <summary>A mask from its run lengths, which must add up to <paramref name="height"/> x <paramref name="width"/>.</summary>
     public Rle(int height, int width, ReadOnlySpan<uint> counts)
-        : this(height, width, counts.ToArray(), trusted: false)
+        : this(height, width, counts.ToArray())
     {
+        if (Problem(height, width, counts) is { } problem)
+            throw new ArgumentException(problem, nameof(counts));
     }
 
-    private Rle(int height, int width, uint[] counts, bool trusted)
+    private Rle(int height, int width, uint[] counts)
     {
-        if (!trusted)
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(height);
-            ArgumentOutOfRangeException.ThrowIfNegative(width);
-            // maskApi never makes an empty list (an empty image is one run of 0 zeros), and its loops read counts[0].
-            if (counts.Length == 0)
-                throw new ArgumentException("No run lengths.", nameof(counts));
-            long total = 0;
-            foreach (uint count in counts)
-                total += count;
-            if (total != (long)height * width)
-                throw new ArgumentException($"The run lengths add up to {total}, not {height} x {width} = {(long)height * width}.", nameof(counts));
-        }
         Height = height;
         Width = width;
         this.counts = counts;
     }
 
+    /// <summary>Why run lengths cannot make a <paramref name="height"/> x <paramref name="width"/> mask, or null.</summary>
+    internal static string? Problem(int height, int width, ReadOnlySpan<uint> counts)
+    {
+        if (height < 0 || width < 0)
+            return $"The mask size {height} x {width} is negative.";
+        // maskApi never makes an empty list (an empty image is one run of 0 zeros), and its loops read counts[0].
+        if (counts.Length == 0)
+            return "No run lengths.";
+        long total = 0;
+        foreach (uint count in counts)
+            total += count;
+        return total == (long)height * width ? null : $"The run lengths add up to {total}, not {height} x {width} = {(long)height * width}.";
+    }
+
     /// <summary>For the algorithms of this folder, whose outputs add up by construction.</summary>
-    internal static Rle FromTrustedCounts(int height, int width, uint[] counts) => new(height, width, counts, trusted: true);
+    internal static Rle FromTrustedCounts(int height, int width, uint[] counts) => new(height, width, counts);
 
     public int Height { get; }
 
@@ -271,13 +274,6 @@ public sealed class Rle
     public static Rle FromCountsString(string countsString, int height, int width)
     {
         uint[] decoded = RleCountsString.Decode(countsString);
-        try
-        {
-            return new Rle(height, width, decoded, trusted: false);
-        }
-        catch (ArgumentException e)
-        {
-            throw new FormatException(e.Message, e);
-        }
+        return Problem(height, width, decoded) is { } problem ? throw new FormatException(problem) : new Rle(height, width, decoded);
     }
 }
