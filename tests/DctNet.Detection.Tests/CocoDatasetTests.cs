@@ -1,0 +1,120 @@
+using DctNet.Detection.Coco;
+
+namespace DctNet.Detection.Tests;
+
+public class CocoDatasetTests
+{
+    [Fact]
+    public void The_fixture_loads_with_its_images_annotations_and_counts()
+    {
+        CocoDataset dataset = CocoDataset.Load(Fixtures.PathOf("gt.json"));
+        Assert.Equal(18, dataset.Images.Count);
+        Assert.Equal(63, dataset.Annotations.Count);
+        Assert.Equal(5, dataset.CrowdAnnotations);
+        Assert.Equal(2, dataset.ImagesWithoutAnnotations);
+        Assert.Equal(0, dataset.EmptyBoxAnnotations);
+        Assert.Equal(0, dataset.AnnotationsWithoutSegmentation);
+        Assert.Contains(dataset.Annotations, a => a.Id > uint.MaxValue); // COCO-style crowd ids beyond 32 bits
+        CocoImage first = dataset.Images[0];
+        Assert.Equal((6599L, 64, 48, "000000006599.jpg"), (first.Id, first.Width, first.Height, first.FileName));
+    }
+
+    [Fact]
+    public void Category_ids_map_to_labels_one_to_k_in_id_order_and_back()
+    {
+        CocoDataset dataset = CocoDataset.Load(Fixtures.PathOf("gt.json"));
+        Assert.Equal(5, dataset.ClassCount);
+        Assert.Equal([1, 2, 3, 4, 5], ((int[])[3, 7, 18, 44, 90]).Select(dataset.LabelOf));
+        Assert.Equal([3, 7, 18, 44, 90], Enumerable.Range(1, 5).Select(dataset.CategoryIdOf));
+        var error = Assert.Throws<KeyNotFoundException>(() => dataset.LabelOf(4));
+        Assert.Contains("no category with id 4", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => dataset.CategoryIdOf(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => dataset.CategoryIdOf(6));
+    }
+
+    [Fact]
+    public void Categories_listed_out_of_order_still_get_labels_by_ascending_id()
+    {
+        using var folder = new TemporaryDirectory();
+        string path = folder.File("gt.json");
+        File.WriteAllText(path, """{"images": [], "categories": [{"id": 9, "name": "b"}, {"id": 2, "name": "a"}]}""");
+        CocoDataset dataset = CocoDataset.Load(path);
+        Assert.Equal(1, dataset.LabelOf(2));
+        Assert.Equal(2, dataset.LabelOf(9));
+        Assert.Empty(dataset.Annotations);
+    }
+
+    [Fact]
+    public void Zero_size_boxes_and_box_only_annotations_are_kept_and_counted()
+    {
+        using var folder = new TemporaryDirectory();
+        string path = folder.File("gt.json");
+        File.WriteAllText(path, WithAnnotations(
+            """{"id": 1, "image_id": 1, "category_id": 5, "bbox": [3, 4, 0, 10], "area": 0, "segmentation": []}""",
+            """{"id": 2, "image_id": 1, "category_id": 5, "bbox": [3, 4, 6, 0], "area": 0}""",
+            """{"id": 3, "image_id": 1, "category_id": 5, "bbox": [3, 4, 6, 7], "area": 30, "iscrowd": 1, "segmentation": {"size": [20, 30], "counts": [100, 20, 480]}}"""));
+        CocoDataset dataset = CocoDataset.Load(path);
+        Assert.Equal(3, dataset.Annotations.Count);
+        Assert.Equal(2, dataset.EmptyBoxAnnotations);
+        Assert.Equal(2, dataset.AnnotationsWithoutSegmentation);
+        Assert.Equal(1, dataset.CrowdAnnotations);
+        Assert.Equal(20, dataset.Annotations[2].Segmentation!.Mask!.Area);
+        // Mask evaluation cannot use the box-only annotations.
+        var error = Assert.Throws<ArgumentException>(() => CocoEvaluator.Evaluate(dataset, [], CocoIouType.Segm));
+        Assert.Contains("annotation 1 has no segmentation", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"id": 1, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2]}""", "annotations[0] (id 1): missing \"area\"")]
+    [InlineData("""{"id": 1, "image_id": 1, "category_id": 5, "area": 4}""", "annotations[0] (id 1): missing \"bbox\"")]
+    [InlineData("""{"image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4}""", "annotations[0]: missing \"id\"")]
+    [InlineData("""{"id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4}""", "annotations[0] (id 1): missing \"image_id\"")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 6, "bbox": [0, 0, 2, 2], "area": 4}""", "annotations[0] (id 7): category_id 6 is not among the categories")]
+    [InlineData("""{"id": 7, "image_id": 2, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4}""", "annotations[0] (id 7): image_id 2 is not among the images")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, -2, 2], "area": 4}""", "annotations[0] (id 7): bbox [0, 0, -2, 2] has a negative width or height")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2], "area": 4}""", "annotations[0] (id 7): bbox has 3 numbers, not 4")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": -4}""", "annotations[0] (id 7): area -4 is not a finite number >= 0")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4, "iscrowd": 2}""", "annotations[0] (id 7): iscrowd is 2, not 0 or 1")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4, "segmentation": [[1, 2, 3]]}""", "Polygon part 0 has 3 numbers")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4, "segmentation": {"size": [20, 30], "counts": [1, 2]}}""", "Bad RLE: The run lengths add up to 3, not 20 x 30 = 600")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4, "segmentation": {"size": [20, 30], "counts": "0 "}}""", "Bad RLE: RLE counts string has ' '")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4, "segmentation": {"counts": "06"}}""", "needs \"size\": [height, width]")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4, "segmentation": 5}""", "A segmentation is a list of polygons or an RLE object")]
+    [InlineData("""{"id": 7, "image_id": "one", "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4}""", "$.annotations[0].image_id")]
+    [InlineData("""{"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4}, {"id": 7, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4}""",
+        "annotations[1] (id 7): annotation id 7 appears twice")]
+    public void Bad_annotations_are_refused_naming_the_file_the_entry_and_the_problem(string annotations, string problem)
+    {
+        using var folder = new TemporaryDirectory();
+        string path = folder.File("bad.json");
+        File.WriteAllText(path, WithAnnotations(annotations));
+        var error = Assert.Throws<CocoFormatException>(() => CocoDataset.Load(path));
+        Assert.Equal(path, error.FilePath);
+        Assert.StartsWith(path + ": ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"categories": []}""", "no \"images\" list")]
+    [InlineData("""{"images": []}""", "no \"categories\" list")]
+    [InlineData("""{"images": [{"id": 1, "width": 30}], "categories": []}""", "images[0] (id 1): missing \"height\"")]
+    [InlineData("""{"images": [{"id": 1, "width": 0, "height": 5}], "categories": []}""", "images[0] (id 1): size 0 x 5")]
+    [InlineData("""{"images": [{"id": 1, "width": 3, "height": 5}, {"id": 1, "width": 3, "height": 5}], "categories": []}""", "images[1]: image id 1 appears twice")]
+    [InlineData("""{"images": [], "categories": [{"id": 1}]}""", "categories[0]: missing \"name\"")]
+    [InlineData("""{"images": [], "categories": [{"id": 1, "name": "a"}, {"id": 1, "name": "b"}]}""", "category id 1 appears twice")]
+    [InlineData("""{"images": [null], "categories": []}""", "images[0] is null")]
+    [InlineData("""[1, 2]""", "could not be converted")]
+    [InlineData("""{"images": [""", "Path: $.images")]
+    [InlineData("""null""", "the file holds JSON null")]
+    public void Bad_files_are_refused_with_the_problem(string json, string problem)
+    {
+        using var folder = new TemporaryDirectory();
+        string path = folder.File("bad.json");
+        File.WriteAllText(path, json);
+        var error = Assert.Throws<CocoFormatException>(() => CocoDataset.Load(path));
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    private static string WithAnnotations(params string[] annotations) =>
+        $$"""{"images": [{"id": 1, "width": 30, "height": 20, "file_name": "a.jpg"}], "categories": [{"id": 5, "name": "cat"}], "annotations": [{{string.Join(", ", annotations)}}]}""";
+}
