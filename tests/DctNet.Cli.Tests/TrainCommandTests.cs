@@ -177,4 +177,23 @@ public sealed class TrainCommandTests
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("not one of cpu, cuda, cuda:N", unknown.Error);
     }
+
+    [Fact]
+    public void An_RGB_model_trains_with_torchvisions_recipe_at_a_small_crop()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        string run = harness.PathIn("run");
+
+        var trained = CliHarness.Run("train", "--model", "resnet18", "--crop", "32", "--data", data, "--out", run, "--epochs", "1", "--batch-size", "2", "--threads", "2");
+        Assert.True(trained.ExitCode == 0, trained.ToString());
+
+        var eval = CliHarness.Run("eval", "--model", "resnet18", "--weights", run, "--data", Path.Combine(data, "val"), "--threads", "2");
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        Assert.Contains("input RGB 3 x 32 x 32 (resize 37, crop 32, ImageNet mean/std)", eval.Out);
+
+        var refused = CliHarness.Run("train", "--model", "resnet18", "--channels", "24", "--data", data, "--out", harness.PathIn("rgb24"));
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("takes RGB images", refused.Error);
+    }
 }
