@@ -14,7 +14,7 @@ namespace DctNet.Detection.Tests.Modeling;
 /// (detection_weights.py, <see cref="DeterministicDetectionWeights"/>), the same real images, eval mode. Detections
 /// must agree: boxes within 0.01 px, scores within 1e-4, the same labels, mask IoU at least 0.99.
 /// </summary>
-public sealed class ModelParityTests
+public sealed class ModelParityTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const float BoxTolerance = 0.01f;
     private const float ScoreTolerance = 1e-4f;
@@ -108,6 +108,7 @@ public sealed class ModelParityTests
 
         if (!expected.TryGetProperty("masks", out var masks))
         {
+            output.WriteLine($"{model} {image}: max |box diff| {boxDifference:G3} px, max |score diff| {scoreDifference:G3}");
             Assert.Null(run.Masks);
             return;
         }
@@ -116,6 +117,7 @@ public sealed class ModelParityTests
         Assert.Equal(expectedMasks.Count, run.Masks.Count);
         Assert.True(expectedMasks.Count(m => m.Area > 0) > expectedMasks.Count / 2, "most fixture masks are not empty");
         double worst = expectedMasks.Zip(run.Masks, (e, a) => e.Area == 0 && a.Area == 0 ? 1.0 : Rle.Iou(a, e, groundTruthIsCrowd: false)).Min();
+        output.WriteLine($"{model} {image}: max |box diff| {boxDifference:G3} px, max |score diff| {scoreDifference:G3}, worst mask IoU {worst:F5}");
         Assert.True(worst >= MinimumMaskIou, $"worst mask IoU {worst:F4}");
     }
 
