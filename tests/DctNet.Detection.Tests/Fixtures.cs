@@ -10,9 +10,12 @@ internal static class Fixtures
     public static string PathOf(string name) => Path.Combine(Directory, name);
 
     /// <summary>A fixture JSON file's root, detached from its document.</summary>
-    public static JsonElement Json(string name)
+    public static JsonElement Json(string name) => JsonAt(PathOf(name));
+
+    /// <summary>A JSON file's root, detached from its document.</summary>
+    public static JsonElement JsonAt(string path)
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(PathOf(name)));
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
         return document.RootElement.Clone();
     }
 

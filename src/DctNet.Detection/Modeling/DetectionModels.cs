@@ -1,0 +1,55 @@
+using DctNet.Checkpoints;
+using static TorchSharp.torch;
+
+namespace DctNet.Detection.Modeling;
+
+/// <summary>A registered detection model.</summary>
+/// <param name="Masks">Mask R-CNN (true) or Faster R-CNN.</param>
+public sealed record DetectionModelDefinition(string Name, string Description, bool Masks);
+
+/// <summary>
+/// The detection models by name, built with torchvision's module names so that its COCO state_dicts
+/// (<c>maskrcnn_resnet50_fpn</c>, <c>fasterrcnn_resnet50_fpn</c>) load strictly by key and shape.
+/// </summary>
+public static class DetectionModels
+{
+    /// <summary>COCO's 80 classes plus the background and torchvision's 10 unused ids.</summary>
+    public const int CocoClasses = 91;
+
+    public static IReadOnlyList<DetectionModelDefinition> All { get; } =
+    [
+        new("maskrcnn-r50-fpn", "torchvision's maskrcnn_resnet50_fpn: Mask R-CNN, ResNet-50-FPN on RGB input", Masks: true),
+        new("fasterrcnn-r50-fpn", "torchvision's fasterrcnn_resnet50_fpn: Faster R-CNN, ResNet-50-FPN on RGB input", Masks: false),
+    ];
+
+    /// <exception cref="ArgumentException">An unknown name; the message lists the known ones.</exception>
+    public static DetectionModelDefinition Find(string name)
+        => All.FirstOrDefault(d => d.Name == name)
+           ?? throw new ArgumentException($"Unknown detection model '{name}'; known: {string.Join(", ", All.Select(d => d.Name))}.", nameof(name));
+
+    /// <summary>The model with torchvision's initialization, in eval mode.</summary>
+    /// <param name="alignedRoIs">RoIAlign with half-pixel alignment (torchvision's models use false).</param>
+    public static GeneralizedRCNN Create(string name, int classes = CocoClasses, bool alignedRoIs = false)
+    {
+        var definition = Find(name);
+        var backbone = new BackboneWithFpn(new ResNetBody(), ResNetBody.OutputChannels);
+        var model = new GeneralizedRCNN(definition.Name, backbone, classes, definition.Masks, alignedRoIs);
+        model.eval();
+        return model;
+    }
+
+    /// <summary>
+    /// Loads weights strictly into <paramref name="model"/>. As torchvision's FrozenBatchNorm2d does, the
+    /// <c>num_batches_tracked</c> counters of files saved from an ordinary BatchNorm backbone are dropped.
+    /// </summary>
+    /// <exception cref="CheckpointException">Unreadable or unsafe file, or keys and shapes that do not match.</exception>
+    public static void LoadWeights(GeneralizedRCNN model, string path) => LoadWeights(model, WeightsFile.Read(path).Weights, path);
+
+    /// <inheritdoc cref="LoadWeights(GeneralizedRCNN, string)"/>
+    public static void LoadWeights(GeneralizedRCNN model, StateDict weights, string source)
+    {
+        var modelKeys = model.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
+        var kept = weights.Where(entry => !(entry.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && !modelKeys.Contains(entry.Key)));
+        ModuleState.Load(model, new StateDict(kept), source);
+    }
+}

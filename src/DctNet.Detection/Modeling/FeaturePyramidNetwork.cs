@@ -1,0 +1,78 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DctNet.Detection.Modeling;
+
+/// <summary>
+/// torchvision's FeaturePyramidNetwork with LastLevelMaxPool: 1x1 lateral convs (<c>inner_blocks.i.0</c>) and 3x3 output
+/// convs (<c>layer_blocks.i.0</c>), top-down by nearest-neighbour upsampling to each lateral's size; P6 is P5 max-pooled
+/// with kernel 1, stride 2. Returns P2..P6 (torchvision's "0".."3", "pool").
+/// </summary>
+public sealed class FeaturePyramidNetwork : nn.Module<Tensor[], Tensor[]>
+{
+    private readonly ModuleList<Sequential> inner_blocks;
+    private readonly ModuleList<Sequential> layer_blocks;
+
+    public FeaturePyramidNetwork(IReadOnlyList<long> inChannels, long outChannels = 256) : base(nameof(FeaturePyramidNetwork))
+    {
+        inner_blocks = new ModuleList<Sequential>([.. inChannels.Select(c => nn.Sequential(nn.Conv2d(c, outChannels, kernel_size: 1)))]);
+        layer_blocks = new ModuleList<Sequential>([.. inChannels.Select(_ => nn.Sequential(nn.Conv2d(outChannels, outChannels, kernel_size: 3, padding: 1)))]);
+        RegisterComponents();
+        using var noGrad = no_grad();
+        foreach (var (_, module) in named_modules())
+        {
+            if (module is Conv2d conv)
+            {
+                nn.init.kaiming_uniform_(conv.weight, a: 1);
+                nn.init.zeros_(conv.bias!);
+            }
+        }
+    }
+
+    public override Tensor[] forward(Tensor[] features)
+    {
+        using var scope = NewDisposeScope();
+        int last = features.Length - 1;
+        var lastInner = inner_blocks[last].call(features[last]);
+        var results = new Tensor[features.Length + 1];
+        results[last] = layer_blocks[last].call(lastInner);
+        for (int level = last - 1; level >= 0; level--)
+        {
+            var lateral = inner_blocks[level].call(features[level]);
+            var topDown = nn.functional.interpolate(lastInner, size: [lateral.shape[2], lateral.shape[3]], mode: InterpolationMode.Nearest);
+            lastInner = lateral + topDown;
+            results[level] = layer_blocks[level].call(lastInner);
+        }
+        results[^1] = nn.functional.max_pool2d(results[last], kernel_size: 1, stride: 2, padding: 0);
+        foreach (var result in results)
+            result.MoveToOuterDisposeScope();
+        return results;
+    }
+}
+
+/// <summary>torchvision's BackboneWithFPN: <c>body</c> (stages C2..C5) then <c>fpn</c> (P2..P6).</summary>
+public sealed class BackboneWithFpn : nn.Module<Tensor, Tensor[]>
+{
+    private readonly nn.Module<Tensor, Tensor[]> body;
+    private readonly FeaturePyramidNetwork fpn;
+
+    /// <param name="body">Returns the four stages' outputs with <paramref name="bodyChannels"/> channels.</param>
+    public BackboneWithFpn(nn.Module<Tensor, Tensor[]> body, IReadOnlyList<long> bodyChannels, long outChannels = 256) : base(nameof(BackboneWithFpn))
+    {
+        this.body = body;
+        fpn = new FeaturePyramidNetwork(bodyChannels, outChannels);
+        OutChannels = outChannels;
+        RegisterComponents();
+    }
+
+    public long OutChannels { get; }
+
+    public override Tensor[] forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var results = fpn.call(body.call(x));
+        foreach (var result in results)
+            result.MoveToOuterDisposeScope();
+        return results;
+    }
+}

@@ -1,0 +1,133 @@
+using DctNet.Detection.Structures;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DctNet.Detection.Modeling;
+
+/// <summary>torchvision's RPNHead: a shared 3x3 conv + ReLU (<c>conv.0.0</c>), then per anchor an objectness logit and four box deltas.</summary>
+public sealed class RpnHead : nn.Module<Tensor[], (Tensor[] Objectness, Tensor[] Deltas)>
+{
+    private readonly Sequential conv;
+    private readonly Conv2d cls_logits;
+    private readonly Conv2d bbox_pred;
+
+    public RpnHead(long channels, long anchorsPerLocation) : base(nameof(RpnHead))
+    {
+        conv = nn.Sequential(nn.Sequential(nn.Conv2d(channels, channels, kernel_size: 3, padding: 1), nn.ReLU(inplace: true)));
+        cls_logits = nn.Conv2d(channels, anchorsPerLocation, kernel_size: 1);
+        bbox_pred = nn.Conv2d(channels, anchorsPerLocation * 4, kernel_size: 1);
+        RegisterComponents();
+        using var noGrad = no_grad();
+        foreach (var (_, module) in named_modules())
+        {
+            if (module is Conv2d layer)
+            {
+                nn.init.normal_(layer.weight, std: 0.01);
+                nn.init.zeros_(layer.bias!);
+            }
+        }
+    }
+
+    public override (Tensor[] Objectness, Tensor[] Deltas) forward(Tensor[] features)
+    {
+        var objectness = new Tensor[features.Length];
+        var deltas = new Tensor[features.Length];
+        for (int level = 0; level < features.Length; level++)
+        {
+            using var scope = NewDisposeScope();
+            var shared = conv.call(features[level]);
+            objectness[level] = cls_logits.call(shared).MoveToOuterDisposeScope();
+            deltas[level] = bbox_pred.call(shared).MoveToOuterDisposeScope();
+        }
+        return (objectness, deltas);
+    }
+}
+
+/// <summary>
+/// torchvision's RegionProposalNetwork at inference: anchors decoded by the head's deltas, the top
+/// <see cref="PreNmsTopN"/> per level by objectness, clipped to the image, tiny boxes dropped, NMS at
+/// <see cref="NmsThreshold"/> within each level, and the best <see cref="PostNmsTopN"/> kept per image.
+/// </summary>
+public sealed class RegionProposalNetwork : nn.Module
+{
+    private const double MinSize = 1e-3;
+    private const double ScoreThreshold = 0.0;
+
+    private readonly RpnHead head;
+    private readonly AnchorGenerator anchorGenerator;
+    private readonly BoxCoder boxCoder = new(1, 1, 1, 1);
+
+    public RegionProposalNetwork(long channels, AnchorGenerator anchorGenerator) : base(nameof(RegionProposalNetwork))
+    {
+        this.anchorGenerator = anchorGenerator;
+        head = new RpnHead(channels, anchorGenerator.AnchorsPerLocation.Distinct().Single());
+        RegisterComponents();
+    }
+
+    /// <summary>Proposals kept per level before NMS (testing: 1000).</summary>
+    public int PreNmsTopN { get; init; } = 1000;
+
+    /// <summary>Proposals kept per image after NMS (testing: 1000).</summary>
+    public int PostNmsTopN { get; init; } = 1000;
+
+    public double NmsThreshold { get; init; } = 0.7;
+
+    /// <summary>Per image, the proposals (n, 4) in the resized image's coordinates, by decreasing objectness.</summary>
+    /// <param name="batch">The padded batch (its size sets the anchors' strides).</param>
+    public Tensor[] Propose(Tensor batch, IReadOnlyList<(long Height, long Width)> imageSizes, IReadOnlyList<Tensor> features)
+    {
+        using var scope = NewDisposeScope();
+        long images = batch.shape[0];
+        var (objectnessMaps, deltaMaps) = head.call([.. features]);
+        var anchors = anchorGenerator.Anchors(batch.shape[2], batch.shape[3], [.. features.Select(f => (f.shape[2], f.shape[3]))]);
+        long[] anchorsPerLevel = [.. objectnessMaps.Select(o => o.shape[1] * o.shape[2] * o.shape[3])];
+
+        var objectness = cat(objectnessMaps.Select(o => PermuteAndFlatten(o, 1)).ToList(), 1).reshape(images, -1);
+        var deltas = cat(deltaMaps.Select(d => PermuteAndFlatten(d, 4)).ToList(), 1).reshape(-1, 4);
+        var proposals = boxCoder.Decode(deltas.detach(), cat(Enumerable.Repeat(anchors, (int)images).ToList(), 0)).view(images, -1, 4);
+        var result = FilterProposals(proposals, objectness.detach(), imageSizes, anchorsPerLevel);
+        foreach (var boxes in result)
+            boxes.MoveToOuterDisposeScope();
+        return result;
+    }
+
+    /// <summary>permute_and_flatten: (N, A*C, H, W) to (N, H*W*A, C), location-major as the anchors.</summary>
+    private static Tensor PermuteAndFlatten(Tensor map, long valuesPerAnchor)
+    {
+        long n = map.shape[0], h = map.shape[2], w = map.shape[3];
+        return map.view(n, -1, valuesPerAnchor, h, w).permute(0, 3, 4, 1, 2).reshape(n, -1, valuesPerAnchor);
+    }
+
+    private Tensor[] FilterProposals(Tensor proposals, Tensor objectness, IReadOnlyList<(long Height, long Width)> imageSizes, long[] anchorsPerLevel)
+    {
+        var topIndices = new List<Tensor>();
+        var levels = new List<Tensor>();
+        long offset = 0;
+        for (int level = 0; level < anchorsPerLevel.Length; level++)
+        {
+            var levelScores = objectness.narrow(1, offset, anchorsPerLevel[level]);
+            var (_, indices) = levelScores.topk((int)Math.Min(PreNmsTopN, anchorsPerLevel[level]), dim: 1);
+            topIndices.Add(indices + offset);
+            levels.Add(full(indices.shape[1], level, ScalarType.Int64));
+            offset += anchorsPerLevel[level];
+        }
+        var top = cat(topIndices, 1);
+        var topLevels = cat(levels, 0);
+        var result = new Tensor[proposals.shape[0]];
+        for (int image = 0; image < result.Length; image++)
+        {
+            var boxes = proposals[image].index_select(0, top[image]);
+            var scores = objectness[image].index_select(0, top[image]).sigmoid();
+            var level = topLevels;
+            boxes = BoxOps.ClipToImage(boxes, imageSizes[image].Height, imageSizes[image].Width);
+            var keep = BoxOps.RemoveSmall(boxes, MinSize);
+            (boxes, scores, level) = (boxes.index_select(0, keep), scores.index_select(0, keep), level.index_select(0, keep));
+            keep = scores.ge(ScoreThreshold).nonzero().view(-1);
+            (boxes, scores, level) = (boxes.index_select(0, keep), scores.index_select(0, keep), level.index_select(0, keep));
+            keep = Nms.Batched(boxes, scores, level, NmsThreshold);
+            keep = keep.narrow(0, 0, Math.Min(PostNmsTopN, keep.shape[0]));
+            result[image] = boxes.index_select(0, keep);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,186 @@
+using DctNet.Detection.Ops;
+using DctNet.Detection.Structures;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DctNet.Detection.Modeling;
+
+/// <summary>One image's detections in the coordinates of the image the boxes refer to.</summary>
+/// <param name="Boxes">(n, 4) x1, y1, x2, y2.</param>
+/// <param name="Scores">(n) by decreasing score.</param>
+/// <param name="Labels">(n) int64 class indices, 1..classes-1 (0 is the background).</param>
+/// <param name="Masks">(n, 1, h, w) probabilities: 28 x 28 per box out of the heads, pasted into the image by the
+/// model's postprocessing; null for box-only models.</param>
+public sealed record Detections(Tensor Boxes, Tensor Scores, Tensor Labels, Tensor? Masks);
+
+/// <summary>torchvision's TwoMLPHead: flatten, <c>fc6</c> + ReLU, <c>fc7</c> + ReLU.</summary>
+public sealed class TwoMlpHead : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc6;
+    private readonly Linear fc7;
+
+    public TwoMlpHead(long inputs, long representation) : base(nameof(TwoMlpHead))
+    {
+        fc6 = nn.Linear(inputs, representation);
+        fc7 = nn.Linear(representation, representation);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => fc7.call(fc6.call(x.flatten(1)).relu_()).relu_();
+}
+
+/// <summary>torchvision's FastRCNNPredictor: class logits (<c>cls_score</c>) and per-class box deltas (<c>bbox_pred</c>).</summary>
+public sealed class FastRcnnPredictor : nn.Module<Tensor, (Tensor ClassLogits, Tensor BoxDeltas)>
+{
+    private readonly Linear cls_score;
+    private readonly Linear bbox_pred;
+
+    public FastRcnnPredictor(long inputs, long classes) : base(nameof(FastRcnnPredictor))
+    {
+        cls_score = nn.Linear(inputs, classes);
+        bbox_pred = nn.Linear(inputs, classes * 4);
+        RegisterComponents();
+    }
+
+    public override (Tensor ClassLogits, Tensor BoxDeltas) forward(Tensor x) => (cls_score.call(x), bbox_pred.call(x));
+}
+
+/// <summary>torchvision's MaskRCNNHeads: four 3x3 convs of 256 with ReLU (keys <c>i.0</c>).</summary>
+public static class MaskRcnnHeads
+{
+    public static Sequential Create(long inputs, IReadOnlyList<long> layers)
+    {
+        var heads = nn.Sequential();
+        long channels = inputs;
+        using var noGrad = no_grad();
+        foreach (long outputs in layers)
+        {
+            var conv = nn.Conv2d(channels, outputs, kernel_size: 3, padding: 1);
+            nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+            nn.init.zeros_(conv.bias!);
+            heads.append(nn.Sequential(conv, nn.ReLU(inplace: true)));
+            channels = outputs;
+        }
+        return heads;
+    }
+}
+
+/// <summary>torchvision's MaskRCNNPredictor: a 2x transposed conv (<c>conv5_mask</c>) + ReLU, then per-class mask logits (<c>mask_fcn_logits</c>).</summary>
+public sealed class MaskRcnnPredictor : nn.Module<Tensor, Tensor>
+{
+    private readonly ConvTranspose2d conv5_mask;
+    private readonly Conv2d mask_fcn_logits;
+
+    public MaskRcnnPredictor(long inputs, long hidden, long classes) : base(nameof(MaskRcnnPredictor))
+    {
+        conv5_mask = nn.ConvTranspose2d(inputs, hidden, kernel_size: 2, stride: 2);
+        mask_fcn_logits = nn.Conv2d(hidden, classes, kernel_size: 1);
+        RegisterComponents();
+        using var noGrad = no_grad();
+        foreach (var weight in new[] { conv5_mask.weight!, mask_fcn_logits.weight! })
+            nn.init.kaiming_normal_(weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+        nn.init.zeros_(conv5_mask.bias!);
+        nn.init.zeros_(mask_fcn_logits.bias!);
+    }
+
+    public override Tensor forward(Tensor x) => mask_fcn_logits.call(conv5_mask.call(x).relu_());
+}
+
+/// <summary>
+/// torchvision's RoIHeads at inference: proposals pooled 7x7 (<see cref="MultiScaleRoIAlign"/>), box head and predictor,
+/// per-class boxes decoded with weights (10, 10, 5, 5), softmax scores; per image the background dropped, scores above
+/// <see cref="ScoreThreshold"/>, boxes at least 0.01 px, class-wise NMS at <see cref="NmsThreshold"/>, the best
+/// <see cref="DetectionsPerImage"/>. Mask R-CNN then pools the detections 14x14 through the mask head and keeps the
+/// sigmoid of each detection's own class.
+/// </summary>
+public sealed class RoIHeads : nn.Module
+{
+    private readonly MultiScaleRoIAlign boxPooler;
+    private readonly MultiScaleRoIAlign maskPooler;
+    private readonly TwoMlpHead box_head;
+    private readonly FastRcnnPredictor box_predictor;
+    private readonly Sequential? mask_head;
+    private readonly MaskRcnnPredictor? mask_predictor;
+    private readonly BoxCoder boxCoder = new(10, 10, 5, 5);
+
+    public RoIHeads(long channels, long classes, bool masks, bool alignedRoIs = false) : base(nameof(RoIHeads))
+    {
+        boxPooler = new MultiScaleRoIAlign(7, 2, alignedRoIs);
+        maskPooler = new MultiScaleRoIAlign(14, 2, alignedRoIs);
+        box_head = new TwoMlpHead(channels * 7 * 7, 1024);
+        box_predictor = new FastRcnnPredictor(1024, classes);
+        if (masks)
+        {
+            mask_head = MaskRcnnHeads.Create(channels, [256, 256, 256, 256]);
+            mask_predictor = new MaskRcnnPredictor(256, 256, classes);
+        }
+        RegisterComponents();
+    }
+
+    public double ScoreThreshold { get; init; } = 0.05;
+
+    public double NmsThreshold { get; init; } = 0.5;
+
+    public int DetectionsPerImage { get; init; } = 100;
+
+    public bool HasMasks => mask_head is not null;
+
+    /// <param name="features">FPN levels; the first four are pooled.</param>
+    /// <param name="proposals">Per image, (n, 4) in the resized image's coordinates.</param>
+    public Detections[] Detect(IReadOnlyList<Tensor> features, IReadOnlyList<Tensor> proposals, IReadOnlyList<(long Height, long Width)> imageSizes)
+    {
+        using var scope = NewDisposeScope();
+        var pooledLevels = features.Take(4).ToList();
+        var (classLogits, boxDeltas) = box_predictor.call(box_head.call(boxPooler.Apply(pooledLevels, proposals, imageSizes)));
+        var detections = Postprocess(classLogits, boxDeltas, proposals, imageSizes);
+        if (mask_head is not null && mask_predictor is not null)
+        {
+            var maskLogits = mask_predictor.call(mask_head.call(maskPooler.Apply(pooledLevels, [.. detections.Select(d => d.Boxes)], imageSizes)));
+            var labels = cat(detections.Select(d => d.Labels).ToList(), 0);
+            var probabilities = maskLogits.sigmoid()[arange(labels.shape[0]), labels].unsqueeze(1);
+            long start = 0;
+            for (int image = 0; image < detections.Length; image++)
+            {
+                long count = detections[image].Labels.shape[0];
+                detections[image] = detections[image] with { Masks = probabilities.narrow(0, start, count) };
+                start += count;
+            }
+        }
+        foreach (var detection in detections)
+        {
+            foreach (var tensor in new[] { detection.Boxes, detection.Scores, detection.Labels, detection.Masks })
+                tensor?.MoveToOuterDisposeScope();
+        }
+        return detections;
+    }
+
+    /// <summary>postprocess_detections.</summary>
+    private Detections[] Postprocess(Tensor classLogits, Tensor boxDeltas, IReadOnlyList<Tensor> proposals, IReadOnlyList<(long Height, long Width)> imageSizes)
+    {
+        long classes = classLogits.shape[^1];
+        var boxes = boxCoder.Decode(boxDeltas, cat(proposals.ToList(), 0));
+        var scores = nn.functional.softmax(classLogits, -1);
+        var result = new Detections[proposals.Count];
+        long start = 0;
+        for (int image = 0; image < proposals.Count; image++)
+        {
+            long count = proposals[image].shape[0];
+            var imageBoxes = BoxOps.ClipToImage(boxes.narrow(0, start, count), imageSizes[image].Height, imageSizes[image].Width);
+            var imageScores = scores.narrow(0, start, count);
+            start += count;
+            var labels = arange(classes).view(1, -1).expand_as(imageScores);
+            // Drop the background column, then one candidate per (proposal, class).
+            var candidateBoxes = imageBoxes[TensorIndex.Colon, TensorIndex.Slice(1, null)].reshape(-1, 4);
+            var candidateScores = imageScores[TensorIndex.Colon, TensorIndex.Slice(1, null)].reshape(-1);
+            var candidateLabels = labels[TensorIndex.Colon, TensorIndex.Slice(1, null)].reshape(-1);
+            var keep = candidateScores.gt(ScoreThreshold).nonzero().view(-1);
+            (candidateBoxes, candidateScores, candidateLabels) = (candidateBoxes.index_select(0, keep), candidateScores.index_select(0, keep), candidateLabels.index_select(0, keep));
+            keep = BoxOps.RemoveSmall(candidateBoxes, 1e-2);
+            (candidateBoxes, candidateScores, candidateLabels) = (candidateBoxes.index_select(0, keep), candidateScores.index_select(0, keep), candidateLabels.index_select(0, keep));
+            keep = Nms.Batched(candidateBoxes, candidateScores, candidateLabels, NmsThreshold);
+            keep = keep.narrow(0, 0, Math.Min(DetectionsPerImage, keep.shape[0]));
+            result[image] = new Detections(candidateBoxes.index_select(0, keep), candidateScores.index_select(0, keep), candidateLabels.index_select(0, keep), null);
+        }
+        return result;
+    }
+}
