@@ -1,4 +1,8 @@
+using DctNet;
 using DctNet.Cli;
+
+// Model commands allocate and free large tensors every step; see NativeHeap for why glibc should keep them.
+NativeHeap.RetainFreedMemory();
 
 // Ctrl+C once: finish the images in flight, keep what is written, exit 130. Twice: the default (immediate exit).
 using var interrupt = new CancellationTokenSource();
