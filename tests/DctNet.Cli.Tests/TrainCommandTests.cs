@@ -150,8 +150,14 @@ public sealed class TrainCommandTests
         string stats = StatsFile("stats.json", 20);
         string run = harness.PathIn("run");
 
-        var trained = CliHarness.Run(Arguments(data, run, "--crop", "32", "--stats", stats));
+        var trained = CliHarness.Run(Arguments(data, run, "--crop", "32", "--stats", stats, "--no-augmentation"));
         Assert.True(trained.ExitCode == 0, trained.ToString());
+        using (var options = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "options.json"))))
+        {
+            Assert.False(options.RootElement.GetProperty("augment").GetBoolean());
+            Assert.Equal(32, options.RootElement.GetProperty("crop").GetInt32());
+            Assert.Equal(stats, options.RootElement.GetProperty("stats").GetString());
+        }
 
         var eval = CliHarness.Run("eval", "--model", Model, "--weights", run, "--data", Path.Combine(data, "val"), "--threads", "2");
         Assert.True(eval.ExitCode == 0, eval.ToString());

@@ -70,6 +70,10 @@ internal static class TrainCommand
         };
         var seed = new Option<int>("--seed") { Description = "Seed of the initialization, the sample order, the augmentation and the gate's noise.", HelpName = "N", DefaultValueFactory = _ => 0 };
         var threads = PipelineOptions.PositiveInt("--threads", "Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var noAugmentation = new Option<bool>("--no-augmentation")
+        {
+            Description = "Train on the validation transform (resize and centre crop) instead of random-resized crops and flips: for checking that a model memorizes a small set.",
+        };
         var strict = new Option<bool>("--strict") { Description = "An unreadable image stops the run (by default it is skipped with a warning and counted)." };
         var gate = new Option<bool>("--gate") { Description = "Train the input gate in front of the model (dynamic channel selection; 192 channels)." };
         var gateLambda = Number("--gate-lambda", "With --gate: loss = cross-entropy + L x mean number of channels on per sample.", 0);
@@ -91,7 +95,7 @@ internal static class TrainCommand
               dctnet train --resume runs/ants
             """);
         Option[] runOptions = [model, channels, data, crop, resize, stats, device, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
-            schedule, warmupEpochs, init, seed, threads, strict, gate, gateLambda];
+            schedule, warmupEpochs, init, seed, threads, noAugmentation, strict, gate, gateLambda];
         foreach (var option in runOptions)
             command.Options.Add(option);
         command.Options.Add(resume);
@@ -131,6 +135,7 @@ internal static class TrainCommand
                     Init = parse.GetValue(init),
                     Seed = parse.GetValue(seed),
                     Threads = parse.GetValue(threads),
+                    Augment = !parse.GetValue(noAugmentation),
                     Strict = parse.GetValue(strict),
                     Gate = parse.GetValue(gate),
                     GateLambda = parse.GetValue(gateLambda),

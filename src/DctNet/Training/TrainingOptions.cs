@@ -62,6 +62,12 @@ public sealed record TrainingOptions
 
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Random-resized crop and flip of the training images (on by default); without it they go through the validation
+    /// transform, as when checking that a model can memorize a small set.
+    /// </summary>
+    public bool Augment { get; init; } = true;
+
     /// <summary>An unreadable image stops the run instead of being skipped with a warning.</summary>
     public bool Strict { get; init; }
 

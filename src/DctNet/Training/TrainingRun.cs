@@ -248,8 +248,7 @@ public sealed class TrainingRun : IDisposable
         var gated = Options.Gate ? model as DctModel : null;
         if (gated?.Gate is { } gate)
             gate.NoiseGenerator = new Generator(SeededStreams.TorchSeed(Options.Seed, epoch));
-        var loader = CreateLoader(trainData, (image, index, destination) =>
-            trainable.Input.Train(image, SeededStreams.Augmentation(Options.Seed, epoch, index), destination));
+        var loader = CreateLoader(trainData, TrainingTransform(epoch));
         var order = SeededStreams.SampleOrder(Options.Seed, epoch, trainData.Samples.Count);
 
         double lossSum = 0, channelsOnSum = 0, learningRate = 0;
@@ -336,6 +335,11 @@ public sealed class TrainingRun : IDisposable
     private static Tensor CrossEntropy(Tensor logits, Tensor labels, double labelSmoothing)
         => nn.functional.cross_entropy(logits, labels, label_smoothing: labelSmoothing);
 
+    /// <summary>The training images' transform in <paramref name="epoch"/>: augmented from the sample's seeded stream, or the validation one.</summary>
+    private BatchLoader.SampleTransform TrainingTransform(int epoch) => Options.Augment
+        ? (image, index, destination) => trainable.Input.Train(image, SeededStreams.Augmentation(Options.Seed, epoch, index), destination)
+        : (image, _, destination) => trainable.Input.Validate(image, destination);
+
     private BatchLoader CreateLoader(ImageFolder data, BatchLoader.SampleTransform transform)
         => new(data.Samples, trainable.Input.Shape, transform, decoder, Options.BatchSize, Options.Threads);
 
@@ -343,8 +347,7 @@ public sealed class TrainingRun : IDisposable
     private double MeasureLoader(CancellationToken cancellation)
     {
         int count = Math.Min(trainData.Samples.Count, 4 * Options.BatchSize);
-        var loader = CreateLoader(trainData, (image, index, destination) =>
-            trainable.Input.Train(image, SeededStreams.Augmentation(Options.Seed, -1, index), destination));
+        var loader = CreateLoader(trainData, TrainingTransform(-1));
         int delivered = 0;
         var clock = Stopwatch.StartNew();
         foreach (var batch in loader.Batches(Enumerable.Range(0, count).ToArray(), cancellation))

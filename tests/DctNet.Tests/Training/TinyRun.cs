@@ -50,18 +50,11 @@ internal sealed class TinyRun : IDisposable
     };
 
     /// <summary>ResNet with one BasicBlock per stage, 4 base channels, DCT-6 (or all 192 behind the gate) of a 32-pixel crop (4 x 4 blocks).</summary>
-    public static TrainableModel Build(TrainingOptions options, int classes) => Build(options, classes, augment: true);
-
-    /// <summary>Without augmentation the training samples are fixed images, which a model can memorize.</summary>
-    public static TrainableModel BuildWithoutAugmentation(TrainingOptions options, int classes) => Build(options, classes, augment: false);
-
-    private static TrainableModel Build(TrainingOptions options, int classes, bool augment)
+    public static TrainableModel Build(TrainingOptions options, int classes)
     {
         var channels = options.Gate ? ChannelSubset.All : ChannelSubset.BuiltIn(6);
         var module = new ResNetDct(new ResNetArchitecture(ResidualBlockKind.Basic, [1, 1, 1, 1]), channels.Count, classes, layer2Stride: 2, gate: options.Gate, baseWidth: 4);
         var input = TrainingInput.ForDct(new DctInput(new CropGeometry(40, 32), channels), ChannelStatistics.ImageNet);
-        if (!augment)
-            input = new TrainingInput(input.Shape, (image, _, destination) => input.Validate(image, destination), input.Validate, input.Normalization);
         var metadata = new CheckpointMetadata
         {
             Model = options.Model,
