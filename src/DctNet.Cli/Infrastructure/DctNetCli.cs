@@ -76,6 +76,7 @@ public static class DctNetCli
               dctnet convert --model resnet50-dct --channels 24 --weights model_best.pth.tar --out resnet50-dct24.safetensors
               dctnet bench transform --data images/ --limit 200
               dctnet bench model --model resnet50-dct --batch-size 16
+              dctnet coco-eval --gt instances_val2017.json --dt detections.json --iou-type segm
 
             Exit codes: 0 success, 1 some input failed, 2 invalid command line (or options the weights or data contradict), 130 interrupted.
             """);
@@ -88,6 +89,7 @@ public static class DctNetCli
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(ConvertCommand.Create(context));
         root.Subcommands.Add(AnalyzeCommand.Create(context));
+        root.Subcommands.Add(CocoEvalCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         ShortenCommandListings(root);
         return root;
