@@ -1,0 +1,50 @@
+using System.CommandLine;
+using System.Globalization;
+using DctNet.Detection.Modeling;
+using static TorchSharp.torch;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary><c>dctnet bench detect</c>: inference time per image of a detection model.</summary>
+internal static class BenchDetectCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var model = DetectionOptions.Model();
+        var threads = PipelineOptions.PositiveInt("--threads", "Threads of libtorch's intra-op pool.", 2);
+        var runs = PipelineOptions.PositiveInt("--runs", "Timed passes after one warm-up; the best one is reported.", 3);
+        var height = PipelineOptions.PositiveInt("--height", "Height of the random input image.", 800);
+        var width = PipelineOptions.PositiveInt("--width", "Width of the random input image.", 1333);
+        var command = new Command("detect", """
+            Inference time per image of a detection model, the whole pipeline (transform, backbone, RPN, RoI heads, mask
+            paste) on one uniformly random image (torch.rand, seed 0), eval mode, no gradients: one warm-up pass, then
+            the best of --runs passes, printed as '<seconds> s/image'. The weights are not trained ones: they are the
+            deterministic weights of the parity tests (tools/detection/detection_weights.py), which, unlike a fresh
+            initialization, give real detections, so that the RoI and mask heads do their usual work.
+            Compare with torchvision on the same machine (the same weights, image and protocol):
+            /usr/bin/python3 tools/baseline/detection_speed.py --model M --threads 2.
+
+            Examples:
+              dctnet bench detect --model maskrcnn-r50-fpn --threads 2
+              dctnet bench detect --model fasterrcnn-r50-fpn --runs 5 --height 480 --width 640
+            """);
+        command.Options.Add(model);
+        command.Options.Add(threads);
+        command.Options.Add(runs);
+        command.Options.Add(height);
+        command.Options.Add(width);
+        command.SetAction(parse =>
+        {
+            string name = DetectionOptions.ResolveModel(parse.GetRequiredValue(model)).Name;
+            using var detector = DetectionModels.Create(name);
+            DetectionModels.LoadWeights(detector, DeterministicDetectionWeights.For(detector), "the deterministic weights");
+            var timing = DetectionBenchmark.TimePerImage(detector, parse.GetValue(height), parse.GetValue(width), parse.GetValue(threads), parse.GetValue(runs));
+            context.Out.WriteLine($"{name}: {parse.GetValue(height)} x {parse.GetValue(width)} image, {get_num_threads()} threads, cpu, "
+                + $"deterministic untrained weights, TorchSharp (libtorch {__version__})");
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{timing.BestPass.TotalSeconds:0.000} s/image ({timing.Detections} detections)"));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}
