@@ -55,18 +55,10 @@ internal static class CocoEvalCommand
             string groundTruthPath = parse.GetRequiredValue(groundTruth);
             string resultsPath = parse.GetRequiredValue(results);
             var type = parse.GetValue(iouType) == "segm" ? CocoIouType.Segm : CocoIouType.Bbox;
-            CocoEvaluation evaluation;
-            try
-            {
-                var dataset = CocoDataset.Load(ExistingFile(groundTruthPath));
-                var detections = CocoResults.Read(ExistingFile(resultsPath));
-                evaluation = Evaluate(dataset, detections, type, resultsPath);
-            }
-            catch (CocoFormatException e)
-            {
-                context.ReportError(e.Message);
-                return ExitCodes.Failure;
-            }
+            // A CocoFormatException names the file and its problem: one line and exit code 1 (DctNetCli).
+            var dataset = CocoDataset.Load(ExistingFile(groundTruthPath));
+            var detections = CocoResults.Read(ExistingFile(resultsPath));
+            var evaluation = Evaluate(dataset, detections, type, resultsPath);
             foreach (string line in evaluation.SummaryLines())
                 context.Out.WriteLine(line);
             if (parse.GetValue(json) is { } jsonPath)
