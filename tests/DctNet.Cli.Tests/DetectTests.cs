@@ -62,6 +62,7 @@ public sealed class DetectTests
     [Theory]
     [InlineData("--score", "1.5")]
     [InlineData("--model", "yolo")]
+    [InlineData("--channels", "24")]
     public void Usage_mistakes_exit_2(string option, string value)
     {
         using var harness = new CliHarness();
@@ -75,6 +76,27 @@ public sealed class DetectTests
         Assert.Equal(2, result.ExitCode);
         Assert.Single(result.ErrorLines);
         Assert.Empty(CliHarness.FilesBelow(harness.Temp));
+    }
+
+    [Fact]
+    public void A_dct_detector_reads_the_image_as_dct_coefficients_and_writes_its_detections()
+    {
+        using var harness = new CliHarness();
+        string weights = harness.PathIn("dct.pth");
+        using (var model = DetectionModels.Create("fasterrcnn-r50-fpn-dct", channels: DctNet.Frequency.Channels.ChannelSubset.BuiltIn(24)))
+            PyTorchCheckpoint.Write(weights, DeterministicDetectionWeights.For(model));
+        string output = harness.PathIn("out");
+
+        var result = CliHarness.Run("detect", "--model", "fasterrcnn-r50-fpn-dct", "--channels", "24", "--weights", weights,
+            Path.Combine(Fixtures, "images", "goose.png"), "--score", "0", "--out", output);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("DCT-24 input", result.Out, StringComparison.Ordinal);
+        var written = CocoResults.Read(Path.Combine(output, "detections.json"));
+        Assert.Equal(100, written.Count);
+        Assert.All(written, d => Assert.True(d.ImageId == 1 && d.Mask is null && d.Box is { Width: >= 0, Height: >= 0 } && d.CategoryId is > 0 and < 91, $"{d}"));
+        Assert.Equal(written.OrderByDescending(d => d.Score).Select(d => d.Score), written.Select(d => d.Score));
+        Assert.Equal(["detections.json", "goose.png"], CliHarness.FilesBelow(output));
     }
 
     [Fact]

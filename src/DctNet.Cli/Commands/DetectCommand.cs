@@ -15,6 +15,7 @@ internal static class DetectCommand
     public static Command Create(CliContext context)
     {
         var model = DetectionOptions.Model();
+        var channels = DetectionOptions.Channels();
         var weights = new Option<string>("--weights")
         {
             Description = "The weights: a PyTorch file (torch.save zip or legacy; a bare state_dict or under 'state_dict'/'model') with torchvision's "
@@ -53,7 +54,9 @@ internal static class DetectCommand
         };
         var device = DeviceOption.Create();
         var command = new Command("detect", """
-            Detects objects in images with a detection model and trained weights. Writes DIR/detections.json in the COCO
+            Detects objects in images with a detection model and trained weights (-dct models read the image as the
+            paper's detectors do: rescaled to fit 1333 x 800, padded to 32, Y from the 2x and Cb/Cr from the 4x upscale,
+            --channels of them, normalized with the release's ImageNet statistics). Writes DIR/detections.json in the COCO
             results format (image_id, category_id = the model's label in torchvision's 91-class COCO layout, bbox as
             [x, y, width, height], score, and for Mask R-CNN the mask as compressed RLE, thresholded at 0.5) and, for
             every image, DIR/<image name>.png with the boxes, class names, scores and translucent masks drawn. Images that
@@ -63,9 +66,11 @@ internal static class DetectCommand
             Examples:
               dctnet detect --model maskrcnn-r50-fpn --weights maskrcnn_resnet50_fpn_coco.pth photo.jpg --out out/
               dctnet detect --model fasterrcnn-r50-fpn --weights fasterrcnn.safetensors images/*.jpg --out out/ --score 0.3
+              dctnet detect --model maskrcnn-r50-fpn-dct --channels 24 --weights maskrcnn_dct24.pth photo.jpg --out out/
               dctnet detect --model maskrcnn-r50-fpn --weights w.pth val2017/*.jpg --annotations instances_val2017.json --score 0.05 --out val/
             """);
         command.Options.Add(model);
+        command.Options.Add(channels);
         command.Options.Add(weights);
         command.Arguments.Add(images);
         command.Options.Add(output);
@@ -82,12 +87,13 @@ internal static class DetectCommand
             double minimumScore = parse.GetValue(score);
             var on = ComputeDevice.Parse(parse.GetValue(device)!);
 
-            using var detector = DetectionModels.Create(definition.Name);
+            using var detector = DetectionOptions.Create(definition, parse.GetValue(channels));
             string weightsPath = parse.GetRequiredValue(weights);
             DetectionModels.LoadWeights(detector, weightsPath);
             var runner = new ImageDetector(detector, on);
             Directory.CreateDirectory(folder);
-            context.Out.WriteLine($"{definition.Name} ({weightsPath}), score >= {minimumScore.ToString(CultureInfo.InvariantCulture)}, "
+            string input = detector.DctInput is { } dct ? $", DCT-{dct.Channels.Name} input" : "";
+            context.Out.WriteLine($"{definition.Name} ({weightsPath}{input}), score >= {minimumScore.ToString(CultureInfo.InvariantCulture)}, "
                 + $"{paths.Length} image{(paths.Length == 1 ? "" : "s")} -> {folder}");
 
             var decoder = new ImageDecoder();

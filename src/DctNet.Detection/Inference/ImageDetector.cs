@@ -31,10 +31,10 @@ public sealed class ImageDetector
         ArgumentNullException.ThrowIfNull(image);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        // The model takes RGB in [0, 1], channels first, as torchvision's detection models.
-        var input = tensor(image.Pixels, ScalarType.Byte).view(image.Height, image.Width, 3).permute(2, 0, 1)
-            .to(device).to(ScalarType.Float32).div(255);
-        var detections = model.Detect([input])[0];
+        var detections = model.DctInput is { } dct
+            ? model.DetectDct(dct.Transform(image), (image.Height, image.Width), device)
+            // RGB models take [0, 1] values, channels first, as torchvision's detection models.
+            : model.Detect([tensor(image.Pixels, ScalarType.Byte).view(image.Height, image.Width, 3).permute(2, 0, 1).to(device).to(ScalarType.Float32).div(255)])[0];
         var keep = detections.Scores.ge(minimumScore).nonzero().view(-1);
         float[] boxes = detections.Boxes.index_select(0, keep).cpu().contiguous().data<float>().ToArray();
         float[] scores = detections.Scores.index_select(0, keep).cpu().data<float>().ToArray();
