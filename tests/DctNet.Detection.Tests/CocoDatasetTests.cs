@@ -103,7 +103,7 @@ public class CocoDatasetTests
     [InlineData("""{"images": [], "categories": [{"id": 1}]}""", "categories[0]: missing \"name\"")]
     [InlineData("""{"images": [], "categories": [{"id": 1, "name": "a"}, {"id": 1, "name": "b"}]}""", "category id 1 appears twice")]
     [InlineData("""{"images": [null], "categories": []}""", "images[0] is null")]
-    [InlineData("""[1, 2]""", "could not be converted")]
+    [InlineData("""[1, 2]""", "not a COCO annotation file (a JSON object with \"images\", \"categories\" and \"annotations\").")]
     [InlineData("""{"images": [""", "Path: $.images")]
     [InlineData("""null""", "the file holds JSON null")]
     public void Bad_files_are_refused_with_the_problem(string json, string problem)

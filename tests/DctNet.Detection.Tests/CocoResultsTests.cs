@@ -69,7 +69,7 @@ public class CocoResultsTests
     [InlineData("""[{"image_id": 1, "category_id": 1, "score": 0.5}]""", "results[0]: neither \"bbox\" nor \"segmentation\"")]
     [InlineData("""[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3], "score": 0.5}]""", "results[0]: bbox is not 4 finite numbers")]
     [InlineData("""[{"image_id": 1, "category_id": 1, "segmentation": [[1, 2, 3, 4, 5, 6]], "score": 0.5}]""", "must be an RLE object, not polygons")]
-    [InlineData("""{"image_id": 1}""", "could not be converted")]
+    [InlineData("""{"image_id": 1}""", "not a COCO results file (a JSON list of detections).")]
     public void Bad_results_are_refused_naming_the_entry(string json, string problem)
     {
         using var folder = new TemporaryDirectory();

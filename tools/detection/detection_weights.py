@@ -1,4 +1,4 @@
-"""The deterministic "random" weights shared by torchvision (here) and DctNet (DeterministicDetectionWeights.cs).
+"""The deterministic "random" weights shared by torchvision (here) and DctNet (src/DctNet.Detection/Modeling/DeterministicDetectionWeights.cs).
 
 Every tensor of a detection model's state_dict is a function of its key and shape only, so both sides build
 bit-identical float32 weights without a 44M-parameter file: element i of key k is

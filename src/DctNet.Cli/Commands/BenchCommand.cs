@@ -8,16 +8,18 @@ internal static class BenchCommand
     public static Command Create(CliContext context)
     {
         var command = new Command("bench", """
-            Measures throughput: the transform on real files, a model's inference or its SGD training (Stopwatch, after a warm-up).
+            Measures throughput: the transform on real files, a model's inference or its SGD training, a detector's time per image (Stopwatch, after a warm-up).
 
             Examples:
               dctnet bench transform --data images/ --limit 200 --threads 8
               dctnet bench model --model resnet50-dct --channels 24 --batch-size 16
               dctnet bench train --model resnet50-dct-s2 --channels 24 --batch-size 16
+              dctnet bench detect --model maskrcnn-r50-fpn --threads 2
             """);
         command.Subcommands.Add(BenchTransformCommand.Create(context));
         command.Subcommands.Add(BenchModelCommand.Create(context));
         command.Subcommands.Add(BenchTrainCommand.Create(context));
+        command.Subcommands.Add(BenchDetectCommand.Create(context));
         return command;
     }
 }

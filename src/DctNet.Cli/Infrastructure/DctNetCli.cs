@@ -4,6 +4,7 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using DctNet.Checkpoints;
 using DctNet.Cli.Commands;
+using DctNet.Detection.Coco;
 using DctNet.Inference;
 
 namespace DctNet.Cli;
@@ -48,7 +49,7 @@ public static class DctNetCli
             context.Error.WriteLine($"error: {CliContext.OneLine(e.Message)} (see '{CommandPath(parse.CommandResult)} --help')");
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CheckpointException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CheckpointException or CocoFormatException)
         {
             context.ReportError(e.Message);
             return ExitCodes.Failure;
@@ -76,6 +77,8 @@ public static class DctNetCli
               dctnet convert --model resnet50-dct --channels 24 --weights model_best.pth.tar --out resnet50-dct24.safetensors
               dctnet bench transform --data images/ --limit 200
               dctnet bench model --model resnet50-dct --batch-size 16
+              dctnet detect --model maskrcnn-r50-fpn --weights maskrcnn_coco.pth photo.jpg --out out/
+              dctnet coco-eval --gt instances_val2017.json --dt detections.json --iou-type segm
 
             Exit codes: 0 success, 1 some input failed, 2 invalid command line (or options the weights or data contradict), 130 interrupted.
             """);
@@ -88,6 +91,8 @@ public static class DctNetCli
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(ConvertCommand.Create(context));
         root.Subcommands.Add(AnalyzeCommand.Create(context));
+        root.Subcommands.Add(DetectCommand.Create(context));
+        root.Subcommands.Add(CocoEvalCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         ShortenCommandListings(root);
         return root;

@@ -10,7 +10,7 @@ internal static class CocoDatasetFile
 {
     public static CocoDataset Load(string path)
     {
-        var file = CocoJson.Read<FileJson>(path);
+        var file = CocoJson.Read<FileJson>(path, "a COCO annotation file (a JSON object with \"images\", \"categories\" and \"annotations\")");
         if (file.Images is null)
             throw new CocoFormatException(path, "no \"images\" list.");
         if (file.Categories is null)

@@ -13,7 +13,8 @@ internal static class CocoJson
     };
 
     /// <summary>Deserializes <paramref name="path"/>, streaming; malformed JSON becomes a <see cref="CocoFormatException"/>.</summary>
-    public static T Read<T>(string path)
+    /// <param name="expected">What the file should hold ("a JSON list of results"), for a root of the wrong kind.</param>
+    public static T Read<T>(string path, string expected)
         where T : class
     {
         try
@@ -23,13 +24,18 @@ internal static class CocoJson
         }
         catch (JsonException e)
         {
-            throw new CocoFormatException(path, Describe(e), e);
+            throw new CocoFormatException(path, Describe(e, expected), e);
         }
     }
 
-    /// <summary>The serializer's own messages carry the JSON path; those of the segmentation converter get it here.</summary>
-    private static string Describe(JsonException e) =>
-        e.Path is null || e.Message.Contains(" Path: ", StringComparison.Ordinal)
+    /// <summary>
+    /// The serializer's own messages carry the JSON path; those of the segmentation converter get it here. A root of
+    /// the wrong kind (an annotation file given as results) would name .NET types, so it is said in COCO's words.
+    /// </summary>
+    private static string Describe(JsonException e, string expected) =>
+        e.Path == "$" && e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)
+            ? $"not {expected}."
+            : e.Path is null || e.Message.Contains(" Path: ", StringComparison.Ordinal)
             ? e.Message
             : $"{e.Message} (at {e.Path}, line {e.LineNumber + 1})";
 }

@@ -19,7 +19,7 @@ public static class CocoResults
     /// <summary>Reads a results file; an entry without image, category, finite score, or box and mask is refused.</summary>
     public static IReadOnlyList<CocoDetection> Read(string path)
     {
-        var entries = CocoJson.Read<List<DetectionJson?>>(path);
+        var entries = CocoJson.Read<List<DetectionJson?>>(path, "a COCO results file (a JSON list of detections)");
         var detections = new CocoDetection[entries.Count];
         for (int i = 0; i < entries.Count; i++)
         {

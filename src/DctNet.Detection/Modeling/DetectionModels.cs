@@ -1,11 +1,14 @@
 using DctNet.Checkpoints;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Detection;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Modeling;
 
 /// <summary>A registered detection model.</summary>
 /// <param name="Masks">Mask R-CNN (true) or Faster R-CNN.</param>
-public sealed record DetectionModelDefinition(string Name, string Description, bool Masks);
+/// <param name="TakesDct">The backbone takes DCT coefficients (REFERENCE.md section 4) instead of RGB.</param>
+public sealed record DetectionModelDefinition(string Name, string Description, bool Masks, bool TakesDct = false);
 
 /// <summary>
 /// The detection models by name, built with torchvision's module names so that its COCO state_dicts
@@ -20,7 +23,12 @@ public static class DetectionModels
     [
         new("maskrcnn-r50-fpn", "torchvision's maskrcnn_resnet50_fpn: Mask R-CNN, ResNet-50-FPN on RGB input", Masks: true),
         new("fasterrcnn-r50-fpn", "torchvision's fasterrcnn_resnet50_fpn: Faster R-CNN, ResNet-50-FPN on RGB input", Masks: false),
+        new("maskrcnn-r50-fpn-dct", "Mask R-CNN, ResNet-50-FPN fed DCT coefficients at layer1 (the paper's detector; torchvision's module names)", Masks: true, TakesDct: true),
+        new("fasterrcnn-r50-fpn-dct", "Faster R-CNN, ResNet-50-FPN fed DCT coefficients at layer1 (torchvision's module names)", Masks: false, TakesDct: true),
     ];
+
+    /// <summary>The channels of a DCT model when none are given: DCT-24, the paper's main subset.</summary>
+    public const int DefaultDctChannels = 24;
 
     /// <exception cref="ArgumentException">An unknown name; the message lists the known ones.</exception>
     public static DetectionModelDefinition Find(string name)
@@ -29,11 +37,19 @@ public static class DetectionModels
 
     /// <summary>The model with torchvision's initialization, in eval mode.</summary>
     /// <param name="alignedRoIs">RoIAlign with half-pixel alignment (torchvision's models use false).</param>
-    public static GeneralizedRCNN Create(string name, int classes = CocoClasses, bool alignedRoIs = false)
+    /// <param name="channels">DCT models: the channel subset (DCT-24 when null), normalized with the release's ImageNet
+    /// statistics; RGB models refuse it.</param>
+    /// <exception cref="ArgumentException">An unknown name, channels for an RGB model, or a count the DCT backbone does not take.</exception>
+    public static GeneralizedRCNN Create(string name, int classes = CocoClasses, bool alignedRoIs = false, ChannelSubset? channels = null)
     {
         var definition = Find(name);
-        var backbone = new BackboneWithFpn(new ResNetBody(), ResNetBody.OutputChannels);
-        var model = new GeneralizedRCNN(definition.Name, backbone, classes, definition.Masks, alignedRoIs);
+        if (!definition.TakesDct && channels is not null)
+            throw new ArgumentException($"{definition.Name} takes RGB images; channels are for {definition.Name}-dct.", nameof(channels));
+        var subset = definition.TakesDct ? channels ?? ChannelSubset.BuiltIn(DefaultDctChannels) : null;
+        var body = subset is null ? new ResNetBody() : new ResNetBody(subset.Count);
+        var backbone = new BackboneWithFpn(body, ResNetBody.OutputChannels);
+        var dctInput = subset is null ? null : new DetectionDctTransform(subset, ChannelStatistics.ImageNet);
+        var model = new GeneralizedRCNN(definition.Name, backbone, classes, definition.Masks, alignedRoIs, dctInput);
         model.eval();
         return model;
     }

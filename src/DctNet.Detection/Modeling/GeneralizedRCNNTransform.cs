@@ -53,9 +53,12 @@ public sealed class GeneralizedRCNNTransform
 
     /// <summary>Boxes from the resized to the original size (ratios in float32); masks pasted into the original image.</summary>
     public static Detections Postprocess(Detections detections, (long Height, long Width) resized, (long Height, long Width) original)
+        => Postprocess(detections, (float)original.Height / resized.Height, (float)original.Width / resized.Width, original);
+
+    /// <summary>Boxes scaled by the given ratios (the DCT input's rescale factor, as mmdetection divides by it); masks pasted into the original image.</summary>
+    public static Detections Postprocess(Detections detections, float ratioHeight, float ratioWidth, (long Height, long Width) original)
     {
         using var scope = NewDisposeScope();
-        float ratioHeight = (float)original.Height / resized.Height, ratioWidth = (float)original.Width / resized.Width;
         var boxes = detections.Boxes * tensor(new[] { ratioWidth, ratioHeight, ratioWidth, ratioHeight });
         var masks = detections.Masks is null ? null : MaskPaste.PasteInImage(detections.Masks, boxes, original.Height, original.Width);
         return new Detections(boxes.MoveToOuterDisposeScope(), detections.Scores, detections.Labels, masks?.MoveToOuterDisposeScope());

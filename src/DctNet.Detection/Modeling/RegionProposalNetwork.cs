@@ -75,11 +75,16 @@ public sealed class RegionProposalNetwork : nn.Module
     /// <summary>Per image, the proposals (n, 4) in the resized image's coordinates, by decreasing objectness.</summary>
     /// <param name="batch">The padded batch (its size sets the anchors' strides).</param>
     public Tensor[] Propose(Tensor batch, IReadOnlyList<(long Height, long Width)> imageSizes, IReadOnlyList<Tensor> features)
+        => Propose((batch.shape[2], batch.shape[3]), imageSizes, features);
+
+    /// <inheritdoc cref="Propose(Tensor, IReadOnlyList{ValueTuple{long, long}}, IReadOnlyList{Tensor})"/>
+    /// <param name="batchSize">The padded batch's size in pixels: a DCT input is smaller than the image it encodes.</param>
+    public Tensor[] Propose((long Height, long Width) batchSize, IReadOnlyList<(long Height, long Width)> imageSizes, IReadOnlyList<Tensor> features)
     {
         using var scope = NewDisposeScope();
-        long images = batch.shape[0];
+        long images = features[0].shape[0];
         var (objectnessMaps, deltaMaps) = head.call([.. features]);
-        var anchors = anchorGenerator.Anchors(batch.shape[2], batch.shape[3], [.. features.Select(f => (f.shape[2], f.shape[3]))]);
+        var anchors = anchorGenerator.Anchors(batchSize.Height, batchSize.Width, [.. features.Select(f => (f.shape[2], f.shape[3]))]);
         long[] anchorsPerLevel = [.. objectnessMaps.Select(o => o.shape[1] * o.shape[2] * o.shape[3])];
 
         var objectness = cat(objectnessMaps.Select(o => PermuteAndFlatten(o, 1)).ToList(), 1).reshape(images, -1);

@@ -6,25 +6,34 @@ namespace DctNet.Detection.Modeling;
 /// <summary>
 /// The detection backbone's body: torchvision's ResNet-50 with FrozenBatchNorm2d and without its classifier, returning
 /// the outputs of layer1..layer4 (strides 4, 8, 16, 32; 256..2048 channels) - torchvision's IntermediateLayerGetter,
-/// keys <c>conv1</c>, <c>bn1</c>, <c>layer1.0.conv1</c>, .... The RGB stem (7x7 conv, norm, ReLU, 3x3 max pool) is
-/// the part the DCT variant replaces; everything from layer1 on is shared.
+/// keys <c>conv1</c>, <c>bn1</c>, <c>layer1.0.conv1</c>, .... The DCT variant (REFERENCE.md sections 2 and 4) has no
+/// RGB stem (7x7 conv, norm, ReLU, 3x3 max pool): its C x H/4 x W/4 coefficients go straight into layer1, whose first
+/// block takes C channels (a 1x1 conv C -> 64 and a 1x1 shortcut C -> 256; for C = 64 that is torchvision's layer1
+/// unchanged), with the standard strides (1, 2, 2, 2).
 /// </summary>
 public sealed class ResNetBody : nn.Module<Tensor, Tensor[]>
 {
     private static readonly int[] Resnet50Blocks = [3, 4, 6, 3];
 
-    private readonly Conv2d conv1;
-    private readonly FrozenBatchNorm2d bn1;
+    private readonly Conv2d? conv1;
+    private readonly FrozenBatchNorm2d? bn1;
     private readonly Sequential layer1;
     private readonly Sequential layer2;
     private readonly Sequential layer3;
     private readonly Sequential layer4;
 
-    public ResNetBody() : base("ResNet50Body")
+    /// <param name="dctChannels">null for RGB input through the stem; else the DCT channels that layer1 takes
+    /// (up to 64, or all 192; the release defines no count in between).</param>
+    public ResNetBody(int? dctChannels = null) : base(dctChannels is null ? "ResNet50Body" : "ResNet50DctBody")
     {
-        conv1 = nn.Conv2d(3, 64, kernel_size: 7, stride: 2, padding: 3, bias: false);
-        bn1 = new FrozenBatchNorm2d(64);
-        long inplanes = 64;
+        if (dctChannels is { } count && (count <= 0 || (count > 64 && count != 192)))
+            throw new ArgumentOutOfRangeException(nameof(dctChannels), count, "A DCT backbone takes 1 to 64 channels or all 192, as the release's models.");
+        if (dctChannels is null)
+        {
+            conv1 = nn.Conv2d(3, 64, kernel_size: 7, stride: 2, padding: 3, bias: false);
+            bn1 = new FrozenBatchNorm2d(64);
+        }
+        long inplanes = dctChannels ?? 64;
         Sequential Stage(int index, long stride)
         {
             long planes = 64L << index;
@@ -52,7 +61,7 @@ public sealed class ResNetBody : nn.Module<Tensor, Tensor[]>
     public override Tensor[] forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var stem = nn.functional.max_pool2d(bn1.call(conv1.call(x)).relu_(), kernel_size: 3, stride: 2, padding: 1);
+        var stem = conv1 is null ? x : nn.functional.max_pool2d(bn1!.call(conv1.call(x)).relu_(), kernel_size: 3, stride: 2, padding: 1);
         var c2 = layer1.call(stem);
         var c3 = layer2.call(c2);
         var c4 = layer3.call(c3);

@@ -1,14 +1,16 @@
 using System.Text;
 using DctNet.Checkpoints;
 
-namespace DctNet.Detection.Tests.Modeling;
+namespace DctNet.Detection.Modeling;
 
 /// <summary>
 /// The "random" detection weights that tools/detection/detection_weights.py gives torchvision: every value a function
 /// of its key and index (splitmix64 over FNV-1a of the key), so that both sides hold bit-identical float32 weights
-/// without a 44M-parameter fixture. Keep the two in step; the rules and their tuning are documented there.
+/// without a 44M-parameter fixture. Keep the two in step; the rules and their tuning are documented there. Unlike
+/// torchvision's initialization they give real detections (boxes, masks), so the parity tests, the CLI tests and the
+/// speed comparison with tools/baseline/detection_speed.py run the whole pipeline, RoI heads and mask paste included.
 /// </summary>
-internal static class DeterministicDetectionWeights
+public static class DeterministicDetectionWeights
 {
     private const ulong Golden = 0x9E3779B97F4A7C15;
 
@@ -18,6 +20,10 @@ internal static class DeterministicDetectionWeights
         ["rpn.head.bbox_pred.weight"] = 0.25,
         ["roi_heads.mask_predictor.mask_fcn_logits.weight"] = 4.0,
     };
+
+    /// <summary>The weights for every key and shape of <paramref name="model"/>'s state_dict.</summary>
+    public static StateDict For(TorchSharp.torch.nn.Module model)
+        => For(ModuleState.Capture(model).Select(entry => (entry.Key, entry.Value.Shape.ToArray())));
 
     /// <summary>A float32 tensor for every key and shape.</summary>
     public static StateDict For(IEnumerable<(string Key, long[] Shape)> keys)

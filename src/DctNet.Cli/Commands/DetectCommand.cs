@@ -1,0 +1,176 @@
+using System.CommandLine;
+using System.Globalization;
+using DctNet.Detection.Coco;
+using DctNet.Detection.Inference;
+using DctNet.Detection.Modeling;
+using DctNet.Frequency.Imaging;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary><c>dctnet detect</c>: objects (and masks) in images, as COCO results and annotated pictures.</summary>
+internal static class DetectCommand
+{
+    public const string ResultsFile = "detections.json";
+
+    public static Command Create(CliContext context)
+    {
+        var model = DetectionOptions.Model();
+        var channels = DetectionOptions.Channels();
+        var weights = new Option<string>("--weights")
+        {
+            Description = "The weights: a PyTorch file (torch.save zip or legacy; a bare state_dict or under 'state_dict'/'model') with torchvision's "
+                + "names, e.g. torchvision's maskrcnn_resnet50_fpn COCO checkpoint, or a .safetensors file. Loaded strictly: every key and shape.",
+            HelpName = "file",
+            Required = true,
+        };
+        var images = new Argument<string[]>("image")
+        {
+            Description = "Image files (JPEG, PNG, BMP, WebP).",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = $"Output folder: {ResultsFile} (COCO results) and <image name>.png per image. Created if missing.",
+            HelpName = "DIR",
+            Required = true,
+        };
+        var score = new Option<double>("--score")
+        {
+            Description = "Keep detections with at least this score, in the results file and the pictures.",
+            HelpName = "0..1",
+            DefaultValueFactory = _ => 0.5,
+        };
+        score.Validators.Add(result =>
+        {
+            double value = result.GetValueOrDefault<double>();
+            if (!(value is >= 0 and <= 1))
+                result.AddError($"--score must be between 0 and 1, not {value.ToString(CultureInfo.InvariantCulture)}.");
+        });
+        var annotations = new Option<string>("--annotations")
+        {
+            Description = "A COCO annotation file whose images[].file_name lists the images: their ids go into the results (for 'dctnet coco-eval'). "
+                + "[default: ids 1, 2, ... in the order of the command line]",
+            HelpName = "instances.json",
+        };
+        var device = DeviceOption.Create();
+        var command = new Command("detect", """
+            Detects objects in images with a detection model and trained weights (-dct models read the image as the
+            paper's detectors do: rescaled to fit 1333 x 800, padded to 32, Y from the 2x and Cb/Cr from the 4x upscale,
+            --channels of them, normalized with the release's ImageNet statistics). Writes DIR/detections.json in the COCO
+            results format (image_id, category_id = the model's label in torchvision's 91-class COCO layout, bbox as
+            [x, y, width, height], score, and for Mask R-CNN the mask as compressed RLE, thresholded at 0.5) and, for
+            every image, DIR/<image name>.png with the boxes, class names, scores and translucent masks drawn. Images that
+            cannot be read are reported ('error: <path>: <reason>') and skipped; the others are still processed and the
+            exit code is then 1.
+
+            Examples:
+              dctnet detect --model maskrcnn-r50-fpn --weights maskrcnn_resnet50_fpn_coco.pth photo.jpg --out out/
+              dctnet detect --model fasterrcnn-r50-fpn --weights fasterrcnn.safetensors images/*.jpg --out out/ --score 0.3
+              dctnet detect --model maskrcnn-r50-fpn-dct --channels 24 --weights maskrcnn_dct24.pth photo.jpg --out out/
+              dctnet detect --model maskrcnn-r50-fpn --weights w.pth val2017/*.jpg --annotations instances_val2017.json --score 0.05 --out val/
+            """);
+        command.Options.Add(model);
+        command.Options.Add(channels);
+        command.Options.Add(weights);
+        command.Arguments.Add(images);
+        command.Options.Add(output);
+        command.Options.Add(score);
+        command.Options.Add(annotations);
+        command.Options.Add(device);
+        command.SetAction(parse =>
+        {
+            var definition = DetectionOptions.ResolveModel(parse.GetRequiredValue(model));
+            string[] paths = parse.GetRequiredValue(images);
+            string folder = parse.GetRequiredValue(output);
+            var pictures = PicturePaths(paths, folder);
+            var imageIds = ImageIds(paths, parse.GetValue(annotations));
+            double minimumScore = parse.GetValue(score);
+            var on = ComputeDevice.Parse(parse.GetValue(device)!);
+
+            using var detector = DetectionOptions.Create(definition, parse.GetValue(channels));
+            string weightsPath = parse.GetRequiredValue(weights);
+            DetectionModels.LoadWeights(detector, weightsPath);
+            var runner = new ImageDetector(detector, on);
+            Directory.CreateDirectory(folder);
+            string input = detector.DctInput is { } dct ? $", DCT-{dct.Channels.Name} input" : "";
+            context.Out.WriteLine($"{definition.Name} ({weightsPath}{input}), score >= {minimumScore.ToString(CultureInfo.InvariantCulture)}, "
+                + $"{paths.Length} image{(paths.Length == 1 ? "" : "s")} -> {folder}");
+
+            var decoder = new ImageDecoder();
+            var results = new List<CocoDetection>();
+            int failures = 0, done = 0;
+            ProgressDisplay.Run(context, "detect", paths.Length, () => Volatile.Read(ref done), () =>
+            {
+                for (int i = 0; i < paths.Length && !context.Cancellation.IsCancellationRequested; i++, Volatile.Write(ref done, i))
+                {
+                    if (imageIds[i] is not { } imageId)
+                    {
+                        context.ReportError($"{paths[i]}: not among the images of {parse.GetValue(annotations)}.");
+                        failures++;
+                        continue;
+                    }
+                    try
+                    {
+                        var image = decoder.DecodeFile(paths[i]);
+                        var found = runner.Detect(image, minimumScore);
+                        DetectionPainter.SavePng(image, found, CocoCategoryNames.NameOf, pictures[i]);
+                        results.AddRange(found.Select(d => d.ToCoco(imageId)));
+                        context.Out.WriteLine($"{paths[i]}: {Summary(found)}");
+                    }
+                    catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException)
+                    {
+                        context.ReportError(e is ImageDecodeException ? e.Message : $"{paths[i]}: {e.Message}");
+                        failures++;
+                    }
+                }
+            });
+            if (context.Cancellation.IsCancellationRequested)
+            {
+                context.ReportError($"interrupted after {done} of {paths.Length} images; {ResultsFile} was not written.");
+                return ExitCodes.Interrupted;
+            }
+            CocoResults.Write(Path.Combine(folder, ResultsFile), results);
+            context.Out.WriteLine($"{results.Count} detections from {paths.Length - failures} images -> {Path.Combine(folder, ResultsFile)}");
+            if (failures == 0)
+                return ExitCodes.Success;
+            context.ReportError($"{failures} of {paths.Length} images could not be processed.");
+            return ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    /// <summary>DIR/&lt;name without extension&gt;.png for each image; two images that would share a picture are a usage error.</summary>
+    private static string[] PicturePaths(string[] images, string folder)
+    {
+        var pictures = images.Select(path => Path.Combine(folder, Path.GetFileNameWithoutExtension(path) + ".png")).ToArray();
+        var clash = pictures.Select((picture, i) => (picture, i)).GroupBy(p => p.picture, ImageFiles.PathComparer).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+            throw new UsageException($"{string.Join(" and ", clash.Select(p => images[p.i]))} would both be drawn to {clash.Key}; give images with different names.");
+        return pictures;
+    }
+
+    /// <summary>The image ids: positions 1..N, or the annotation file's ids by file name (null where the file is not listed).</summary>
+    private static long?[] ImageIds(string[] images, string? annotationsPath)
+    {
+        if (annotationsPath is null)
+            return [.. images.Select((_, i) => (long?)(i + 1))];
+        var dataset = CocoDataset.Load(annotationsPath);
+        var byName = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var image in dataset.Images)
+        {
+            if (image.FileName is { } name)
+                byName[Path.GetFileName(name)] = image.Id;
+        }
+        return [.. images.Select(path => byName.TryGetValue(Path.GetFileName(path), out long id) ? id : (long?)null)];
+    }
+
+    /// <summary>"3 detections: person 0.98, dog 0.91, ..." (the five best).</summary>
+    private static string Summary(IReadOnlyList<DetectedObject> found)
+    {
+        string head = $"{found.Count} detection{(found.Count == 1 ? "" : "s")}";
+        if (found.Count == 0)
+            return head;
+        string best = string.Join(", ", found.Take(5).Select(d => string.Create(CultureInfo.InvariantCulture, $"{CocoCategoryNames.NameOf(d.Label)} {d.Score:0.00}")));
+        return $"{head}: {best}{(found.Count > 5 ? ", ..." : "")}";
+    }
+}
