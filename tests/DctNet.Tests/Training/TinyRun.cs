@@ -59,7 +59,7 @@ internal sealed class TinyRun : IDisposable
     {
         var channels = options.Gate ? ChannelSubset.All : ChannelSubset.BuiltIn(6);
         var module = new ResNetDct(new ResNetArchitecture(ResidualBlockKind.Basic, [1, 1, 1, 1]), channels.Count, classes, layer2Stride: 2, gate: options.Gate, baseWidth: 4);
-        var input = TrainingInput.ForDct(new DctInput(new CropGeometry(40, 32), channels));
+        var input = TrainingInput.ForDct(new DctInput(new CropGeometry(40, 32), channels), ChannelStatistics.ImageNet);
         if (!augment)
             input = new TrainingInput(input.Shape, (image, _, destination) => input.Validate(image, destination), input.Validate, input.Normalization);
         var metadata = new CheckpointMetadata
