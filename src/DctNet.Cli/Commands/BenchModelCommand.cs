@@ -44,7 +44,7 @@ internal static class BenchModelCommand
                 model.to(on).eval();
                 BatchNormFolding.Fold(model);
                 using var input = randn([batch, .. shape.Select(d => (long)d)], device: on);
-                double best = Throughput.BestSeconds(() => model.call(input).Dispose(), parse.GetValue(batches));
+                double best = Timing.BestSeconds(() => model.call(input).Dispose(), parse.GetValue(batches));
                 context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: batch {batch}, {get_num_threads()} threads, {on.type.ToString().ToLowerInvariant()}, TorchSharp (libtorch {__version__})");
                 context.Out.WriteLine(Throughput.ImagesPerSecond(batch, best));
             }

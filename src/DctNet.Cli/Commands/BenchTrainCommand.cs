@@ -53,7 +53,7 @@ internal static class BenchTrainCommand
                     loss.backward();
                     optimizer.step();
                 }
-                double best = Throughput.BestSeconds(Step, parse.GetValue(steps));
+                double best = Timing.BestSeconds(Step, parse.GetValue(steps));
                 context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: SGD, batch {batch}, {get_num_threads()} threads, {on.type.ToString().ToLowerInvariant()}, TorchSharp (libtorch {__version__})");
                 context.Out.WriteLine(Throughput.ImagesPerSecond(batch, best));
             }

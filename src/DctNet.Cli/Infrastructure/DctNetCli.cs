@@ -68,6 +68,7 @@ public static class DctNetCli
             Turns images into the DCT-coefficient tensors that DCTNet models take as input, and runs the models.
 
             Examples:
+              dctnet demo
               dctnet transform photo.jpg --out photo.npy
               dctnet transform images/ --out features/ --channels 64
               dctnet models
@@ -82,6 +83,7 @@ public static class DctNetCli
 
             Exit codes: 0 success, 1 some input failed, 2 invalid command line (or options the weights or data contradict), 130 interrupted.
             """);
+        root.Subcommands.Add(DemoCommand.Create(context));
         root.Subcommands.Add(TransformCommand.Create(context));
         root.Subcommands.Add(StatsCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DctNet.Demo;
+using DctNet.Training;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary><c>dctnet demo</c>: the project's main job end to end on a dataset it draws itself (<see cref="DemoRun"/>).</summary>
+internal static class DemoCommand
+{
+    public const string DefaultOutput = "out/demo";
+
+    public static Command Create(CliContext context) => Create(context, new DemoPlan());
+
+    /// <param name="plan">The sizes and training settings; the command line sets only its seed and threads (tests shrink the rest).</param>
+    internal static Command Create(CliContext context, DemoPlan plan)
+    {
+        var output = new Option<string>("--out")
+        {
+            Description = $"The demo folder: created, or a previous demo's, which is replaced (nothing else is touched).",
+            HelpName = "DIR",
+            DefaultValueFactory = _ => DefaultOutput,
+        };
+        var threads = PipelineOptions.PositiveInt("--threads", "Image workers and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var seed = new Option<int>("--seed") { Description = "Seed of the dataset, the initializations, the sample orders, the augmentation and the gates' noise.", HelpName = "N", DefaultValueFactory = _ => 0 };
+
+        var size = plan.Dataset;
+        int classes = SyntheticImages.Classes.Count;
+        var command = new Command("demo", string.Create(CultureInfo.InvariantCulture, $"""
+            Runs the paper's experiment in miniature on this machine, in 2 to 3 minutes on 2 cores, and writes DIR/{DemoRun.ReportFile}.
+            It draws a {classes}-class image dataset whose classes differ only in frequency content
+            ({size.TrainPerClass * classes} training and {size.ValPerClass * classes} validation JPEGs of {size.ImageSide}x{size.ImageSide}: soft blobs, colour-only stripes,
+            horizontal and vertical luma stripes, all with random colours) into DIR/{DemoRun.DataFolder}; trains for {plan.Epochs} epochs each
+            ResNet-18 on RGB at {plan.RgbCrop}x{plan.RgbCrop}, ResNet-18-DCT on DCT-24 of the whole image (the same MACs: the same feature maps from layer1 on)
+            and the same DCT network on all 192 channels behind the learned input gate, into DIR/{DemoRun.RunsFolder}; measures how often the gate keeps
+            each frequency channel (DIR/{DemoRun.AnalysisFolder}: heat map, selection, the {plan.SubsetChannels} most selected channels as a subset file);
+            and reports accuracy, MACs, parameters and training and inference throughput per model, with the training curves, the heat map and
+            the 'dctnet stats/train/analyze' commands that redo each part. Ctrl+C stops it (exit code 130); running it again starts over.
+
+            Examples:
+              dctnet demo
+              dctnet demo --out /tmp/demo --threads 2 --seed 1
+            """));
+        command.Options.Add(output);
+        command.Options.Add(threads);
+        command.Options.Add(seed);
+        command.SetAction(parse =>
+        {
+            // Before anything loads libtorch: the demo must keep its time on a machine whose cores are shared.
+            OpenMpWaiting.PreferPassive();
+            DemoRun demo;
+            try
+            {
+                demo = DemoRun.Prepare(parse.GetValue(output)!, plan with { Seed = parse.GetValue(seed), Threads = parse.GetValue(threads) });
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"--out: {e.Message}");
+            }
+            return Run(context, demo);
+        });
+        return command;
+    }
+
+    private static int Run(CliContext context, DemoRun demo)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int index = 0; index < demo.Steps.Count; index++)
+        {
+            var step = demo.Steps[index];
+            string label = $"[{index + 1}/{demo.Steps.Count}] {step.Name}";
+            DemoProgress? latest = null;
+            string summary = "";
+            try
+            {
+                ProgressDisplay.Run(context, step.Total,
+                    () => Volatile.Read(ref latest) is { } now ? new ProgressState(now.Processed, $"{label}: {now.Detail}") : new ProgressState(0, label),
+                    () => summary = step.Run(progress => Volatile.Write(ref latest, progress), context.Cancellation),
+                    keepWhenDone: false);
+            }
+            catch (OperationCanceledException) when (context.Cancellation.IsCancellationRequested)
+            {
+                context.ReportError($"interrupted in step {index + 1} of {demo.Steps.Count} ({step.Name}); {demo.Output} holds an unfinished demo, which the next 'dctnet demo' replaces.");
+                return ExitCodes.Interrupted;
+            }
+            catch (Exception e) when (e is TrainingDivergedException or TrainingDataException)
+            {
+                context.ReportError($"{step.Name}: {e.Message}");
+                return ExitCodes.Failure;
+            }
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label} ({clock.Elapsed.TotalSeconds:0} s): {summary}"));
+        }
+        context.Out.WriteLine();
+        foreach (var result in demo.Results)
+        {
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{result.Name,-6} {result.Model,-16} {result.Channels,-11} {result.MacsPerImage / 1e6,6:0.0} MMAC  val top-1 {result.BestValTop1,5:0.0}%  "
+                + $"train {result.TrainImagesPerSecond,6:0.0} images/s  inference {result.InferenceImagesPerSecond,6:0.0} images/s"));
+        }
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"report: {demo.ReportPath} ({clock.Elapsed.TotalMinutes:0.0} minutes)"));
+        return ExitCodes.Success;
+    }
+}

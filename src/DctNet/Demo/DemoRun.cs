@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using DctNet.Analysis;
+using DctNet.Data;
+using DctNet.Frequency;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Geometry;
+using DctNet.Frequency.Imaging;
+using DctNet.Frequency.IO;
+using DctNet.Inference;
+using DctNet.Models;
+using DctNet.Reporting;
+using DctNet.Training;
+using static TorchSharp.torch;
+
+namespace DctNet.Demo;
+
+/// <summary>Where a running <see cref="DemoStep"/> is: units done (images) of its <see cref="DemoStep.Total"/>, and what it is doing.</summary>
+public sealed record DemoProgress(int Processed, string Detail);
+
+/// <summary>One step of the demo, run by whoever shows the progress: images to process and the work itself.</summary>
+public sealed class DemoStep
+{
+    private readonly Func<Action<DemoProgress>, CancellationToken, string> run;
+
+    internal DemoStep(string name, int total, Func<Action<DemoProgress>, CancellationToken, string> run)
+    {
+        Name = name;
+        Total = total;
+        this.run = run;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Units of work (images, over all epochs for a training) that <see cref="DemoProgress.Processed"/> counts towards.</summary>
+    public int Total { get; }
+
+    /// <summary>Runs the step; returns a one-line summary of what it made.</summary>
+    /// <param name="progress">Called from the working thread as the step advances.</param>
+    /// <exception cref="OperationCanceledException">Cancelled; what the step wrote so far stays, the next demo starts over.</exception>
+    public string Run(Action<DemoProgress>? progress = null, CancellationToken cancellation = default) => run(progress ?? (_ => { }), cancellation);
+}
+
+/// <summary>One trained model of the demo as the report's table shows it.</summary>
+/// <param name="MacsPerImage">Conv2d and Linear multiply-accumulates for one image (<see cref="ModelInfo"/>).</param>
+/// <param name="TrainImagesPerSecond">The median over the epochs of metrics.jsonl's images_per_s (loading, forward, backward, update).</param>
+/// <param name="InferenceImagesPerSecond">Forward passes alone (BatchNorms folded, no decoding), <see cref="Timing"/>'s best of 5 batches.</param>
+/// <param name="ChannelsOn">The gated model: mean channels on per validation image.</param>
+public sealed record DemoModelResult(string Name, string Model, string Input, string Channels, long MacsPerImage, long Parameters,
+    double BestValTop1, double TrainImagesPerSecond, double InferenceImagesPerSecond, double? ChannelsOn);
+
+/// <summary>
+/// The project's main job on an embedded default (issue 4), end to end in one output folder:
+/// <list type="number">
+/// <item>a synthetic ImageFolder (<see cref="SyntheticImages"/>) in <c>data/</c>, and its DCT statistics (<c>data/stats.json</c>);</item>
+/// <item>three <see cref="TrainingRun"/>s of one family and budget in <c>runs/</c>: ResNet-18 on RGB at half the image side,
+/// ResNet-18-DCT (layer2 stride 2) on DCT-24 of the whole image, and the same on all 192 channels behind the input gate;</item>
+/// <item>the gate's selection over the validation images in <c>analysis/</c> (selection.json, heatmap.png, subset.json);</item>
+/// <item><c>report.md</c>: accuracies, MACs, parameters, training and inference throughput, the curves, the heat map and
+/// the regular CLI commands that redo each part.</item>
+/// </list>
+/// A demo folder is marked by <see cref="MarkerFile"/>; running again over one replaces the demo's own entries and
+/// starts over (the dataset is redrawn in seconds, and every figure of the report then comes from one run).
+/// </summary>
+public sealed class DemoRun
+{
+    public const string MarkerFile = "demo.json";
+    public const string ReportFile = "report.md";
+    public const string DataFolder = "data";
+    public const string RunsFolder = "runs";
+    public const string AnalysisFolder = "analysis";
+    public const string StatsFile = "stats.json";
+    public const string SelectionFile = "selection.json";
+    public const string HeatmapFile = "heatmap.png";
+    public const string SubsetFile = "subset.json";
+
+    private const int TimedInferenceBatches = 20;
+    private static readonly string[] OwnEntries = [MarkerFile, ReportFile, DataFolder, RunsFolder, AnalysisFolder];
+
+    private readonly DemoPlan plan;
+    private readonly IReadOnlyList<DemoModel> models;
+    private readonly Stopwatch clock = new();
+    private GateSelection? selection;
+    private ChannelSubset? subset;
+
+    private DemoRun(string output, DemoPlan plan)
+    {
+        Output = output;
+        this.plan = plan;
+        var common = new TrainingOptions
+        {
+            Model = "",
+            Data = DataRoot,
+            Epochs = plan.Epochs,
+            BatchSize = plan.BatchSize,
+            LearningRate = plan.LearningRate,
+            WarmupEpochs = plan.WarmupEpochs,
+            Seed = plan.Seed,
+            Threads = plan.Threads,
+        };
+        string stats = Path.Combine(DataRoot, StatsFile);
+        // Validation sees the whole image: resize = crop = the side for DCT (no resize), half the side for RGB.
+        models =
+        [
+            new("rgb", $"RGB {plan.RgbCrop}x{plan.RgbCrop}", "RGB",
+                common with { Model = "resnet18", Crop = plan.RgbCrop, Resize = plan.RgbCrop }),
+            new("dct24", $"DCT {plan.DctCrop / 8}x{plan.DctCrop / 8} blocks of {plan.DctCrop}x{plan.DctCrop}", "DCT-24",
+                common with { Model = "resnet18-dct-s2", Channels = "24", Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = stats }),
+            new("gated", $"DCT {plan.DctCrop / 8}x{plan.DctCrop / 8} blocks of {plan.DctCrop}x{plan.DctCrop}", "192, gated",
+                common with { Model = "resnet18-dct-s2", Channels = "192", Gate = true, GateLambda = plan.GateLambda, LearningRate = plan.GatedLearningRate, Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = stats }),
+        ];
+        int trainImages = plan.Dataset.TrainPerClass * SyntheticImages.Classes.Count, valImages = plan.Dataset.ValPerClass * SyntheticImages.Classes.Count;
+        Steps =
+        [
+            new DemoStep("dataset", plan.Dataset.Total, MakeDataset),
+            new DemoStep("statistics", trainImages, MeasureStatistics),
+            .. models.Select(model => new DemoStep(model.Name, plan.Epochs * (trainImages + valImages), (progress, cancellation) => Train(model, progress, cancellation))),
+            new DemoStep("gate selection", valImages, MeasureGateSelection),
+            new DemoStep("report", models.Count, WriteReport),
+        ];
+    }
+
+    /// <summary>The output folder as given: the report's commands use it as is.</summary>
+    public string Output { get; }
+
+    public DemoPlan Plan => plan;
+
+    /// <summary>The steps, to run in order.</summary>
+    public IReadOnlyList<DemoStep> Steps { get; }
+
+    public string ReportPath => Path.Combine(Output, ReportFile);
+
+    /// <summary>The table of the report, once the last step has run.</summary>
+    public IReadOnlyList<DemoModelResult> Results { get; private set; } = [];
+
+    private string DataRoot => Path.Combine(Output, DataFolder);
+
+    private string RunDirectory(DemoModel model) => Path.Combine(Output, RunsFolder, model.Name);
+
+    private string AnalysisRoot => Path.Combine(Output, AnalysisFolder);
+
+    /// <summary>Checks the plan and the output folder; nothing is written until the first step runs.</summary>
+    /// <exception cref="ArgumentException">An invalid plan, or an output that is a file or a non-empty folder of something other than a demo.</exception>
+    public static DemoRun Prepare(string output, DemoPlan plan)
+    {
+        plan.Validate();
+        if (File.Exists(output))
+            throw new ArgumentException($"{output} is a file; the demo needs a folder.");
+        if (Directory.Exists(output) && !File.Exists(Path.Combine(output, MarkerFile)) && Directory.EnumerateFileSystemEntries(output).Any())
+            throw new ArgumentException($"{output} holds files that are not a demo's (no {MarkerFile}); choose another folder or empty it.");
+        return new DemoRun(output, plan);
+    }
+
+    private string MakeDataset(Action<DemoProgress> progress, CancellationToken cancellation)
+    {
+        clock.Restart();
+        Directory.CreateDirectory(Output);
+        foreach (string entry in OwnEntries.Select(name => Path.Combine(Output, name)))
+        {
+            if (Directory.Exists(entry))
+                Directory.Delete(entry, recursive: true);
+            else
+                File.Delete(entry);
+        }
+        AtomicFile.WriteAllText(Path.Combine(Output, MarkerFile), JsonSerializer.Serialize(plan, MarkerJson) + "\n");
+        SyntheticImages.WriteDataset(DataRoot, plan.Dataset, plan.Seed, plan.Threads,
+            written => progress(new DemoProgress(written, "drawing and encoding JPEGs")), cancellation);
+        var size = plan.Dataset;
+        return Invariant($"{size.TrainPerClass * SyntheticImages.Classes.Count} training and {size.ValPerClass * SyntheticImages.Classes.Count} validation ",
+            $"images, {SyntheticImages.Classes.Count} classes, {size.ImageSide}x{size.ImageSide} JPEG -> {DataRoot}");
+    }
+
+    /// <summary>
+    /// What <c>dctnet stats --resize S --crop S</c> computes over the training images (one accumulator per image,
+    /// merged in file order): the same file, so that the DCT models train as the report's commands would.
+    /// </summary>
+    private string MeasureStatistics(Action<DemoProgress> progress, CancellationToken cancellation)
+    {
+        string root = Path.Combine(DataRoot, SyntheticImages.TrainFolder);
+        var transform = new DctTransform(new CropGeometry(plan.DctCrop, plan.DctCrop), ChannelSubset.All, statistics: null);
+        var decoder = new ImageDecoder();
+        var buffer = new float[transform.OutputLength];
+        var total = new ChannelStatisticsAccumulator();
+        var files = ImageFiles.FindRelative(root);
+        foreach (string relative in files)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            transform.Transform(decoder.DecodeFile(Path.Combine(root, relative)), buffer);
+            var image = new ChannelStatisticsAccumulator();
+            image.Add<float>(buffer);
+            total.Merge(image);
+            progress(new DemoProgress((int)total.Samples, "DCT statistics of the training images"));
+        }
+        string path = Path.Combine(DataRoot, StatsFile);
+        total.WriteJson(path, root, new Dictionary<string, object?>
+        {
+            ["channels"] = ChannelSubset.All.Name,
+            ["resize"] = transform.Geometry.Resize,
+            ["crop"] = transform.Geometry.Crop,
+            ["values_per_channel"] = total.ValuesPerChannel,
+        });
+        return Invariant($"per-channel mean and std of the 192 DCT channels over {total.Samples} images -> {path}");
+    }
+
+    private string Train(DemoModel model, Action<DemoProgress> progress, CancellationToken cancellation)
+    {
+        using var run = TrainingRun.Start(model.Options, RunDirectory(model));
+        int perEpoch = run.TrainingSamples + run.ValidationSamples;
+        string lastEpoch = "";
+        var started = Stopwatch.StartNew();
+        while (!run.Finished)
+        {
+            int done = run.CompletedEpochs * perEpoch;
+            var metrics = run.RunEpoch(step =>
+            {
+                int processed = done + (step.Phase == "train" ? step.Processed : run.TrainingSamples + step.Processed);
+                progress(new DemoProgress(processed, Invariant($"epoch {step.Epoch}/{plan.Epochs} {step.Phase} loss {step.RunningLoss:0.000}{lastEpoch}")));
+            }, cancellation: cancellation);
+            lastEpoch = Invariant($" | epoch {metrics.Epoch} val top-1 {metrics.ValTop1:0.0}%");
+        }
+        return Invariant($"{model.Options.Model} on {model.Channels} ({model.Input}): best val top-1 {run.BestValTop1:0.0}% after {plan.Epochs} epochs ",
+            $"in {started.Elapsed.TotalSeconds:0} s -> {run.Directory}");
+    }
+
+    private string MeasureGateSelection(Action<DemoProgress> progress, CancellationToken cancellation)
+    {
+        var gated = models.Single(model => model.Options.Gate);
+        var valData = ImageFolder.Open(Path.Combine(DataRoot, SyntheticImages.ValFolder));
+        // As 'dctnet analyze' loads it: BatchNorms unfolded (a gate decision is a comparison that rounding could flip), noise from the seed.
+        using var model = InferenceModel.Load(new InferenceRequest(gated.Options.Model, RunDirectory(gated)) { GateSeed = (ulong)plan.Seed });
+        selection = GateSelection.Measure(model, valData.Samples, plan.InferenceBatchSize, plan.Threads,
+            step => progress(new DemoProgress(step.Processed, "gate decisions over the validation images")), cancellation);
+        selection.Save(Path.Combine(AnalysisRoot, SelectionFile));
+        SelectionHeatmap.Render(selection.Frequencies, Path.Combine(AnalysisRoot, HeatmapFile),
+            Invariant($"Input gate: selection frequency per channel (demo, {selection.Samples} validation images)"));
+        subset = selection.SaveMostSelected(plan.SubsetChannels, Path.Combine(AnalysisRoot, SubsetFile));
+        return Invariant($"{selection.Frequencies.Sum():0.0} of {InputGate.Channels} channels on per image; heat map and the {plan.SubsetChannels} most selected channels -> {AnalysisRoot}");
+    }
+
+    private string WriteReport(Action<DemoProgress> progress, CancellationToken cancellation)
+    {
+        var results = new List<DemoModelResult>();
+        foreach (var model in models)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            results.Add(Measure(model));
+            progress(new DemoProgress(results.Count, "MACs and inference throughput"));
+        }
+        Results = results;
+        AtomicFile.WriteAllText(ReportPath, DemoReport.Markdown(this, results, selection!, subset!, clock.Elapsed));
+        return $"-> {ReportPath}";
+    }
+
+    private DemoModelResult Measure(DemoModel model)
+    {
+        string directory = RunDirectory(model);
+        var epochs = File.ReadLines(Path.Combine(directory, TrainingRun.MetricsFile)).Select(Training.EpochMetrics.TryParse).OfType<Training.EpochMetrics>().ToList();
+        var trainSpeeds = epochs.Select(e => e.ImagesPerSecond).Order().ToList();
+        using var inference = InferenceModel.Load(new InferenceRequest(model.Options.Model, directory) { GateSeed = (ulong)plan.Seed, FoldBatchNorm = true });
+        var info = inference.Definition.Info(inference.Channels, inference.Classes, inference.HasInputGate, inference.Geometry);
+        using var input = randn([plan.InferenceBatchSize, .. info.InputShape.Select(d => (long)d)]);
+        double seconds = Timing.BestSeconds(() => inference.Logits(input).Dispose(), TimedInferenceBatches);
+        return new DemoModelResult(model.Name, model.Options.Model, model.Input, model.Channels, info.MacsPerImage, info.Parameters,
+            epochs.Max(e => e.ValTop1), trainSpeeds[trainSpeeds.Count / 2], plan.InferenceBatchSize / seconds,
+            model.Options.Gate ? selection!.Frequencies.Sum() : null);
+    }
+
+    private static string Invariant(params FormattableString[] parts) => string.Concat(parts.Select(part => part.ToString(CultureInfo.InvariantCulture)));
+
+    private static readonly JsonSerializerOptions MarkerJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    /// <param name="Name">The run's folder under runs/ and its name in the report.</param>
+    /// <param name="Input">What the network sees, for the report.</param>
+    /// <param name="Channels">RGB, DCT-24 or gated 192, for the report.</param>
+    internal sealed record DemoModel(string Name, string Input, string Channels, TrainingOptions Options);
+
+    internal IReadOnlyList<DemoModel> Models => models;
+}

@@ -1,0 +1,120 @@
+using DctNet.Demo;
+using DctNet.Frequency;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Geometry;
+using DctNet.Frequency.Imaging;
+
+namespace DctNet.Tests.Demo;
+
+public sealed class SyntheticImagesTests : IDisposable
+{
+    private const int Side = 64;
+    private const int ImagesPerClass = 8;
+    private readonly string temp = Directory.CreateTempSubdirectory("dctnet-synthetic-").FullName;
+
+    public void Dispose() => Directory.Delete(temp, recursive: true);
+
+    [Fact]
+    public void The_dataset_is_a_function_of_the_seed_alone()
+    {
+        var size = new SyntheticDatasetSize(TrainPerClass: 3, ValPerClass: 1, ImageSide: Side);
+        string first = Path.Combine(temp, "first"), again = Path.Combine(temp, "again"), other = Path.Combine(temp, "other");
+
+        SyntheticImages.WriteDataset(first, size, seed: 7, threads: 1);
+        SyntheticImages.WriteDataset(again, size, seed: 7, threads: 2);
+        SyntheticImages.WriteDataset(other, size, seed: 8, threads: 2);
+
+        var files = Files(first);
+        Assert.Equal(size.Total, files.Length);
+        Assert.Equal(["train/blobs/0000.jpg", "train/blobs/0001.jpg", "train/blobs/0002.jpg", "train/colour-stripes/0000.jpg"], files[..4]);
+        Assert.Equal(["val/blobs/0000.jpg", "val/colour-stripes/0000.jpg", "val/horizontal-stripes/0000.jpg", "val/vertical-stripes/0000.jpg"], files[^4..]);
+        Assert.Equal(files, Files(again));
+        Assert.All(files, file => Assert.Equal(File.ReadAllBytes(Path.Combine(first, file)), File.ReadAllBytes(Path.Combine(again, file))));
+        Assert.All(files, file => Assert.NotEqual(File.ReadAllBytes(Path.Combine(first, file)), File.ReadAllBytes(Path.Combine(other, file))));
+        var image = new ImageDecoder().DecodeFile(Path.Combine(first, files[0]));
+        Assert.Equal((Side, Side), (image.Width, image.Height));
+    }
+
+    [Fact]
+    public void Stripes_put_their_luma_energy_across_their_orientation()
+    {
+        foreach (var energy in Measure(SyntheticClass.HorizontalStripes))
+            Assert.True(energy.VerticalLuma > 5 * energy.HorizontalLuma, $"horizontal stripes: {energy}");
+        foreach (var energy in Measure(SyntheticClass.VerticalStripes))
+            Assert.True(energy.HorizontalLuma > 5 * energy.VerticalLuma, $"vertical stripes: {energy}");
+    }
+
+    [Fact]
+    public void Colour_stripes_live_in_chroma_and_blobs_in_the_lowest_frequencies()
+    {
+        var blobs = Measure(SyntheticClass.Blobs);
+        var colour = Measure(SyntheticClass.ColourStripes);
+        var luma = Measure(SyntheticClass.HorizontalStripes).Concat(Measure(SyntheticClass.VerticalStripes)).ToList();
+
+        foreach (var energy in colour)
+            Assert.True(energy.ChromaAc > 5 * energy.LumaAc, $"colour stripes: {energy}");
+        Assert.True(colour.Average(e => e.ChromaAc) > 3 * blobs.Average(e => e.ChromaAc));
+        Assert.True(luma.Average(e => e.LumaAc) > 5 * blobs.Average(e => e.LumaAc));
+        // The mean colour tells nothing: every class spans most of the range of mean luma.
+        foreach (var kind in Enum.GetValues<SyntheticClass>())
+        {
+            var means = Measure(kind).Select(e => e.MeanLuma).ToList();
+            Assert.True(means.Max() - means.Min() > 40, $"{kind}: mean luma {means.Min():0} to {means.Max():0}");
+        }
+    }
+
+    /// <summary>Mean energy per 8x8 block of the raw DCT coefficients (as the models' input computes them) of JPEG round-tripped images.</summary>
+    /// <param name="VerticalLuma">Y coefficients with v &gt; u: what horizontal stripes excite.</param>
+    /// <param name="HorizontalLuma">Y coefficients with u &gt; v.</param>
+    /// <param name="LumaAc">Every Y coefficient but DC.</param>
+    /// <param name="ChromaAc">Every Cb and Cr coefficient but DC.</param>
+    /// <param name="MeanLuma">The mean Y level (0-255) from the DC coefficients.</param>
+    private sealed record BlockEnergy(double VerticalLuma, double HorizontalLuma, double LumaAc, double ChromaAc, double MeanLuma);
+
+    private static List<BlockEnergy> Measure(SyntheticClass kind)
+    {
+        var transform = new DctTransform(new CropGeometry(Side, Side), ChannelSubset.All, statistics: null);
+        var decoder = new ImageDecoder();
+        int blocks = transform.Geometry.BlocksPerSide * transform.Geometry.BlocksPerSide;
+        var result = new List<BlockEnergy>();
+        for (int seed = 0; seed < ImagesPerClass; seed++)
+        {
+            var jpeg = SyntheticImages.EncodeJpeg(SyntheticImages.Draw(kind, Side, new Random(seed)));
+            var coefficients = transform.RawCoefficients(decoder.Decode(jpeg, $"{kind} {seed}"));
+            double vertical = 0, horizontal = 0, lumaAc = 0, chromaAc = 0, dc = 0;
+            for (int channel = 0; channel < ChannelSubset.TotalChannels; channel++)
+            {
+                int k = channel % ChannelSubset.ChannelsPerComponent, v = k / 8, u = k % 8;
+                var plane = coefficients.AsSpan(channel * blocks, blocks);
+                double energy = 0;
+                foreach (short c in plane)
+                    energy += (double)c * c;
+                energy /= blocks;
+                if (channel == 0)
+                {
+                    foreach (short c in plane)
+                        dc += c;
+                    dc /= blocks;
+                }
+                else if (channel < ChannelSubset.ChannelsPerComponent)
+                {
+                    lumaAc += energy;
+                    vertical += v > u ? energy : 0;
+                    horizontal += u > v ? energy : 0;
+                }
+                else if (k != 0)
+                {
+                    chromaAc += energy;
+                }
+            }
+            // DC = 8 x block mean - 1024 (REFERENCE.md section 1).
+            result.Add(new BlockEnergy(vertical, horizontal, lumaAc, chromaAc, (dc + 1024) / 8));
+        }
+        return result;
+    }
+
+    private static string[] Files(string root) => Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+        .Select(path => Path.GetRelativePath(root, path).Replace('\\', '/'))
+        .Order(StringComparer.Ordinal)
+        .ToArray();
+}
