@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DctNet.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,9 +16,10 @@ internal static class BenchTrainCommand
         var threads = PipelineOptions.PositiveInt("--threads", "Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
         var steps = PipelineOptions.PositiveInt("--steps", "Timed SGD steps; the best one is reported.", 5);
         var command = new Command("train", """
-            SGD training throughput of a model: random input of the model's shape and random labels, training mode,
-            cross-entropy, backward, an SGD step (momentum 0.9, weight decay 1e-4); two warm-up steps, then the best
-            of --steps timed steps, printed as '<number> images/s'. Data loading is not included.
+            SGD training throughput of a model as 'dctnet train' runs it (channels-last layout, glibc keeping freed
+            tensor memory): random input of the model's shape and random labels, training mode, cross-entropy,
+            backward, an SGD step (momentum 0.9, weight decay 1e-4); two warm-up steps, then the best of --steps
+            timed steps, printed as '<number> images/s'. Data loading is not included.
             Compare with PyTorch on the same machine: /usr/bin/python3 tools/baseline/train_speed.py --model M.
 
             Examples:
@@ -42,6 +44,7 @@ internal static class BenchTrainCommand
             using (model)
             {
                 model.to(on).train();
+                ChannelsLast.Convert(model);
                 using var optimizer = optim.SGD(model.parameters(), learningRate: 0.01, momentum: 0.9, weight_decay: 1e-4);
                 using var input = randn([batch, .. shape.Select(d => (long)d)], device: on);
                 using var labels = randint(0, classes, [batch], dtype: ScalarType.Int64, device: on);
@@ -49,7 +52,7 @@ internal static class BenchTrainCommand
                 {
                     using var scope = NewDisposeScope();
                     optimizer.zero_grad();
-                    var loss = nn.functional.cross_entropy(model.call(input), labels);
+                    var loss = nn.functional.cross_entropy(model.call(ChannelsLast.Of(input)), labels);
                     loss.backward();
                     optimizer.step();
                 }

@@ -89,6 +89,7 @@ public sealed class TrainingRun : IDisposable
         this.valData = valData;
         device = ComputeDevice.Parse(options.Device);
         trainable.Module.to(device);
+        ChannelsLast.Convert(trainable.Module);
         optimizer = new MomentumSgd(trainable.Module, options.Momentum, options.Nesterov, options.WeightDecay);
         schedule = new LearningRateSchedule(options.LearningRate, options.Schedule, options.Epochs, options.WarmupEpochs);
     }
@@ -265,7 +266,7 @@ public sealed class TrainingRun : IDisposable
             if (batch.Count == 0)
                 continue;
             optimizer.ZeroGrad();
-            var (inputs, labels) = (batch.Inputs.to(device), batch.Labels.to(device));
+            var (inputs, labels) = (ChannelsLast.Of(batch.Inputs.to(device)), batch.Labels.to(device));
             Tensor logits, loss;
             if (gated is not null)
             {
@@ -318,7 +319,7 @@ public sealed class TrainingRun : IDisposable
             if (batch.Count == 0)
                 continue;
             var labels = batch.Labels.to(device);
-            var logits = model.call(batch.Inputs.to(device));
+            var logits = model.call(ChannelsLast.Of(batch.Inputs.to(device)));
             lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
             var best = logits.topk(k, dim: 1).indexes;
             var hits = best.eq(labels.unsqueeze(1));
