@@ -17,7 +17,7 @@ internal static class BenchModelCommand
         var batches = PipelineOptions.PositiveInt("--batches", "Timed forward passes; the best one is reported.", 5);
         var command = new Command("model", """
             Inference throughput of a model as predict and eval run it: random input of the model's shape, evaluation
-            mode, BatchNorms folded into the convolutions, no gradients,
+            mode, BatchNorms folded into the convolutions, channels-last layout, no gradients,
             two warm-up passes, then the best of --batches timed passes, printed as '<number> images/s'.
             Compare with PyTorch on the same machine: /usr/bin/python3 tools/baseline/model_speed.py --model M.
 
@@ -43,8 +43,13 @@ internal static class BenchModelCommand
             {
                 model.to(on).eval();
                 BatchNormFolding.Fold(model);
+                ChannelsLast.Convert(model);
                 using var input = randn([batch, .. shape.Select(d => (long)d)], device: on);
-                double best = Timing.BestSeconds(() => model.call(input).Dispose(), parse.GetValue(batches));
+                double best = Timing.BestSeconds(() =>
+                {
+                    using var laidOut = ChannelsLast.Of(input);
+                    model.call(laidOut).Dispose();
+                }, parse.GetValue(batches));
                 context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: batch {batch}, {get_num_threads()} threads, {on.type.ToString().ToLowerInvariant()}, TorchSharp (libtorch {__version__})");
                 context.Out.WriteLine(Throughput.ImagesPerSecond(batch, best));
             }

@@ -113,6 +113,7 @@ public sealed class InferenceModel : IDisposable
             module.eval();
             if (request.FoldBatchNorm)
                 BatchNormFolding.Fold(module);
+            ChannelsLast.Convert(module);
             if (module is DctModel { Gate: { } inputGate })
                 inputGate.NoiseGenerator = new Generator(request.GateSeed);
             return new InferenceModel(definition, channels, metadata?.Geometry, classes, gate, normalization, module, device, path, contents.Format)
@@ -133,9 +134,10 @@ public sealed class InferenceModel : IDisposable
         if (inputs.dim() != 4 || inputs.shape[1] != Input.Shape[0])
             throw new ArgumentException($"{Definition.Name} takes N x {Input.Shape[0]} x H x W inputs, got [{string.Join(", ", inputs.shape)}].", nameof(inputs));
         using var noGrad = no_grad();
+        using var laidOut = ChannelsLast.Of(inputs);
         if (Device.type == DeviceType.CPU)
-            return Module.call(inputs);
-        using var onDevice = inputs.to(Device);
+            return Module.call(laidOut);
+        using var onDevice = laidOut.to(Device);
         using var logits = Module.call(onDevice);
         return logits.cpu();
     }

@@ -43,4 +43,17 @@ internal static class TestModels
     }
 
     public static float[] Values(Tensor tensor) => tensor.data<float>().ToArray();
+
+    /// <summary>
+    /// The same logits up to float rounding: within 1e-4 of the largest magnitude, the parity bar. Loaded models run in
+    /// channels-last layout, whose kernels add in another order than the freshly built NCHW model's.
+    /// </summary>
+    public static void AssertSameLogits(Tensor expected, Tensor actual)
+    {
+        float[] want = Values(expected), got = Values(actual);
+        Assert.Equal(want.Length, got.Length);
+        float scale = want.Max(Math.Abs);
+        for (int i = 0; i < want.Length; i++)
+            Assert.True(Math.Abs(want[i] - got[i]) <= 1e-4f * scale, $"logit {i}: {got[i]} vs {want[i]} (largest {scale})");
+    }
 }
