@@ -16,10 +16,11 @@ internal static class BenchTrainCommand
         var threads = PipelineOptions.PositiveInt("--threads", "Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
         var steps = PipelineOptions.PositiveInt("--steps", "Timed SGD steps; the best one is reported.", 5);
         var command = new Command("train", """
-            SGD training throughput of a model as 'dctnet train' runs it (channels-last layout, glibc keeping freed
-            tensor memory): random input of the model's shape and random labels, training mode, cross-entropy,
-            backward, an SGD step (momentum 0.9, weight decay 1e-4); two warm-up steps, then the best of --steps
-            timed steps, printed as '<number> images/s'. Data loading is not included.
+            SGD training throughput of a model in the layout and memory setting 'dctnet train' uses (channels-last,
+            glibc keeping freed tensor memory): random input of the model's shape and random labels, training mode,
+            cross-entropy, backward, a step of libtorch's SGD (momentum 0.9, weight decay 1e-4 on every parameter, as
+            the PyTorch script does; 'dctnet train' spares BatchNorm and biases); two warm-up steps, then the best of
+            --steps timed steps, printed as '<number> images/s'. Data loading is not included.
             Compare with PyTorch on the same machine: /usr/bin/python3 tools/baseline/train_speed.py --model M.
 
             Examples:
