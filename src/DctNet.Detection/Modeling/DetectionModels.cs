@@ -10,6 +10,13 @@ namespace DctNet.Detection.Modeling;
 /// <param name="TakesDct">The backbone takes DCT coefficients (REFERENCE.md section 4) instead of RGB.</param>
 public sealed record DetectionModelDefinition(string Name, string Description, bool Masks, bool TakesDct = false);
 
+/// <summary>The bounds an image is rescaled to fit, keeping its ratio (torchvision's min_size / max_size, mmdetection's img_scale).</summary>
+public readonly record struct InputScale(int ShortEdge, int LongEdge)
+{
+    /// <summary>800 x 1333, the scale of the COCO recipes (REFERENCE.md section 4).</summary>
+    public static InputScale Default { get; } = new(800, 1333);
+}
+
 /// <summary>
 /// The detection models by name, built with torchvision's module names so that its COCO state_dicts
 /// (<c>maskrcnn_resnet50_fpn</c>, <c>fasterrcnn_resnet50_fpn</c>) load strictly by key and shape.
@@ -39,8 +46,10 @@ public static class DetectionModels
     /// <param name="alignedRoIs">RoIAlign with half-pixel alignment (torchvision's models use false).</param>
     /// <param name="channels">DCT models: the channel subset (DCT-24 when null), normalized with the release's ImageNet
     /// statistics; RGB models refuse it.</param>
+    /// <param name="scale">The bounds images are rescaled to fit, keeping their ratio: the shorter side at most
+    /// <see cref="InputScale.ShortEdge"/>, the longer at most <see cref="InputScale.LongEdge"/> (800 and 1333 when null).</param>
     /// <exception cref="ArgumentException">An unknown name, channels for an RGB model, or a count the DCT backbone does not take.</exception>
-    public static GeneralizedRCNN Create(string name, int classes = CocoClasses, bool alignedRoIs = false, ChannelSubset? channels = null)
+    public static GeneralizedRCNN Create(string name, int classes = CocoClasses, bool alignedRoIs = false, ChannelSubset? channels = null, InputScale? scale = null)
     {
         var definition = Find(name);
         if (!definition.TakesDct && channels is not null)
@@ -48,8 +57,10 @@ public static class DetectionModels
         var subset = definition.TakesDct ? channels ?? ChannelSubset.BuiltIn(DefaultDctChannels) : null;
         var body = subset is null ? new ResNetBody() : new ResNetBody(subset.Count);
         var backbone = new BackboneWithFpn(body, ResNetBody.OutputChannels);
-        var dctInput = subset is null ? null : new DetectionDctTransform(subset, ChannelStatistics.ImageNet);
-        var model = new GeneralizedRCNN(definition.Name, backbone, classes, definition.Masks, alignedRoIs, dctInput);
+        var (shortEdge, longEdge) = scale ?? InputScale.Default;
+        var dctInput = subset is null ? null : new DetectionDctTransform(subset, ChannelStatistics.ImageNet, longEdge, shortEdge);
+        var transform = new GeneralizedRCNNTransform { MinSize = shortEdge, MaxSize = longEdge };
+        var model = new GeneralizedRCNN(definition.Name, backbone, classes, definition.Masks, alignedRoIs, dctInput, transform);
         model.eval();
         return model;
     }

@@ -87,11 +87,13 @@ public sealed class MaskRcnnPredictor : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// torchvision's RoIHeads at inference: proposals pooled 7x7 (<see cref="MultiScaleRoIAlign"/>), box head and predictor,
+/// torchvision's RoIHeads. At inference: proposals pooled 7x7 (<see cref="MultiScaleRoIAlign"/>), box head and predictor,
 /// per-class boxes decoded with weights (10, 10, 5, 5), softmax scores; per image the background dropped, scores above
 /// <see cref="ScoreThreshold"/>, boxes at least 0.01 px, class-wise NMS at <see cref="NmsThreshold"/>, the best
 /// <see cref="DetectionsPerImage"/>. Mask R-CNN then pools the detections 14x14 through the mask head and keeps the
-/// sigmoid of each detection's own class.
+/// sigmoid of each detection's own class. In training (<see cref="Losses"/>): the ground-truth boxes join the proposals,
+/// each proposal is matched to the ground truth (positive from IoU 0.5), 512 are sampled per image with at most a
+/// quarter positive, and the box and mask heads are scored on them.
 /// </summary>
 public sealed class RoIHeads : nn.Module
 {
@@ -102,6 +104,9 @@ public sealed class RoIHeads : nn.Module
     private readonly Sequential? mask_head;
     private readonly MaskRcnnPredictor? mask_predictor;
     private readonly BoxCoder boxCoder = new(10, 10, 5, 5);
+    private readonly Matcher matcher = new(0.5, 0.5, allowLowQualityMatches: false);
+    private readonly BalancedPositiveNegativeSampler sampler = new(512, 0.25);
+    private const double SmoothL1Beta = 1.0 / 9;
 
     public RoIHeads(long channels, long classes, bool masks, bool alignedRoIs = false) : base(nameof(RoIHeads))
     {
@@ -152,6 +157,91 @@ public sealed class RoIHeads : nn.Module
                 tensor?.MoveToOuterDisposeScope();
         }
         return detections;
+    }
+
+    /// <summary>
+    /// The box head's two loss terms and, for Mask R-CNN, the mask term, on proposals sampled against <paramref name="targets"/>
+    /// (boxes in the resized images' coordinates, masks at the resized images' size).
+    /// </summary>
+    /// <param name="proposals">Per image, (n, 4) without gradient, as the RPN gives them.</param>
+    /// <param name="permutation">The sampler's draw order.</param>
+    public (Tensor Classifier, Tensor BoxRegression, Tensor? Mask) Losses(IReadOnlyList<Tensor> features, IReadOnlyList<Tensor> proposals,
+        IReadOnlyList<(long Height, long Width)> imageSizes, IReadOnlyList<DetectionTarget> targets, Permutation permutation)
+    {
+        using var scope = NewDisposeScope();
+        var samples = SelectTrainingSamples(proposals, targets, permutation);
+        var pooledLevels = features.Take(4).ToList();
+        var (classLogits, boxDeltas) = box_predictor.call(box_head.call(boxPooler.Apply(pooledLevels, [.. samples.Select(s => s.Proposals)], imageSizes)));
+
+        var labels = cat(samples.Select(s => s.Labels).ToList(), 0);
+        var regressionTargets = cat(samples.Select(s => s.RegressionTargets).ToList(), 0);
+        var classifierLoss = nn.functional.cross_entropy(classLogits, labels);
+        var positive = labels.gt(0).nonzero().view(-1);
+        var positiveDeltas = boxDeltas.reshape(labels.shape[0], -1, 4)[positive, labels.index_select(0, positive)];
+        var boxLoss = nn.functional.smooth_l1_loss(positiveDeltas, regressionTargets.index_select(0, positive),
+            reduction: nn.Reduction.Sum, beta: SmoothL1Beta) / labels.shape[0];
+
+        Tensor? maskLoss = null;
+        if (mask_head is not null && mask_predictor is not null)
+        {
+            var positives = samples.Select(s => s.Labels.gt(0).nonzero().view(-1)).ToList();
+            var maskProposals = samples.Select((s, image) => s.Proposals.index_select(0, positives[image])).ToList();
+            var maskLogits = mask_predictor.call(mask_head.call(maskPooler.Apply(pooledLevels, maskProposals, imageSizes)));
+            var maskTargets = new List<Tensor>();
+            var maskLabels = new List<Tensor>();
+            for (int image = 0; image < samples.Length; image++)
+            {
+                var matched = samples[image].MatchedTruth.index_select(0, positives[image]);
+                var masks = targets[image].Masks ?? throw new ArgumentException($"Target {image} has no masks; Mask R-CNN trains on masks.", nameof(targets));
+                maskTargets.Add(MaskTargets.Project(masks, maskProposals[image], matched, (int)maskLogits.shape[^1]));
+                maskLabels.Add(targets[image].Labels.index_select(0, matched));
+            }
+            var maskTarget = cat(maskTargets, 0);
+            var maskLabel = cat(maskLabels, 0);
+            maskLoss = maskTarget.numel() == 0
+                ? maskLogits.sum() * 0
+                : nn.functional.binary_cross_entropy_with_logits(maskLogits[arange(maskLabel.shape[0], device: maskLabel.device), maskLabel], maskTarget);
+        }
+        return (classifierLoss.MoveToOuterDisposeScope(), boxLoss.MoveToOuterDisposeScope(), maskLoss?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>select_training_samples: per image the sampled proposals (ground truth added), their labels (0 background), matched ground truths and box targets.</summary>
+    private (Tensor Proposals, Tensor Labels, Tensor MatchedTruth, Tensor RegressionTargets)[] SelectTrainingSamples(
+        IReadOnlyList<Tensor> proposals, IReadOnlyList<DetectionTarget> targets, Permutation permutation)
+    {
+        var candidates = new Tensor[proposals.Count];
+        var labels = new Tensor[proposals.Count];
+        var matched = new Tensor[proposals.Count];
+        for (int image = 0; image < proposals.Count; image++)
+        {
+            var truth = targets[image].Boxes.to(proposals[image].dtype);
+            candidates[image] = cat([proposals[image], truth], 0);
+            if (truth.shape[0] == 0)
+            {
+                matched[image] = zeros(candidates[image].shape[0], ScalarType.Int64, candidates[image].device);
+                labels[image] = zeros(candidates[image].shape[0], ScalarType.Int64, candidates[image].device);
+                continue;
+            }
+            var matches = matcher.Match(BoxOps.Iou(truth, candidates[image]));
+            matched[image] = matches.clamp_min(0);
+            labels[image] = targets[image].Labels.to(ScalarType.Int64).index_select(0, matched[image])
+                .masked_fill(matches.eq(Matcher.BelowLowThreshold), 0)
+                .masked_fill(matches.eq(Matcher.BetweenThresholds), -1);
+        }
+        var sampled = sampler.Sample(labels, permutation);
+        var result = new (Tensor, Tensor, Tensor, Tensor)[proposals.Count];
+        for (int image = 0; image < proposals.Count; image++)
+        {
+            var chosen = cat([sampled[image].Positive, sampled[image].Negative], 0).sort().Values;
+            var chosenProposals = candidates[image].index_select(0, chosen);
+            var chosenMatches = matched[image].index_select(0, chosen);
+            var truth = targets[image].Boxes.to(chosenProposals.dtype);
+            // An image without objects has only background samples; their (unused) targets come from a zero box, as torchvision's.
+            var truthBoxes = truth.shape[0] == 0 ? zeros([1, 4], chosenProposals.dtype, chosenProposals.device) : truth;
+            result[image] = (chosenProposals, labels[image].index_select(0, chosen), chosenMatches,
+                boxCoder.Encode(truthBoxes.index_select(0, chosenMatches), chosenProposals));
+        }
+        return result;
     }
 
     /// <summary>postprocess_detections.</summary>

@@ -9,6 +9,23 @@ public static class BoxOps
     public static Tensor Area(Tensor boxes)
         => (boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0]) * (boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1]);
 
+    /// <summary>
+    /// box_iou: the (N, M) intersection over union of every pair of <paramref name="boxes1"/> (N, 4) and
+    /// <paramref name="boxes2"/> (M, 4), in torchvision's order of operations (the matchers compare it for equality).
+    /// </summary>
+    public static Tensor Iou(Tensor boxes1, Tensor boxes2)
+    {
+        using var scope = NewDisposeScope();
+        var area1 = Area(boxes1);
+        var area2 = Area(boxes2);
+        var topLeft = maximum(boxes1[TensorIndex.Colon, TensorIndex.None, TensorIndex.Slice(null, 2)], boxes2[TensorIndex.Colon, TensorIndex.Slice(null, 2)]);
+        var bottomRight = minimum(boxes1[TensorIndex.Colon, TensorIndex.None, TensorIndex.Slice(2, null)], boxes2[TensorIndex.Colon, TensorIndex.Slice(2, null)]);
+        var size = (bottomRight - topLeft).clamp_min(0);
+        var intersection = size[TensorIndex.Ellipsis, 0] * size[TensorIndex.Ellipsis, 1];
+        var union = area1.unsqueeze(1) + area2 - intersection;
+        return (intersection / union).MoveToOuterDisposeScope();
+    }
+
     /// <summary>clip_boxes_to_image: x into [0, width], y into [0, height]; any leading dimensions.</summary>
     public static Tensor ClipToImage(Tensor boxes, long height, long width)
     {
