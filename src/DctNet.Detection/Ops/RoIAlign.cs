@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Ops;
@@ -7,8 +8,10 @@ namespace DctNet.Detection.Ops;
 /// sampling_ratio bilinear samples, with the CPU kernel's exact rules - sample coordinates in float32, samples beyond
 /// one pixel outside the map contribute zero, those within are clamped to the border; without <c>aligned</c> RoIs are at
 /// least 1 x 1 and pixel centres sit on integer coordinates, with it they sit at +0.5 (no minimum size).
-/// The sample positions and bilinear weights are computed per RoI on the CPU; the features are gathered and weighted
-/// with tensor ops, so the result is differentiable with respect to the features.
+/// The sample positions and bilinear weights (<see cref="RoIAlignPlan"/>) are computed per RoI on the CPU. float32
+/// features on the CPU go through <see cref="RoIAlignKernel"/>, a SIMD loop over the channels with its own backward;
+/// anything else through <see cref="Gather"/>, tensor ops that libtorch differentiates on any device and the kernel's
+/// reference. Either way the result is differentiable with respect to the features.
 /// </summary>
 public static class RoIAlign
 {
@@ -22,69 +25,115 @@ public static class RoIAlign
     /// <returns>(K, C, outputHeight, outputWidth).</returns>
     public static Tensor Apply(Tensor features, Tensor rois, int outputHeight, int outputWidth, float spatialScale, int samplingRatio, bool aligned)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samplingRatio);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputHeight);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputWidth);
-        long batch = features.shape[0], channels = features.shape[1], height = features.shape[2], width = features.shape[3];
-        long count = rois.shape[0];
-        if (count == 0)
-            return zeros([0, channels, outputHeight, outputWidth], features.dtype);
+        var plan = RoIAlignPlan.For(features, rois, outputHeight, outputWidth, spatialScale, samplingRatio, aligned);
+        if (plan.Count == 0)
+            return zeros([0, features.shape[1], outputHeight, outputWidth], features.dtype, features.device);
+        return features.device_type == DeviceType.CPU && features.dtype == ScalarType.Float32
+            ? RoIAlignKernel.Apply(features, plan)
+            : Gather(features, plan);
+    }
 
-        float[] roiValues = rois.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-        int rowSamples = outputHeight * samplingRatio * 2, columnSamples = outputWidth * samplingRatio * 2;
+    /// <summary>
+    /// The tensor-op path: every sample's four neighbours gathered (channels last) in chunks of RoIs, weighted and summed.
+    /// </summary>
+    internal static Tensor Gather(Tensor features, RoIAlignPlan plan)
+    {
+        long channels = features.shape[1], height = features.shape[2], width = features.shape[3];
+        int rowSamples = plan.RowSamples, columnSamples = plan.ColumnSamples, ratio = plan.SamplingRatio;
         long perRoi = rowSamples * (long)columnSamples * channels;
-        long chunk = Math.Max(1, GatheredElementsPerChunk / perRoi);
+        int chunk = (int)Math.Max(1, GatheredElementsPerChunk / perRoi);
 
         using var scope = NewDisposeScope();
         // (N*H*W, C): one gathered row per sample corner holds every channel.
         var pixels = features.permute(0, 2, 3, 1).reshape(-1, channels);
         var outputs = new List<Tensor>();
-        for (long start = 0; start < count; start += chunk)
+        for (int start = 0; start < plan.Count; start += chunk)
         {
-            int size = (int)Math.Min(chunk, count - start);
-            var rowIndex = new long[size * rowSamples];
-            var rowWeight = new float[size * rowSamples];
-            var columnIndex = new long[size * columnSamples];
-            var columnWeight = new float[size * columnSamples];
-            var imageOffset = new long[size];
-            for (int r = 0; r < size; r++)
-            {
-                var roi = roiValues.AsSpan((int)(start + r) * 5, 5);
-                long image = (long)roi[0];
-                if (image < 0 || image >= batch)
-                    throw new ArgumentException($"RoI {start + r} names image {roi[0]} of a batch of {batch}.", nameof(rois));
-                imageOffset[r] = image * height * width;
-                float offset = aligned ? 0.5f : 0f;
-                float startX = roi[1] * spatialScale - offset, startY = roi[2] * spatialScale - offset;
-                float endX = roi[3] * spatialScale - offset, endY = roi[4] * spatialScale - offset;
-                float roiWidth = endX - startX, roiHeight = endY - startY;
-                if (!aligned)
-                {
-                    roiWidth = Math.Max(roiWidth, 1f);
-                    roiHeight = Math.Max(roiHeight, 1f);
-                }
-                Samples(startY, roiHeight / outputHeight, outputHeight, samplingRatio, height,
-                    rowIndex.AsSpan(r * rowSamples, rowSamples), rowWeight.AsSpan(r * rowSamples, rowSamples));
-                Samples(startX, roiWidth / outputWidth, outputWidth, samplingRatio, width,
-                    columnIndex.AsSpan(r * columnSamples, columnSamples), columnWeight.AsSpan(r * columnSamples, columnSamples));
-            }
-            var rows = tensor(rowIndex).view(size, rowSamples, 1) * width + tensor(imageOffset).view(size, 1, 1);
-            var flatIndex = (rows + tensor(columnIndex).view(size, 1, columnSamples)).view(-1);
+            int size = Math.Min(chunk, plan.Count - start);
+            Tensor Indices(long[] values, int perItem) => tensor(values.AsSpan(start * perItem, size * perItem).ToArray(), device: features.device);
+            Tensor Weights(float[] values, int perItem) => tensor(values.AsSpan(start * perItem, size * perItem).ToArray(), device: features.device);
+            var rows = Indices(plan.RowIndex, rowSamples).view(size, rowSamples, 1) * width
+                + (Indices(plan.Image, 1) * height * width).view(size, 1, 1);
+            var flatIndex = (rows + Indices(plan.ColumnIndex, columnSamples).view(size, 1, columnSamples)).view(-1);
             var gathered = pixels.index_select(0, flatIndex)
-                .view(size, outputHeight, samplingRatio * 2, outputWidth, samplingRatio * 2, channels);
-            var wy = tensor(rowWeight).to(features.dtype).view(size, outputHeight, samplingRatio * 2, 1, 1, 1);
-            var wx = tensor(columnWeight).to(features.dtype).view(size, 1, 1, outputWidth, samplingRatio * 2, 1);
+                .view(size, plan.OutputHeight, ratio * 2, plan.OutputWidth, ratio * 2, channels);
+            var wy = Weights(plan.RowWeight, rowSamples).to(features.dtype).view(size, plan.OutputHeight, ratio * 2, 1, 1, 1);
+            var wx = Weights(plan.ColumnWeight, columnSamples).to(features.dtype).view(size, 1, 1, plan.OutputWidth, ratio * 2, 1);
             var pooled = (gathered * wx).sum(4) * wy.squeeze(-1);
             outputs.Add(pooled.sum(2).permute(0, 3, 1, 2));
         }
-        var result = (outputs.Count == 1 ? outputs[0] : cat(outputs, 0)) / (samplingRatio * samplingRatio);
+        var result = (outputs.Count == 1 ? outputs[0] : cat(outputs, 0)) / (ratio * ratio);
         return result.contiguous().MoveToOuterDisposeScope();
     }
+}
 
-    /// <summary>
-    /// One axis of the kernel's bilinear_interpolate: for each bin and sample, the two neighbouring pixel indices and
-    /// their weights (low, high), both zero where the sample lies beyond one pixel outside the map.
-    /// </summary>
+/// <summary>
+/// Where each RoI samples its feature map: per RoI its image and, along each axis, for every bin and sample, the two
+/// neighbouring pixels (low, high) and their bilinear weights, both zero where the sample lies beyond one pixel outside
+/// the map - the CPU kernel's bilinear_interpolate, in float32.
+/// </summary>
+internal sealed class RoIAlignPlan
+{
+    private RoIAlignPlan(int count, int outputHeight, int outputWidth, int samplingRatio)
+    {
+        (Count, OutputHeight, OutputWidth, SamplingRatio) = (count, outputHeight, outputWidth, samplingRatio);
+        Image = new long[count];
+        RowIndex = new long[count * RowSamples];
+        RowWeight = new float[count * RowSamples];
+        ColumnIndex = new long[count * ColumnSamples];
+        ColumnWeight = new float[count * ColumnSamples];
+    }
+
+    public int Count { get; }
+    public int OutputHeight { get; }
+    public int OutputWidth { get; }
+    public int SamplingRatio { get; }
+
+    /// <summary>Entries per RoI along y: (low, high) for each of OutputHeight x SamplingRatio samples.</summary>
+    public int RowSamples => OutputHeight * SamplingRatio * 2;
+    public int ColumnSamples => OutputWidth * SamplingRatio * 2;
+
+    public long[] Image { get; }
+    public long[] RowIndex { get; }
+    public float[] RowWeight { get; }
+    public long[] ColumnIndex { get; }
+    public float[] ColumnWeight { get; }
+
+    /// <exception cref="ArgumentException">An RoI names an image beyond the batch.</exception>
+    public static RoIAlignPlan For(Tensor features, Tensor rois, int outputHeight, int outputWidth, float spatialScale, int samplingRatio, bool aligned)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samplingRatio);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputHeight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputWidth);
+        long batch = features.shape[0], height = features.shape[2], width = features.shape[3];
+        var plan = new RoIAlignPlan((int)rois.shape[0], outputHeight, outputWidth, samplingRatio);
+        if (plan.Count == 0)
+            return plan;
+        float[] roiValues = rois.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        float offset = aligned ? 0.5f : 0f;
+        for (int r = 0; r < plan.Count; r++)
+        {
+            var roi = roiValues.AsSpan(r * 5, 5);
+            long image = (long)roi[0];
+            if (image < 0 || image >= batch)
+                throw new ArgumentException($"RoI {r} names image {roi[0]} of a batch of {batch}.", nameof(rois));
+            plan.Image[r] = image;
+            float startX = roi[1] * spatialScale - offset, startY = roi[2] * spatialScale - offset;
+            float endX = roi[3] * spatialScale - offset, endY = roi[4] * spatialScale - offset;
+            float roiWidth = endX - startX, roiHeight = endY - startY;
+            if (!aligned)
+            {
+                roiWidth = Math.Max(roiWidth, 1f);
+                roiHeight = Math.Max(roiHeight, 1f);
+            }
+            Samples(startY, roiHeight / outputHeight, outputHeight, samplingRatio, height,
+                plan.RowIndex.AsSpan(r * plan.RowSamples, plan.RowSamples), plan.RowWeight.AsSpan(r * plan.RowSamples, plan.RowSamples));
+            Samples(startX, roiWidth / outputWidth, outputWidth, samplingRatio, width,
+                plan.ColumnIndex.AsSpan(r * plan.ColumnSamples, plan.ColumnSamples), plan.ColumnWeight.AsSpan(r * plan.ColumnSamples, plan.ColumnSamples));
+        }
+        return plan;
+    }
+
     private static void Samples(float start, float binSize, int bins, int grid, long size, Span<long> index, Span<float> weight)
     {
         int slot = 0;
