@@ -8,9 +8,6 @@ namespace DctNet.Cli.Commands;
 /// <summary><c>dctnet coco-eval</c>: pycocotools' COCOeval summary of a results file against an annotation file.</summary>
 internal static class CocoEvalCommand
 {
-    /// <summary>The JSON names of pycocotools' 12 <c>stats</c>, in its order.</summary>
-    public static IReadOnlyList<string> StatNames { get; } = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"];
-
     public static Command Create(CliContext context)
     {
         var groundTruth = new Option<string>("--gt")
@@ -91,8 +88,8 @@ internal static class CocoEvalCommand
     private static void WriteJson(string path, CocoEvaluation evaluation, string groundTruthPath, string resultsPath)
     {
         var document = new Dictionary<string, object>();
-        for (int i = 0; i < StatNames.Count; i++)
-            document[StatNames[i]] = evaluation.Stats[i];
+        for (int i = 0; i < CocoEvaluation.StatNames.Count; i++)
+            document[CocoEvaluation.StatNames[i]] = evaluation.Stats[i];
         document["iou_type"] = evaluation.IouType == CocoIouType.Segm ? "segm" : "bbox";
         document["gt"] = groundTruthPath;
         document["dt"] = resultsPath;

@@ -32,6 +32,9 @@ public sealed class CocoEvaluation
         Stats = stats;
     }
 
+    /// <summary>The names of the 12 <see cref="Stats"/>, in their order, as JSON files carry them.</summary>
+    public static IReadOnlyList<string> StatNames { get; } = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"];
+
     public CocoIouType IouType { get; }
 
     /// <summary>The categories evaluated (all of the ground truth's), in the order of the K axis.</summary>

@@ -36,6 +36,8 @@ public sealed class ImageDetector
             // RGB models take [0, 1] values, channels first, as torchvision's detection models.
             : model.Detect([tensor(image.Pixels, ScalarType.Byte).view(image.Height, image.Width, 3).permute(2, 0, 1).to(device).to(ScalarType.Float32).div(255)])[0];
         var keep = detections.Scores.ge(minimumScore).nonzero().view(-1);
+        if (keep.shape[0] == 0)
+            return [];
         float[] boxes = detections.Boxes.index_select(0, keep).cpu().contiguous().data<float>().ToArray();
         float[] scores = detections.Scores.index_select(0, keep).cpu().data<float>().ToArray();
         long[] labels = detections.Labels.index_select(0, keep).cpu().data<long>().ToArray();

@@ -16,6 +16,8 @@ public static class MaskPaste
     /// <returns>(n, 1, height, width).</returns>
     public static Tensor PasteInImage(Tensor masks, Tensor boxes, long height, long width)
     {
+        if (masks.shape[0] == 0)
+            return zeros([0, 1, height, width], masks.dtype, masks.device);
         using var scope = NewDisposeScope();
         long size = masks.shape[^1];
         var padded = nn.functional.pad(masks, [Padding, Padding, Padding, Padding]);

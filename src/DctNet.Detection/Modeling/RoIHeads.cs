@@ -105,7 +105,6 @@ public sealed class RoIHeads : nn.Module
     private readonly MaskRcnnPredictor? mask_predictor;
     private readonly BoxCoder boxCoder = new(10, 10, 5, 5);
     private readonly Matcher matcher = new(0.5, 0.5, allowLowQualityMatches: false);
-    private readonly BalancedPositiveNegativeSampler sampler = new(512, 0.25);
     private const double SmoothL1Beta = 1.0 / 9;
 
     public RoIHeads(long channels, long classes, bool masks, bool alignedRoIs = false) : base(nameof(RoIHeads))
@@ -129,6 +128,12 @@ public sealed class RoIHeads : nn.Module
     public int DetectionsPerImage { get; init; } = 100;
 
     public bool HasMasks => mask_head is not null;
+
+    /// <summary>
+    /// Proposals sampled per image in training, at most a quarter of them positive: torchvision's
+    /// box_batch_size_per_image, 512 as in the COCO recipes; the heads' training cost grows with it.
+    /// </summary>
+    public int SampledRoIsPerImage { get; set; } = 512;
 
     /// <param name="features">FPN levels; the first four are pooled.</param>
     /// <param name="proposals">Per image, (n, 4) in the resized image's coordinates.</param>
@@ -228,7 +233,7 @@ public sealed class RoIHeads : nn.Module
                 .masked_fill(matches.eq(Matcher.BelowLowThreshold), 0)
                 .masked_fill(matches.eq(Matcher.BetweenThresholds), -1);
         }
-        var sampled = sampler.Sample(labels, permutation);
+        var sampled = new BalancedPositiveNegativeSampler(SampledRoIsPerImage, 0.25).Sample(labels, permutation);
         var result = new (Tensor, Tensor, Tensor, Tensor)[proposals.Count];
         for (int image = 0; image < proposals.Count; image++)
         {

@@ -8,7 +8,7 @@ namespace DctNet.Reporting;
 /// project ships (NativeAssets.Linux.NoDependencies) has no fontconfig, so it finds no system font and would draw
 /// every title, label and tick without text; an embedded font also makes the PNGs the same on every machine.
 /// </summary>
-internal static class PlotFonts
+public static class PlotFonts
 {
     public const string Family = "DejaVu Sans";
 

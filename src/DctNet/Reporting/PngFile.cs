@@ -4,7 +4,7 @@ using ScottPlot;
 namespace DctNet.Reporting;
 
 /// <summary>Saves plots as PNG atomically, so that a viewer or a report never picks up half an image.</summary>
-internal static class PngFile
+public static class PngFile
 {
     public static void Save(Plot plot, string path, int width, int height) => Save(plot.GetImageBytes(width, height, ImageFormat.Png), path);
 

@@ -6,7 +6,8 @@ namespace DctNet.Training;
 /// <summary>
 /// PyTorch's SGD (momentum, dampening 0, optional Nesterov, L2 weight decay added to the gradient) written out here
 /// so that its momentum buffers are plain named tensors that a run directory can save and restore exactly.
-/// Weight decay applies to the parameters of two or more dimensions only: BatchNorm weights and every bias are 1-D.
+/// By default weight decay applies to the parameters of two or more dimensions only (BatchNorm weights and every bias
+/// are 1-D), as classification recipes do; detection recipes decay every parameter.
 /// </summary>
 public sealed class MomentumSgd : IDisposable
 {
@@ -16,13 +17,19 @@ public sealed class MomentumSgd : IDisposable
     private readonly bool nesterov;
     private readonly double weightDecay;
 
-    public MomentumSgd(nn.Module module, double momentum, bool nesterov, double weightDecay)
+    /// <summary>An optimizer of the parameters of <paramref name="module"/> that require gradients now.</summary>
+    /// <param name="decays">Which parameters get weight decay; those of two or more dimensions when null.</param>
+    public MomentumSgd(nn.Module module, double momentum, bool nesterov, double weightDecay, Func<TorchSharp.Modules.Parameter, bool>? decays = null)
     {
-        parameters = [.. module.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter, p.parameter.dim() > 1))];
+        decays ??= parameter => parameter.dim() > 1;
+        parameters = [.. module.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter, decays(p.parameter)))];
         this.momentum = momentum;
         this.nesterov = nesterov;
         this.weightDecay = weightDecay;
     }
+
+    /// <summary>The parameters it updates.</summary>
+    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => parameters.Select(p => p.Parameter);
 
     /// <summary>Names of the parameters that get weight decay.</summary>
     public IEnumerable<string> Decayed => parameters.Where(p => p.Decays).Select(p => p.Name);

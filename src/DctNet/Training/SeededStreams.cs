@@ -18,7 +18,10 @@ public static class SeededStreams
     /// <summary>The augmentation stream of one sample in one epoch.</summary>
     public static Random Augmentation(int seed, int epoch, int sampleIndex) => new(Derive(seed, epoch, sampleIndex));
 
-    /// <summary>A seed for libtorch's generators (the gate's Gumbel noise) in <paramref name="epoch"/>.</summary>
+    /// <summary>The stream that orders the batches of <paramref name="epoch"/> (detection's aspect-ratio groups).</summary>
+    public static Random BatchOrder(int seed, int epoch) => new(Derive(seed, epoch, -3));
+
+    /// <summary>A seed for libtorch's generators in <paramref name="epoch"/> (the gate's Gumbel noise, detection's samplers).</summary>
     public static ulong TorchSeed(int seed, int epoch) => (ulong)(uint)Derive(seed, epoch, -2);
 
     /// <summary>SplitMix64 over the three numbers: fixed across processes and .NET versions, unlike HashCode.</summary>

@@ -1,0 +1,434 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using DctNet.Checkpoints;
+using DctNet.Data;
+using DctNet.Detection.Coco;
+using DctNet.Detection.Data;
+using DctNet.Detection.Inference;
+using DctNet.Detection.Modeling;
+using DctNet.Detection.Structures;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Detection;
+using DctNet.Frequency.Imaging;
+using DctNet.Frequency.IO;
+using DctNet.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DctNet.Detection.Training;
+
+/// <summary>Where a detection run is inside an epoch, for progress displays.</summary>
+/// <param name="Phase">"train" or "val".</param>
+/// <param name="RunningLoss">Training: the mean total loss of the epoch's steps so far; 0 in validation.</param>
+public sealed record DetectionTrainingProgress(int Epoch, string Phase, int Processed, int Total, double RunningLoss);
+
+/// <summary>
+/// A detection training run in its run directory, with the conventions of classification's <see cref="TrainingRun"/>:
+/// <list type="bullet">
+/// <item><c>options.json</c>: the <see cref="DetectionTrainingOptions"/>, written once at the start;</item>
+/// <item><c>best.safetensors</c>, <c>last.safetensors</c>: <see cref="DetectionCheckpoint"/>s of the epoch with the best
+/// validation box AP so far and of the latest epoch (<c>dctnet detect --weights RUNDIR</c> takes the best);</item>
+/// <item><c>train_state.safetensors</c>: the commit point - weights, momentum buffers, the completed epochs, the best AP
+/// and that epoch's metrics line; a resume starts from it alone;</item>
+/// <item><c>metrics.jsonl</c>: one <see cref="DetectionEpochMetrics"/> line per epoch, appended after the commit;</item>
+/// <item><c>curves.png</c>: loss terms and validation AP per epoch, redrawn after each commit.</item>
+/// </list>
+/// The batch order, the flips and the samplers' draws derive from the seed and the epoch alone
+/// (<see cref="SeededStreams"/>) and the learning rate from the step, so a resumed run repeats the uninterrupted one.
+/// </summary>
+public sealed class DetectionTrainingRun : IDisposable
+{
+    public const string OptionsFile = "options.json";
+    public const string StateFile = "train_state.safetensors";
+    public const string MetricsFile = "metrics.jsonl";
+    public const string CurvesFile = "curves.png";
+    public const string BestCheckpoint = "best.safetensors";
+    public const string LastCheckpoint = "last.safetensors";
+    private const string StateMetadataKey = "dctnet_detection_training";
+    private const string WeightsPrefix = "model.";
+    private const string MomentumPrefix = "momentum.";
+
+    private readonly GeneralizedRCNN model;
+    private readonly DetectionCheckpointMetadata metadata;
+    private readonly CocoDetectionSet trainSet;
+    private readonly CocoDetectionSet valSet;
+    private readonly MomentumSgd optimizer;
+    private readonly DetectionLearningRate schedule;
+    private readonly ImageDecoder decoder = new();
+    private readonly Device device;
+    private readonly bool[] landscape;
+    private string? lastCommittedLine;
+
+    private DetectionTrainingRun(DetectionTrainingOptions options, string directory, GeneralizedRCNN model, DetectionCheckpointMetadata metadata,
+        CocoDetectionSet trainSet, CocoDetectionSet valSet, string? initialization)
+    {
+        Options = options;
+        Directory = directory;
+        this.model = model;
+        this.metadata = metadata;
+        this.trainSet = trainSet;
+        this.valSet = valSet;
+        Initialization = initialization;
+        device = ComputeDevice.Parse(options.Device);
+        model.SetTrainableBackboneLayers(options.TrainableBackboneLayers);
+        model.RoIHeads.SampledRoIsPerImage = options.RoIsPerImage;
+        model.to(device);
+        // Detection recipes (mmdetection's, torchvision's references) decay every parameter, biases included.
+        optimizer = new MomentumSgd(model, options.Momentum, nesterov: false, options.WeightDecay, decays: _ => true);
+        schedule = new DetectionLearningRate(options.LearningRate, options.EffectiveDecayEpochs, options.WarmupIterations, options.WarmupRatio);
+        landscape = [.. trainSet.Images.Select(image => image.IsLandscape)];
+        BatchesPerEpoch = AspectRatioBatches.Create(landscape, options.BatchSize, new Random(0)).Count;
+    }
+
+    public DetectionTrainingOptions Options { get; }
+    public string Directory { get; }
+    public GeneralizedRCNN Model => model;
+    public DetectionCheckpointMetadata Metadata => metadata;
+    public DetectionSetSummary TrainingSummary => trainSet.Summary;
+    public DetectionSetSummary ValidationSummary => valSet.Summary;
+    public int TrainingImages => trainSet.Images.Count;
+    public int ValidationImages => valSet.Images.Count;
+    public int BatchesPerEpoch { get; }
+
+    /// <summary>What the starting weights were (<see cref="DetectionInitialization.Apply"/>); null for a fresh or resumed model.</summary>
+    public string? Initialization { get; }
+
+    public int CompletedEpochs { get; private set; }
+
+    /// <summary>The best validation box AP so far (COCO's 0.50:0.95, a fraction); -1 before the first epoch.</summary>
+    public double BestBboxAp { get; private set; } = -1;
+
+    public bool Finished => CompletedEpochs >= Options.Epochs;
+
+    /// <exception cref="ArgumentException">Invalid options or run directory.</exception>
+    /// <exception cref="CocoFormatException">A malformed annotation file.</exception>
+    /// <exception cref="DetectionDataException">Images or annotations that cannot be trained on.</exception>
+    /// <exception cref="CheckpointException">Starting weights that cannot be read or do not fit.</exception>
+    public static DetectionTrainingRun Start(DetectionTrainingOptions options, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (File.Exists(Path.Combine(directory, OptionsFile)))
+            throw new ArgumentException($"{directory} already holds a run ({OptionsFile}); resume it or choose another directory.");
+        var run = Open(options, directory, initialize: true);
+        AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
+        return run;
+    }
+
+    /// <summary>Continues the run in <paramref name="directory"/> after its last committed epoch.</summary>
+    /// <exception cref="CheckpointException">The run directory's files are missing or do not fit the model.</exception>
+    public static DetectionTrainingRun Resume(string directory)
+    {
+        string optionsPath = Path.Combine(directory, OptionsFile);
+        if (!File.Exists(optionsPath))
+            throw new CheckpointException($"{directory}: not a detection training run directory (no {OptionsFile}).");
+        DetectionTrainingOptions options;
+        try
+        {
+            options = DetectionTrainingOptions.FromJson(File.ReadAllText(optionsPath));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointException($"{optionsPath}: {e.Message}");
+        }
+        string statePath = Path.Combine(directory, StateFile);
+        var run = Open(options, directory, initialize: !File.Exists(statePath));
+        try
+        {
+            if (File.Exists(statePath))
+                run.LoadState(statePath);
+            run.ReconcileMetrics();
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    private static DetectionTrainingRun Open(DetectionTrainingOptions options, string directory, bool initialize)
+    {
+        var definition = DetectionModels.Find(options.Model);
+        var trainSet = CocoDetectionSet.Open(options.Data, options.Annotations, training: true, masks: definition.Masks, options.Strict);
+        var valSet = CocoDetectionSet.Open(options.ValData, options.ValAnnotations, training: false, masks: false, options.Strict);
+        var categories = trainSet.Dataset.Categories;
+        if (!categories.Select(c => c.Id).SequenceEqual(valSet.Dataset.Categories.Select(c => c.Id)))
+            throw new DetectionDataException($"{options.ValAnnotations}: its category ids differ from those of {options.Annotations}; "
+                + "a model's labels mean the same categories in both.");
+        ChannelSubset? channels = options.Channels is { } given ? ChannelSubset.Parse(given) : null;
+        System.IO.Directory.CreateDirectory(directory);
+        set_num_threads(options.Threads);
+        // The fresh weights are drawn from libtorch's generator: seeding it makes them a function of the seed.
+        manual_seed(options.Seed);
+        var model = DetectionModels.Create(definition.Name, categories.Count + 1, channels: channels, scale: options.Scale);
+        try
+        {
+            string? initialization = initialize && options.Init is { } init ? DetectionInitialization.Apply(model, ResolveWeights(init)) : null;
+            var metadata = new DetectionCheckpointMetadata(definition.Name, categories, model.DctInput?.Channels, options.Scale);
+            return new DetectionTrainingRun(options, directory, model, metadata, trainSet, valSet, initialization);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A run directory's best checkpoint (else its last), or the path itself.</summary>
+    public static string ResolveWeights(string path)
+    {
+        if (!System.IO.Directory.Exists(path))
+            return path;
+        foreach (string name in new[] { BestCheckpoint, LastCheckpoint })
+        {
+            string candidate = Path.Combine(path, name);
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        throw new CheckpointException($"{path}: a folder without {BestCheckpoint} or {LastCheckpoint}; not a finished epoch of a detection run.");
+    }
+
+    /// <summary>Trains the next epoch, evaluates it on the validation set and commits it to the run directory.</summary>
+    /// <param name="skipped">Called for each unreadable image (unless the run is strict, which throws instead).</param>
+    /// <exception cref="OperationCanceledException">Cancelled: the epoch is abandoned, the directory keeps the last complete one.</exception>
+    /// <exception cref="TrainingDivergedException">A NaN or infinite loss; nothing of this epoch is written.</exception>
+    /// <exception cref="TrainingDataException">An unreadable image in a strict run, or no readable image at all.</exception>
+    public DetectionEpochMetrics RunEpoch(Action<DetectionTrainingProgress>? progress = null, Action<LoadFailure>? skipped = null, CancellationToken cancellation = default)
+    {
+        if (Finished)
+            throw new InvalidOperationException($"The run has completed its {Options.Epochs} epochs.");
+        int epoch = CompletedEpochs;
+        int skippedCount = 0;
+        void Skip(LoadFailure failure)
+        {
+            if (Options.Strict)
+                throw new TrainingDataException($"{failure.Path}: {failure.Reason} (--strict: unreadable images stop the run)");
+            skippedCount++;
+            skipped?.Invoke(failure);
+        }
+        var (losses, learningRate, imagesPerSecond) = Train(epoch, progress, Skip, cancellation);
+        var (bbox, segm) = Validate(epoch, progress, Skip, cancellation);
+        var metrics = new DetectionEpochMetrics(epoch + 1, losses, learningRate, imagesPerSecond, skippedCount, bbox, segm);
+        Commit(metrics);
+        return metrics;
+    }
+
+    private (Dictionary<string, double> Losses, double LearningRate, double ImagesPerSecond) Train(
+        int epoch, Action<DetectionTrainingProgress>? progress, Action<LoadFailure> skip, CancellationToken cancellation)
+    {
+        model.train();
+        var batches = AspectRatioBatches.Create(landscape, Options.BatchSize, SeededStreams.BatchOrder(Options.Seed, epoch));
+        using var generator = new Generator(SeededStreams.TorchSeed(Options.Seed, epoch));
+        var permutation = BalancedPositiveNegativeSampler.Random(generator);
+        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        int steps = 0, seen = 0;
+        double learningRate = 0, totalSum = 0;
+        var clock = Stopwatch.StartNew();
+        Task<LoadedBatch>? next = batches.Count > 0 ? LoadAsync(batches[0], epoch, cancellation) : null;
+        for (int index = 0; index < batches.Count; index++)
+        {
+            var batch = next!.GetAwaiter().GetResult();
+            next = index + 1 < batches.Count ? LoadAsync(batches[index + 1], epoch, cancellation) : null;
+            foreach (var failure in batch.Failures)
+                skip(failure);
+            learningRate = schedule.At(epoch, (long)epoch * BatchesPerEpoch + index);
+            if (batch.Samples.Count == 0)
+                continue;
+            using var scope = NewDisposeScope();
+            optimizer.ZeroGrad();
+            var losses = Losses(batch.Samples, permutation);
+            var total = losses.Total();
+            float value = total.item<float>();
+            if (!float.IsFinite(value))
+                throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
+                    $"the loss became {value} in epoch {epoch + 1}, step {index + 1} of {batches.Count} (learning rate {learningRate:G4}); "
+                    + $"the run stopped. {Directory} keeps the last complete epoch ({CompletedEpochs}); try a lower --lr or a longer warm-up."));
+            total.backward();
+            if (Options.ClipGradientNorm > 0)
+                nn.utils.clip_grad_norm_(optimizer.Parameters.Where(p => p.grad is not null), Options.ClipGradientNorm);
+            optimizer.Step(learningRate);
+            foreach (var (name, term) in losses.Terms)
+                sums[name] = sums.GetValueOrDefault(name) + term.item<float>();
+            totalSum += value;
+            steps++;
+            seen += batch.Samples.Count;
+            progress?.Invoke(new DetectionTrainingProgress(epoch + 1, "train", seen, trainSet.Images.Count, totalSum / steps));
+        }
+        if (steps == 0)
+            throw new TrainingDataException($"{Options.Data}: no training image could be read.");
+        return (sums.ToDictionary(entry => entry.Key, entry => entry.Value / steps), learningRate, seen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+    }
+
+    /// <summary>The loss terms of one batch: RGB images and targets through torchvision's transform, or DCT inputs and rescaled targets.</summary>
+    private DetectionLosses Losses(IReadOnlyList<LoadedSample> samples, Permutation permutation)
+    {
+        var targets = new List<DetectionTarget>();
+        foreach (var sample in samples)
+        {
+            var example = sample.Example;
+            int height = example.Image.Height, width = example.Image.Width;
+            var masks = example.Masks is null ? null : tensor(example.Masks, [example.Count, height, width], device: device);
+            var target = new DetectionTarget(tensor(example.Boxes, [example.Count, 4], device: device), tensor(example.Labels, device: device), masks);
+            if (sample.Dct is { } input)
+            {
+                target = target.Resized((float)input.Scale, (float)input.Scale, (input.ResizedHeight, input.ResizedWidth));
+                if (sample.Flipped)
+                    target = target.FlippedHorizontally(input.ResizedWidth);
+            }
+            else if (sample.Flipped)
+            {
+                target = target.FlippedHorizontally(width);
+            }
+            targets.Add(target);
+        }
+        if (model.DctInput is not null)
+            return model.LossesDct([.. samples.Select(s => s.Dct!)], targets, permutation, device);
+        var images = samples.Select(sample =>
+        {
+            var image = sample.Example.Image;
+            var pixels = tensor(image.Pixels, [image.Height, image.Width, 3], device: device).permute(2, 0, 1).to(ScalarType.Float32).div(255);
+            return sample.Flipped ? pixels.flip(2) : pixels;
+        }).ToList();
+        return model.Losses(images, targets, permutation);
+    }
+
+    private sealed record LoadedSample(DetectionExample Example, bool Flipped, DetectionDctInput? Dct);
+
+    private sealed record LoadedBatch(IReadOnlyList<LoadedSample> Samples, IReadOnlyList<LoadFailure> Failures);
+
+    /// <summary>Decodes a batch's images, rasterizes their masks and, for -dct models, computes their DCT inputs, off the training thread.</summary>
+    private Task<LoadedBatch> LoadAsync(int[] indices, int epoch, CancellationToken cancellation) => Task.Run(() =>
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var samples = new LoadedSample?[indices.Length];
+        var failures = new LoadFailure?[indices.Length];
+        Parallel.For(0, indices.Length, new ParallelOptions { MaxDegreeOfParallelism = Options.Threads, CancellationToken = cancellation }, i =>
+        {
+            int index = indices[i];
+            bool flip = Options.Flip && SeededStreams.Augmentation(Options.Seed, epoch, index).NextDouble() < 0.5;
+            try
+            {
+                var example = trainSet.Load(index, decoder);
+                samples[i] = new LoadedSample(example, flip, model.DctInput?.Transform(example.Image, flip));
+            }
+            catch (ImageDecodeException e)
+            {
+                failures[i] = new LoadFailure(trainSet.Images[index].Path, e.Problem);
+            }
+        });
+        return new LoadedBatch([.. samples.OfType<LoadedSample>()], [.. failures.OfType<LoadFailure>()]);
+    }, cancellation);
+
+    /// <summary>COCO evaluation of the validation images (all detections, at most 100 per image, as the metrics expect).</summary>
+    private (double[] Bbox, double[]? Segm) Validate(int epoch, Action<DetectionTrainingProgress>? progress, Action<LoadFailure> skip, CancellationToken cancellation)
+    {
+        var detector = new ImageDetector(model, device);
+        var dataset = valSet.Dataset;
+        var detections = new List<CocoDetection>();
+        var evaluated = new List<CocoImage>();
+        for (int i = 0; i < valSet.Images.Count; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var entry = valSet.Images[i];
+            try
+            {
+                var example = valSet.Load(i, decoder);
+                foreach (var found in detector.Detect(example.Image, minimumScore: 0))
+                    detections.Add(new CocoDetection(entry.Image.Id, dataset.CategoryIdOf(found.Label), found.Score, found.CocoBox, found.Mask));
+                evaluated.Add(entry.Image);
+            }
+            catch (ImageDecodeException e)
+            {
+                skip(new LoadFailure(entry.Path, e.Problem));
+            }
+            progress?.Invoke(new DetectionTrainingProgress(epoch + 1, "val", i + 1, valSet.Images.Count, 0));
+        }
+        if (evaluated.Count == 0)
+            throw new TrainingDataException($"{Options.ValData}: no validation image could be read.");
+        if (evaluated.Count < dataset.Images.Count)
+        {
+            // Unreadable images are left out of the evaluation rather than counted as missed objects.
+            var ids = evaluated.Select(image => image.Id).ToHashSet();
+            dataset = new CocoDataset(evaluated, dataset.Categories, dataset.Annotations.Where(a => ids.Contains(a.ImageId)), dataset.Source);
+        }
+        var bbox = CocoEvaluator.Evaluate(dataset, detections, CocoIouType.Bbox).Stats.ToArray();
+        double[]? segm = model.RoIHeads.HasMasks && dataset.AnnotationsWithoutSegmentation == 0
+            ? CocoEvaluator.Evaluate(dataset, detections, CocoIouType.Segm).Stats.ToArray()
+            : null;
+        return (bbox, segm);
+    }
+
+    /// <summary>best (if better), then last, then the state (the commit), then the metrics line and the curves.</summary>
+    private void Commit(DetectionEpochMetrics metrics)
+    {
+        var weights = ModuleState.Capture(model);
+        var checkpoint = new DetectionCheckpoint(metadata, weights);
+        double best = Math.Max(BestBboxAp, metrics.BboxAp);
+        if (metrics.BboxAp > BestBboxAp)
+            checkpoint.Save(Path.Combine(Directory, BestCheckpoint));
+        checkpoint.Save(Path.Combine(Directory, LastCheckpoint));
+        var state = new StateDict(weights.WithPrefix(WeightsPrefix).Concat(optimizer.CaptureState().WithPrefix(MomentumPrefix)));
+        var record = new StateRecord(metrics.Epoch, best, Options.Seed, metrics.ToJsonLine());
+        SafeTensorsFile.WriteFile(Path.Combine(Directory, StateFile), state, new Dictionary<string, string>
+        {
+            [StateMetadataKey] = JsonSerializer.Serialize(record, StateJson),
+        });
+        CompletedEpochs = metrics.Epoch;
+        BestBboxAp = best;
+        string metricsPath = Path.Combine(Directory, MetricsFile);
+        File.AppendAllText(metricsPath, record.MetricsLine + "\n");
+        DetectionCurves.Render(ReadMetrics(metricsPath), Path.Combine(Directory, CurvesFile), $"{Options.Model} - {Path.GetFileName(Path.GetFullPath(Directory))}");
+    }
+
+    /// <summary>The epochs of a run's metrics.jsonl; lines a killed process left half written are skipped.</summary>
+    public static IReadOnlyList<DetectionEpochMetrics> ReadMetrics(string path)
+        => File.Exists(path) ? [.. File.ReadLines(path).Select(DetectionEpochMetrics.TryParse).OfType<DetectionEpochMetrics>()] : [];
+
+    private void LoadState(string path)
+    {
+        var contents = SafeTensorsFile.ReadFile(path);
+        if (!contents.Metadata.TryGetValue(StateMetadataKey, out string? json) || JsonSerializer.Deserialize<StateRecord>(json, StateJson) is not { } record)
+            throw new CheckpointException($"{path}: no '{StateMetadataKey}' entry in its metadata; not a DctNet detection training state.");
+        if (record.Seed != Options.Seed)
+            throw new CheckpointException($"{path}: saved with seed {record.Seed}, but {OptionsFile} says {Options.Seed}.");
+        ModuleState.Load(model, Select(contents.Tensors, WeightsPrefix), path);
+        optimizer.LoadState(Select(contents.Tensors, MomentumPrefix), path);
+        CompletedEpochs = record.CompletedEpochs;
+        BestBboxAp = record.BestBboxAp;
+        lastCommittedLine = record.MetricsLine;
+    }
+
+    /// <summary>metrics.jsonl keeps the committed epochs only, each once: later or half-written lines go, a line lost after its commit comes back.</summary>
+    private void ReconcileMetrics()
+    {
+        string path = Path.Combine(Directory, MetricsFile);
+        var kept = new List<string>();
+        if (File.Exists(path))
+        {
+            foreach (string line in File.ReadAllLines(path))
+            {
+                if (DetectionEpochMetrics.TryParse(line) is { } metrics && metrics.Epoch == kept.Count + 1 && metrics.Epoch <= CompletedEpochs)
+                    kept.Add(line);
+            }
+        }
+        if (kept.Count == CompletedEpochs - 1 && lastCommittedLine is not null)
+            kept.Add(lastCommittedLine);
+        AtomicFile.WriteAllText(path, string.Concat(kept.Select(line => line + "\n")));
+    }
+
+    private static StateDict Select(StateDict tensors, string prefix)
+        => new(tensors.Where(entry => entry.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(entry => KeyValuePair.Create(entry.Key[prefix.Length..], entry.Value)));
+
+    private static readonly JsonSerializerOptions StateJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private sealed record StateRecord(int CompletedEpochs, double BestBboxAp, int Seed, string MetricsLine);
+
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        model.Dispose();
+    }
+}
