@@ -19,13 +19,8 @@ public static class WeightsFile
             length = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         head = head[..length];
 
-        if (head.StartsWith("PK\x03\x04"u8) || head.StartsWith([(byte)0x80]))
-        {
-            var contents = PyTorchCheckpoint.Read(path);
-            return new WeightsFileContents(contents.StateDict, null, contents.Serialization == PyTorchSerialization.Zip ? "PyTorch zip" : "PyTorch legacy",
-                new Dictionary<string, string>());
-        }
-        // safetensors: an 8-byte header length, then the JSON header.
+        // safetensors first: an 8-byte header length, then the JSON header. Its length's low byte may be 0x80, which
+        // alone would look like a pickle's PROTO opcode.
         if (length == 9 && head[8] == (byte)'{')
         {
             var contents = SafeTensorsFile.ReadFile(path);
@@ -33,6 +28,12 @@ public static class WeightsFile
                 return new WeightsFileContents(contents.Tensors, null, "safetensors", contents.Metadata);
             var checkpoint = DctNetCheckpoint.FromContents(path, contents);
             return new WeightsFileContents(checkpoint.Weights, checkpoint.Metadata, "safetensors", contents.Metadata);
+        }
+        if (head.StartsWith("PK\x03\x04"u8) || head.StartsWith([(byte)0x80]))
+        {
+            var contents = PyTorchCheckpoint.Read(path);
+            return new WeightsFileContents(contents.StateDict, null, contents.Serialization == PyTorchSerialization.Zip ? "PyTorch zip" : "PyTorch legacy",
+                new Dictionary<string, string>());
         }
         throw new CheckpointException($"{path}: not a checkpoint: neither a PyTorch file (zip or legacy) nor a safetensors file.");
     }

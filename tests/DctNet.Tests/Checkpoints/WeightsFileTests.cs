@@ -19,6 +19,25 @@ public sealed class WeightsFileTests
     }
 
     [Fact]
+    public void A_safetensors_file_whose_header_length_starts_with_0x80_is_not_taken_for_a_pickle()
+    {
+        using var directory = new TemporaryDirectory();
+        string path = directory.File("weights.safetensors");
+        var weights = new StateDict();
+        weights.Add("w", new TensorData(TensorElementType.Float32, [2], new byte[8]));
+        // The header's length is padded to 8 bytes; some metadata length makes its low byte 0x80, the pickle PROTO opcode.
+        for (int padding = 0; padding < 512 && (!File.Exists(path) || File.ReadAllBytes(path)[0] != 0x80); padding++)
+            SafeTensorsFile.WriteFile(path, weights, new Dictionary<string, string> { ["note"] = new string('x', padding) });
+        Assert.Equal(0x80, File.ReadAllBytes(path)[0]);
+
+        var contents = WeightsFile.Read(path);
+
+        Assert.Equal("safetensors", contents.Format);
+        Assert.Equal(["w"], contents.Weights.Keys);
+        Assert.Equal("note", Assert.Single(contents.FileMetadata).Key);
+    }
+
+    [Fact]
     public void A_malicious_PyTorch_file_is_refused_here_too()
     {
         string path = CheckpointFixtures.PathOf("malicious_os_system.legacy.pth");

@@ -1,0 +1,122 @@
+using DctNet.Checkpoints;
+using DctNet.Detection.Modeling;
+using DctNet.Detection.Training;
+using static TorchSharp.torch;
+
+namespace DctNet.Detection.Tests.Training;
+
+/// <summary>Detection training runs end to end on tiny COCO-format sets: every model steps, losses fall, runs resume exactly.</summary>
+public sealed class DetectionTrainingRunTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("maskrcnn-r50-fpn")]
+    [InlineData("fasterrcnn-r50-fpn")]
+    [InlineData("maskrcnn-r50-fpn-dct")]
+    [InlineData("fasterrcnn-r50-fpn-dct")]
+    public void Each_model_trains_an_epoch_forward_and_backward_and_commits_it(string model)
+    {
+        using var folder = new TemporaryDirectory();
+        var set = TinyDetectionSets.Drawn(folder.Path);
+        var options = TinyDetectionSets.Options(model, set) with { Init = TinyDetectionSets.BackboneWeights(folder.Path, model) };
+        string directory = folder.File("run");
+        using var run = DetectionTrainingRun.Start(options, directory);
+        Assert.Contains("backbone from the", run.Initialization, StringComparison.Ordinal);
+        var before = Snapshot(run.Model);
+
+        var metrics = run.RunEpoch();
+
+        string[] terms = model.StartsWith("maskrcnn", StringComparison.Ordinal)
+            ? ["loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg", "loss_mask"]
+            : ["loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg"];
+        Assert.Equal(terms, metrics.Losses.Keys);
+        Assert.All(metrics.Losses.Values, value => Assert.True(double.IsFinite(value) && value > 0, $"loss term {value}"));
+        Assert.Equal(12, metrics.Bbox.Count);
+        Assert.Equal(model.StartsWith("maskrcnn", StringComparison.Ordinal), metrics.Segm is not null);
+        // The step reached every trained part, and the frozen layer1 stayed as it was.
+        var after = Snapshot(run.Model);
+        foreach (string key in new[] { "backbone.body.layer4.2.conv3.weight", "backbone.fpn.layer_blocks.0.0.weight", "rpn.head.cls_logits.weight", "roi_heads.box_predictor.cls_score.weight" })
+            Assert.True(!before[key].SequenceEqual(after[key]), $"{key} did not change");
+        Assert.Equal(before["backbone.body.layer1.0.conv1.weight"], after["backbone.body.layer1.0.conv1.weight"]);
+
+        foreach (string file in new[] { DetectionTrainingRun.OptionsFile, DetectionTrainingRun.StateFile, DetectionTrainingRun.LastCheckpoint, DetectionTrainingRun.BestCheckpoint, DetectionTrainingRun.CurvesFile })
+            Assert.True(File.Exists(Path.Combine(directory, file)), file);
+        Assert.Single(DetectionTrainingRun.ReadMetrics(Path.Combine(directory, DetectionTrainingRun.MetricsFile)));
+        var weights = WeightsFile.Read(Path.Combine(directory, DetectionTrainingRun.BestCheckpoint));
+        var metadata = DetectionCheckpoint.MetadataOf(weights, "best")!;
+        Assert.Equal(model, metadata.Model);
+        Assert.Equal(["stripes", "dots"], metadata.Categories.Select(c => c.Name));
+        Assert.Equal(model.EndsWith("-dct", StringComparison.Ordinal) ? "24" : null, metadata.Channels?.Name);
+    }
+
+    [SharedDataFact]
+    public void A_few_dozen_steps_on_real_images_reduce_every_loss_term()
+    {
+        using var folder = new TemporaryDirectory();
+        var set = TinyDetectionSets.Real(folder.File("train"), images: 6);
+        var validation = TinyDetectionSets.Real(folder.File("val"), images: 1);
+        var options = TinyDetectionSets.Options("maskrcnn-r50-fpn", set, validation, width: 128, height: 96) with
+        {
+            Epochs = 8,
+            DecayEpochs = [8],
+            RoIsPerImage = 64,
+            Init = TinyDetectionSets.BackboneWeights(folder.Path, "maskrcnn-r50-fpn"),
+        };
+        using var run = DetectionTrainingRun.Start(options, folder.File("run"));
+        var epochs = new List<DetectionEpochMetrics>();
+        while (!run.Finished)
+            epochs.Add(run.RunEpoch());
+
+        Assert.Equal(24, epochs.Count * run.BatchesPerEpoch);
+        foreach (string term in epochs[0].Losses.Keys)
+        {
+            double first = epochs.Take(2).Average(e => e.Losses[term]), last = epochs.TakeLast(2).Average(e => e.Losses[term]);
+            output.WriteLine($"{term}: {first:F4} in the first two epochs, {last:F4} in the last two");
+            Assert.True(last < first, $"{term} went from {first} to {last}");
+        }
+    }
+
+    [Fact]
+    public void A_run_resumed_after_its_first_epoch_ends_as_the_uninterrupted_run()
+    {
+        using var folder = new TemporaryDirectory();
+        var set = TinyDetectionSets.Drawn(folder.Path);
+        var options = TinyDetectionSets.Options("fasterrcnn-r50-fpn", set) with { Epochs = 2, Init = TinyDetectionSets.BackboneWeights(folder.Path, "fasterrcnn-r50-fpn") };
+
+        string straight = folder.File("straight"), resumed = folder.File("resumed");
+        using (var run = DetectionTrainingRun.Start(options, straight))
+        {
+            while (!run.Finished)
+                run.RunEpoch();
+        }
+        using (var run = DetectionTrainingRun.Start(options, resumed))
+            run.RunEpoch();
+        using (var run = DetectionTrainingRun.Resume(resumed))
+        {
+            Assert.Equal(1, run.CompletedEpochs);
+            Assert.Null(run.Initialization);
+            run.RunEpoch();
+            Assert.True(run.Finished);
+        }
+
+        Assert.Equal(File.ReadAllLines(Path.Combine(straight, DetectionTrainingRun.MetricsFile)).Select(WithoutSpeed),
+            File.ReadAllLines(Path.Combine(resumed, DetectionTrainingRun.MetricsFile)).Select(WithoutSpeed));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, DetectionTrainingRun.LastCheckpoint)), File.ReadAllBytes(Path.Combine(resumed, DetectionTrainingRun.LastCheckpoint)));
+    }
+
+    [Fact]
+    public void A_directory_that_holds_a_run_is_refused_and_resume_needs_one()
+    {
+        using var folder = new TemporaryDirectory();
+        var set = TinyDetectionSets.Drawn(folder.Path);
+        File.WriteAllText(folder.File(DetectionTrainingRun.OptionsFile), "{}");
+        var taken = Assert.Throws<ArgumentException>(() => DetectionTrainingRun.Start(TinyDetectionSets.Options("fasterrcnn-r50-fpn", set), folder.Path));
+        Assert.Contains("already holds a run", taken.Message, StringComparison.Ordinal);
+        var none = Assert.Throws<CheckpointException>(() => DetectionTrainingRun.Resume(folder.File("empty")));
+        Assert.Contains("not a detection training run directory", none.Message, StringComparison.Ordinal);
+    }
+
+    private static string WithoutSpeed(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"images_per_s\":[^,]*,", "");
+
+    private static Dictionary<string, float[]> Snapshot(nn.Module model)
+        => model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().cpu().contiguous().data<float>().ToArray());
+}
