@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using DctNet.Detection.Coco;
 using DctNet.Detection.Inference;
+using DctNet.Checkpoints;
 using DctNet.Detection.Modeling;
+using DctNet.Detection.Training;
 using DctNet.Frequency.Imaging;
 
 namespace DctNet.Cli.Commands;
@@ -14,12 +16,13 @@ internal static class DetectCommand
 
     public static Command Create(CliContext context)
     {
-        var model = DetectionOptions.Model();
+        var model = DetectionOptions.Model(required: false, note: "[default: the one a DctNet detection checkpoint records; required for other weights]");
         var channels = DetectionOptions.Channels();
         var weights = new Option<string>("--weights")
         {
-            Description = "The weights: a PyTorch file (torch.save zip or legacy; a bare state_dict or under 'state_dict'/'model') with torchvision's "
-                + "names, e.g. torchvision's maskrcnn_resnet50_fpn COCO checkpoint, or a .safetensors file. Loaded strictly: every key and shape.",
+            Description = "The weights: a DctNet detection checkpoint or a 'dctnet train-det' run directory (its best epoch), which bring their model, "
+                + "categories, channels and scale; or a PyTorch file (torch.save zip or legacy; a bare state_dict or under 'state_dict'/'model') with "
+                + "torchvision's names, e.g. torchvision's maskrcnn_resnet50_fpn COCO checkpoint (91 COCO classes). Loaded strictly: every key and shape.",
             HelpName = "file",
             Required = true,
         };
@@ -58,7 +61,8 @@ internal static class DetectCommand
             paper's detectors do: rescaled to fit 1333 x 800, padded to 32, Y from the 2x and Cb/Cr from the 4x upscale,
             --channels of them, normalized with the release's ImageNet statistics). Writes DIR/detections.json in the COCO
             results format (image_id, category_id = the model's label in torchvision's 91-class COCO layout, bbox as
-            [x, y, width, height], score, and for Mask R-CNN the mask as compressed RLE, thresholded at 0.5) and, for
+            [x, y, width, height], score, and for Mask R-CNN the mask as compressed RLE, thresholded at 0.5; the weights of a
+            'dctnet train-det' run give their dataset's category ids and names) and, for
             every image, DIR/<image name>.png with the boxes, class names, scores and translucent masks drawn. Images that
             cannot be read are reported ('error: <path>: <reason>') and skipped; the others are still processed and the
             exit code is then 1.
@@ -68,6 +72,7 @@ internal static class DetectCommand
               dctnet detect --model fasterrcnn-r50-fpn --weights fasterrcnn.safetensors images/*.jpg --out out/ --score 0.3
               dctnet detect --model maskrcnn-r50-fpn-dct --channels 24 --weights maskrcnn_dct24.pth photo.jpg --out out/
               dctnet detect --model maskrcnn-r50-fpn --weights w.pth val2017/*.jpg --annotations instances_val2017.json --score 0.05 --out val/
+              dctnet detect --weights runs/pets photo.jpg --out out/
             """);
         command.Options.Add(model);
         command.Options.Add(channels);
@@ -79,7 +84,6 @@ internal static class DetectCommand
         command.Options.Add(device);
         command.SetAction(parse =>
         {
-            var definition = DetectionOptions.ResolveModel(parse.GetRequiredValue(model));
             string[] paths = parse.GetRequiredValue(images);
             string folder = parse.GetRequiredValue(output);
             var pictures = PicturePaths(paths, folder);
@@ -87,13 +91,21 @@ internal static class DetectCommand
             double minimumScore = parse.GetValue(score);
             var on = ComputeDevice.Parse(parse.GetValue(device)!);
 
-            using var detector = DetectionOptions.Create(definition, parse.GetValue(channels));
-            string weightsPath = parse.GetRequiredValue(weights);
-            DetectionModels.LoadWeights(detector, weightsPath);
+            var requested = parse.GetValue(model) is { } name ? DetectionOptions.ResolveModel(name) : null;
+            string weightsPath = DetectionTrainingRun.ResolveWeights(parse.GetRequiredValue(weights));
+            var contents = WeightsFile.Read(weightsPath);
+            var trained = DetectionCheckpoint.MetadataOf(contents, weightsPath);
+            using var detector = trained is null
+                ? DetectionOptions.Create(requested ?? throw new UsageException($"--model is required: {weightsPath} holds weights without DctNet detection metadata."),
+                    parse.GetValue(channels))
+                : DetectionOptions.Create(trained, weightsPath, requested?.Name, parse.GetValue(channels));
+            DetectionModels.LoadWeights(detector, contents.Weights, weightsPath);
+            Func<int, string> nameOf = trained is null ? CocoCategoryNames.NameOf : label => trained.Categories[label - 1].Name;
+            Func<int, int> categoryOf = trained is null ? label => label : label => trained.Categories[label - 1].Id;
             var runner = new ImageDetector(detector, on);
             Directory.CreateDirectory(folder);
             string input = detector.DctInput is { } dct ? $", DCT-{dct.Channels.Name} input" : "";
-            context.Out.WriteLine($"{definition.Name} ({weightsPath}{input}), score >= {minimumScore.ToString(CultureInfo.InvariantCulture)}, "
+            context.Out.WriteLine($"{detector.GetName()} ({weightsPath}{input}), score >= {minimumScore.ToString(CultureInfo.InvariantCulture)}, "
                 + $"{paths.Length} image{(paths.Length == 1 ? "" : "s")} -> {folder}");
 
             var decoder = new ImageDecoder();
@@ -113,9 +125,9 @@ internal static class DetectCommand
                     {
                         var image = decoder.DecodeFile(paths[i]);
                         var found = runner.Detect(image, minimumScore);
-                        DetectionPainter.SavePng(image, found, CocoCategoryNames.NameOf, pictures[i]);
-                        results.AddRange(found.Select(d => d.ToCoco(imageId)));
-                        context.Out.WriteLine($"{paths[i]}: {Summary(found)}");
+                        DetectionPainter.SavePng(image, found, nameOf, pictures[i]);
+                        results.AddRange(found.Select(d => d.ToCoco(imageId, categoryOf(d.Label))));
+                        context.Out.WriteLine($"{paths[i]}: {Summary(found, nameOf)}");
                     }
                     catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException)
                     {
@@ -165,12 +177,12 @@ internal static class DetectCommand
     }
 
     /// <summary>"3 detections: person 0.98, dog 0.91, ..." (the five best).</summary>
-    private static string Summary(IReadOnlyList<DetectedObject> found)
+    private static string Summary(IReadOnlyList<DetectedObject> found, Func<int, string> nameOf)
     {
         string head = $"{found.Count} detection{(found.Count == 1 ? "" : "s")}";
         if (found.Count == 0)
             return head;
-        string best = string.Join(", ", found.Take(5).Select(d => string.Create(CultureInfo.InvariantCulture, $"{CocoCategoryNames.NameOf(d.Label)} {d.Score:0.00}")));
+        string best = string.Join(", ", found.Take(5).Select(d => string.Create(CultureInfo.InvariantCulture, $"{nameOf(d.Label)} {d.Score:0.00}")));
         return $"{head}: {best}{(found.Count > 5 ? ", ..." : "")}";
     }
 }

@@ -5,6 +5,7 @@ using System.CommandLine.Parsing;
 using DctNet.Checkpoints;
 using DctNet.Cli.Commands;
 using DctNet.Detection.Coco;
+using DctNet.Detection.Data;
 using DctNet.Inference;
 
 namespace DctNet.Cli;
@@ -49,7 +50,7 @@ public static class DctNetCli
             context.Error.WriteLine($"error: {CliContext.OneLine(e.Message)} (see '{CommandPath(parse.CommandResult)} --help')");
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CheckpointException or CocoFormatException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CheckpointException or CocoFormatException or DetectionDataException)
         {
             context.ReportError(e.Message);
             return ExitCodes.Failure;
@@ -79,6 +80,7 @@ public static class DctNetCli
               dctnet bench transform --data images/ --limit 200
               dctnet bench model --model resnet50-dct --batch-size 16
               dctnet detect --model maskrcnn-r50-fpn --weights maskrcnn_coco.pth photo.jpg --out out/
+              dctnet train-det --model maskrcnn-r50-fpn-dct --init model_best.pth.tar --data train2017 --annotations instances_train2017.json --val-data val2017 --val-annotations instances_val2017.json --out runs/mask-dct24
               dctnet coco-eval --gt instances_val2017.json --dt detections.json --iou-type segm
 
             Exit codes: 0 success, 1 some input failed, 2 invalid command line (or options the weights or data contradict), 130 interrupted.
@@ -94,6 +96,7 @@ public static class DctNetCli
         root.Subcommands.Add(ConvertCommand.Create(context));
         root.Subcommands.Add(AnalyzeCommand.Create(context));
         root.Subcommands.Add(DetectCommand.Create(context));
+        root.Subcommands.Add(TrainDetCommand.Create(context));
         root.Subcommands.Add(CocoEvalCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         ShortenCommandListings(root);

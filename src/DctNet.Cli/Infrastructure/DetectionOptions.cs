@@ -1,17 +1,18 @@
 using System.CommandLine;
 using DctNet.Detection.Modeling;
 using DctNet.Frequency.Channels;
+using DctNet.Inference;
 
 namespace DctNet.Cli;
 
 /// <summary>The options shared by the detection commands.</summary>
 internal static class DetectionOptions
 {
-    public static Option<string> Model() => new("--model")
+    public static Option<string> Model(bool required = true, string? note = null) => new("--model")
     {
-        Description = $"Detection model: {string.Join(", ", DetectionModels.All.Select(d => d.Name))}.",
+        Description = $"Detection model: {string.Join(", ", DetectionModels.All.Select(d => d.Name))}.{(note is null ? "" : " " + note)}",
         HelpName = "name",
-        Required = true,
+        Required = required,
     };
 
     public static Option<string> Channels() => new("--channels")
@@ -45,6 +46,32 @@ internal static class DetectionOptions
         {
             throw new UsageException($"--channels {channels}: {ModelOptions.WithoutParameterName(e)}");
         }
+    }
+
+    /// <summary>
+    /// The model a DctNet detection checkpoint records (its categories, channels and scale); a --model or --channels that
+    /// the checkpoint contradicts is a usage error.
+    /// </summary>
+    public static GeneralizedRCNN Create(DetectionCheckpointMetadata trained, string weightsPath, string? model, string? channels)
+    {
+        if (model is not null && model != trained.Model)
+            throw new ModelRequestException($"{weightsPath}: the checkpoint holds a {trained.Model} model, but {model} was asked for.");
+        if (channels is not null)
+        {
+            ChannelSubset requested;
+            try
+            {
+                requested = ChannelSubset.Parse(channels);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"--channels {channels}: {e.Message}");
+            }
+            if (trained.Channels is null || !requested.Channels.SequenceEqual(trained.Channels.Channels))
+                throw new ModelRequestException($"{weightsPath}: the checkpoint was trained on {(trained.Channels is null ? "RGB images" : $"channels {trained.Channels.Name}")}, "
+                    + $"but channels {channels} were asked for; leave --channels out to use the checkpoint's.");
+        }
+        return DetectionModels.Create(trained.Model, trained.Classes, channels: trained.Channels, scale: trained.Scale);
     }
 
     public static DetectionModelDefinition ResolveModel(string name)

@@ -9,6 +9,6 @@ public sealed record DetectedObject(int Label, float Score, float X1, float Y1, 
     /// <summary>COCO's [x, y, width, height], as torchvision's COCO evaluation converts its boxes.</summary>
     public CocoBox CocoBox => new(X1, Y1, X2 - X1, Y2 - Y1);
 
-    /// <summary>The COCO results entry; the label is the category id, as in torchvision's 91-class layout.</summary>
-    public CocoDetection ToCoco(long imageId) => new(imageId, Label, Score, CocoBox, Mask);
+    /// <summary>The COCO results entry, under the category the model's label stands for.</summary>
+    public CocoDetection ToCoco(long imageId, int categoryId) => new(imageId, categoryId, Score, CocoBox, Mask);
 }

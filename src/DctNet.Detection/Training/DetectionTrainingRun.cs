@@ -336,7 +336,7 @@ public sealed class DetectionTrainingRun : IDisposable
             {
                 var example = valSet.Load(i, decoder);
                 foreach (var found in detector.Detect(example.Image, minimumScore: 0))
-                    detections.Add(new CocoDetection(entry.Image.Id, dataset.CategoryIdOf(found.Label), found.Score, found.CocoBox, found.Mask));
+                    detections.Add(found.ToCoco(entry.Image.Id, dataset.CategoryIdOf(found.Label)));
                 evaluated.Add(entry.Image);
             }
             catch (ImageDecodeException e)

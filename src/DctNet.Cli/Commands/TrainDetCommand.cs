@@ -1,0 +1,252 @@
+using System.CommandLine;
+using System.Globalization;
+using DctNet.Data;
+using DctNet.Detection.Training;
+using DctNet.Training;
+
+namespace DctNet.Cli.Commands;
+
+/// <summary><c>dctnet train-det</c>: trains a detection model on a COCO-format dataset into a run directory, or resumes one.</summary>
+internal static class TrainDetCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var defaults = new DetectionTrainingOptions { Model = "", Data = "", Annotations = "", ValData = "", ValAnnotations = "" };
+        var model = new Option<string>("--model") { Description = $"Detection model: {string.Join(", ", Detection.Modeling.DetectionModels.All.Select(d => d.Name))}.", HelpName = "name" };
+        var channels = DetectionOptions.Channels();
+        var data = new Option<string>("--data") { Description = "The training images' folder (the annotation file's file_name values are relative to it).", HelpName = "DIR" };
+        var annotations = new Option<string>("--annotations") { Description = "The training set's COCO annotation file.", HelpName = "instances.json" };
+        var valData = new Option<string>("--val-data") { Description = "The validation images' folder.", HelpName = "DIR" };
+        var valAnnotations = new Option<string>("--val-annotations") { Description = "The validation set's COCO annotation file: COCO box (and mask) AP after every epoch.", HelpName = "instances.json" };
+        var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" };
+        var resume = new Option<string>("--resume")
+        {
+            Description = "Continue the run in RUNDIR after its last complete epoch, with the options it was started with (RUNDIR/options.json).",
+            HelpName = "RUNDIR",
+        };
+        var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train (the 1x schedule is 12).", defaults.Epochs);
+        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per SGD step (mmdetection: 2 per GPU).", defaults.BatchSize);
+        var learningRate = new Option<double>("--lr")
+        {
+            Description = $"Learning rate. [default: {DetectionTrainingOptions.ReferenceLearningRate} x batch size / {DetectionTrainingOptions.ReferenceBatchSize}, the 1x recipe's rate scaled linearly]",
+            HelpName = "X",
+        };
+        var momentum = Number("--momentum", "SGD momentum.", defaults.Momentum);
+        var weightDecay = Number("--weight-decay", "L2 weight decay of every parameter, as the detection recipes apply it.", defaults.WeightDecay);
+        var clip = Number("--clip-grad", "Largest L2 norm of all gradients together (0: no clipping).", defaults.ClipGradientNorm);
+        var warmup = new Option<int>("--warmup-iterations")
+        {
+            Description = "Steps of linear warm-up from a third of the rate.",
+            HelpName = "N",
+            DefaultValueFactory = _ => defaults.WarmupIterations,
+        };
+        var decay = new Option<string>("--decay-epochs")
+        {
+            Description = "Epochs after which the rate is divided by 10, comma-separated. [default: 2/3 and 11/12 of --epochs: 8,11 for 12]",
+            HelpName = "E1,E2",
+        };
+        var shortEdge = PipelineOptions.PositiveInt("--short-edge", "Bound of the images' shorter side: they are rescaled to fit both bounds, keeping their ratio.", defaults.ShortEdge);
+        var longEdge = PipelineOptions.PositiveInt("--long-edge", "Bound of the images' longer side (smaller bounds train much faster on a CPU).", defaults.LongEdge);
+        var rois = PipelineOptions.PositiveInt("--rois-per-image", "Proposals sampled per image to train the box and mask heads, at most a quarter positive.", defaults.RoIsPerImage);
+        var trainable = new Option<int>("--trainable-layers")
+        {
+            Description = "Backbone stages that train, last first (torchvision's trainable_backbone_layers): 3 freezes the stem and layer1.",
+            HelpName = "0..5",
+            DefaultValueFactory = _ => defaults.TrainableBackboneLayers,
+        };
+        var init = new Option<string>("--init")
+        {
+            Description = "Starting weights: detector weights (a torchvision COCO checkpoint, a DctNet detection checkpoint or run directory; the "
+                + "classifier layers stay fresh for another class count), or an ImageNet backbone - torchvision's ResNet-50 for RGB models, "
+                + "a resnet50-dct classifier (the release's model_best.pth.tar or a DctNet checkpoint) for -dct models.",
+            HelpName = "WEIGHTS",
+        };
+        var seed = new Option<int>("--seed") { Description = "Seed of the fresh layers, the batch order, the flips and the samplers.", HelpName = "N", DefaultValueFactory = _ => 0 };
+        var threads = PipelineOptions.PositiveInt("--threads", "Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var device = DeviceOption.Create();
+        var noFlip = new Option<bool>("--no-flip") { Description = "No random horizontal flips of the training images." };
+        var strict = new Option<bool>("--strict") { Description = "An absent or unreadable image stops the run (by default it is left out or skipped, and counted)." };
+
+        var command = new Command("train-det", """
+            Trains a detection model with SGD on a COCO-format dataset, evaluating COCO box (and mask) AP on the validation
+            set after every epoch - the release's mmdetection v1 1x recipe by default: momentum 0.9, weight decay 1e-4,
+            gradients clipped at norm 35, 500 warm-up steps from a third of the rate, the rate divided by 10 after
+            epochs 8 and 11, images rescaled to fit 1333 x 800 and flipped at random, the stem and layer1 frozen; -dct
+            models read the paper's DCT input. The run directory gets options.json, last.safetensors and best.safetensors
+            (detection checkpoints of the last epoch and of the best box AP: 'dctnet detect --weights RUNDIR' takes the best),
+            train_state.safetensors (what --resume needs), metrics.jsonl (one JSON line per epoch: the mean of every loss
+            term, lr, images_per_s, skipped, and the 12 COCO numbers under "bbox" and "segm") and curves.png. Every epoch is
+            committed atomically: a run killed at any moment resumes from its last complete epoch and repeats, from the same
+            seed, what the uninterrupted run would have done. Crowd regions, zero-area boxes, boxes outside their image
+            and, for Mask R-CNN, objects without a segmentation are not trained on; boxes are clipped to their image;
+            images without objects are left out of training; absent images are left out: all of it counted at the start.
+            Ctrl+C abandons the current epoch and exits with 130; a NaN or infinite loss stops the run with exit code 1.
+
+            Examples:
+              dctnet train-det --model maskrcnn-r50-fpn --init resnet50-0676ba61.pth --data coco/train2017 --annotations coco/annotations/instances_train2017.json --val-data coco/val2017 --val-annotations coco/annotations/instances_val2017.json --out runs/mask-rgb
+              dctnet train-det --model maskrcnn-r50-fpn-dct --channels 24 --init model_best.pth.tar --data coco/train2017 --annotations coco/annotations/instances_train2017.json --val-data coco/val2017 --val-annotations coco/annotations/instances_val2017.json --out runs/mask-dct24
+              dctnet train-det --model fasterrcnn-r50-fpn --init maskrcnn_coco.pth --data pets/images --annotations pets/train.json --val-data pets/images --val-annotations pets/val.json --epochs 6 --short-edge 512 --long-edge 853 --out runs/pets
+              dctnet train-det --resume runs/mask-rgb
+            """);
+        Option[] runOptions = [model, channels, data, annotations, valData, valAnnotations, output, epochs, batchSize, learningRate, momentum, weightDecay, clip, warmup, decay,
+            shortEdge, longEdge, rois, trainable, init, seed, threads, device, noFlip, strict];
+        foreach (var option in runOptions)
+            command.Options.Add(option);
+        command.Options.Add(resume);
+
+        command.SetAction(parse =>
+        {
+            DetectionTrainingRun run;
+            if (parse.GetValue(resume) is { } resumed)
+            {
+                if (runOptions.FirstOrDefault(option => parse.GetResult(option) is { Implicit: false }) is { } extra)
+                    throw new UsageException($"--resume continues with the run's own options ({DetectionTrainingRun.OptionsFile}); {extra.Name} cannot change them.");
+                run = Open(() => DetectionTrainingRun.Resume(resumed));
+            }
+            else
+            {
+                string Required(Option<string> option) => parse.GetValue(option) ?? throw new UsageException($"{option.Name} is required (or --resume RUNDIR).");
+                var definition = DetectionOptions.ResolveModel(Required(model));
+                if (parse.GetValue(channels) is not null && !definition.TakesDct)
+                    throw new UsageException($"--channels: {definition.Name} takes RGB images; channels are for {definition.Name}-dct.");
+                var options = new DetectionTrainingOptions
+                {
+                    Model = definition.Name,
+                    Channels = parse.GetValue(channels),
+                    Data = Required(data),
+                    Annotations = Required(annotations),
+                    ValData = Required(valData),
+                    ValAnnotations = Required(valAnnotations),
+                    Device = parse.GetValue(device) ?? ComputeDevice.Default,
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batchSize),
+                    LearningRate = parse.GetResult(learningRate) is { Implicit: false }
+                        ? parse.GetValue(learningRate)
+                        : DetectionTrainingOptions.ReferenceLearningRate * parse.GetValue(batchSize) / DetectionTrainingOptions.ReferenceBatchSize,
+                    Momentum = parse.GetValue(momentum),
+                    WeightDecay = parse.GetValue(weightDecay),
+                    ClipGradientNorm = parse.GetValue(clip),
+                    WarmupIterations = parse.GetValue(warmup),
+                    DecayEpochs = parse.GetValue(decay) is { } text ? Epochs(text) : null,
+                    ShortEdge = parse.GetValue(shortEdge),
+                    LongEdge = parse.GetValue(longEdge),
+                    RoIsPerImage = parse.GetValue(rois),
+                    TrainableBackboneLayers = parse.GetValue(trainable),
+                    Init = parse.GetValue(init),
+                    Seed = parse.GetValue(seed),
+                    Threads = parse.GetValue(threads),
+                    Flip = !parse.GetValue(noFlip),
+                    Strict = parse.GetValue(strict),
+                };
+                string directory = Required(output);
+                run = Open(() => DetectionTrainingRun.Start(options, directory));
+            }
+            using (run)
+                return Train(context, run);
+        });
+        return command;
+    }
+
+    private static Option<double> Number(string name, string description, double defaultValue) => new(name)
+    {
+        Description = description,
+        HelpName = "X",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
+    private static int[] Epochs(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var epochs = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out epochs[i]))
+                throw new UsageException($"--decay-epochs {text}: '{parts[i]}' is not an epoch number.");
+        }
+        return epochs;
+    }
+
+    /// <summary>Options and run directories the library refuses are command-line mistakes.</summary>
+    private static DetectionTrainingRun Open(Func<DetectionTrainingRun> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(ModelOptions.WithoutParameterName(e));
+        }
+    }
+
+    private static int Train(CliContext context, DetectionTrainingRun run)
+    {
+        var options = run.Options;
+        var metadata = run.Metadata;
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{metadata.Model}{(metadata.Channels is { } c ? $" DCT-{c.Name}" : "")}, {metadata.Categories.Count} categories, "
+            + $"images to fit {options.LongEdge} x {options.ShortEdge}, {run.BatchesPerEpoch} steps of {options.BatchSize} per epoch -> {run.Directory}"));
+        context.Out.WriteLine($"train: {run.TrainingSummary} ({options.Annotations})");
+        context.Out.WriteLine($"val: {run.ValidationSummary} ({options.ValAnnotations})");
+        if (run.Initialization is { } initialization)
+            context.Out.WriteLine($"init: {initialization}");
+        else if (run.CompletedEpochs == 0)
+            context.Error.WriteLine("warning: no --init: the backbone starts from random weights behind frozen identity norms; detectors train from an ImageNet backbone (see --init).");
+        if (run.CompletedEpochs > 0)
+            context.Out.WriteLine($"resuming after epoch {run.CompletedEpochs} of {options.Epochs}");
+        var warned = new HashSet<string>(StringComparer.Ordinal);
+        while (!run.Finished)
+        {
+            int epoch = run.CompletedEpochs + 1;
+            var failures = new List<LoadFailure>();
+            DetectionEpochMetrics? metrics = null;
+            try
+            {
+                var progress = new EpochProgress($"epoch {epoch}/{options.Epochs}", run.TrainingImages, run.ValidationImages);
+                ProgressDisplay.Run(context, progress.Total, progress.State,
+                    () => metrics = run.RunEpoch(progress.Update, failures.Add, context.Cancellation), keepWhenDone: false);
+            }
+            catch (OperationCanceledException)
+            {
+                context.ReportError($"interrupted in epoch {epoch}; {run.Directory} keeps {run.CompletedEpochs} complete epoch(s). Continue with: dctnet train-det --resume {run.Directory}");
+                return ExitCodes.Interrupted;
+            }
+            catch (Exception e) when (e is TrainingDivergedException or TrainingDataException)
+            {
+                context.ReportError(e.Message);
+                return ExitCodes.Failure;
+            }
+            foreach (var failure in failures.Where(f => warned.Add(f.Path)))
+                context.Error.WriteLine($"warning: {failure.Path}: {failure.Reason} (skipped; counted in metrics.jsonl)");
+            context.Out.WriteLine(Describe(metrics!, options.Epochs));
+        }
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best val box AP: {100 * run.BestBboxAp:0.0} ({run.Directory})"));
+        return ExitCodes.Success;
+    }
+
+    private static string Describe(DetectionEpochMetrics m, int epochs)
+    {
+        string terms = string.Join(", ", m.Losses.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key["loss_".Length..]} {t.Value:0.0000}")));
+        string Ap(string name, IReadOnlyList<double>? stats) => stats is null ? ""
+            : string.Create(CultureInfo.InvariantCulture, $" | val {name} AP {100 * stats[0]:0.0} AP50 {100 * stats[1]:0.0}");
+        string skipped = m.Skipped > 0 ? $" | skipped {m.Skipped}" : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"epoch {m.Epoch}/{epochs}: loss {m.Loss:0.0000} ({terms}){Ap("box", m.Bbox)}{Ap("mask", m.Segm)} | lr {m.LearningRate:G4} | {m.ImagesPerSecond:0.00} images/s{skipped}");
+    }
+
+    /// <summary>The latest progress of the epoch: training images, then validation images, and the running loss while training.</summary>
+    private sealed class EpochProgress(string label, int trainingImages, int validationImages)
+    {
+        private DetectionTrainingProgress? latest;
+
+        public int Total => trainingImages + validationImages;
+
+        public void Update(DetectionTrainingProgress progress) => Volatile.Write(ref latest, progress);
+
+        public ProgressState State() => Volatile.Read(ref latest) is { } now
+            ? now.Phase == "train"
+                ? new ProgressState(now.Processed, string.Create(CultureInfo.InvariantCulture, $"{label} train loss {now.RunningLoss:0.000}"))
+                : new ProgressState(trainingImages + now.Processed, $"{label} val")
+            : new ProgressState(0, label);
+    }
+}
