@@ -92,6 +92,8 @@ internal static class DetectCommand
             var on = ComputeDevice.Parse(parse.GetValue(device)!);
 
             var requested = parse.GetValue(model) is { } name ? DetectionOptions.ResolveModel(name) : null;
+            if (requested is { TakesDct: false } && parse.GetValue(channels) is not null)
+                throw new UsageException($"--channels: {requested.Name} takes RGB images; channels are for {requested.Name}-dct.");
             string weightsPath = DetectionTrainingRun.ResolveWeights(parse.GetRequiredValue(weights));
             var contents = WeightsFile.Read(weightsPath);
             var trained = DetectionCheckpoint.MetadataOf(contents, weightsPath);
