@@ -154,4 +154,29 @@ public sealed class DetectTests
             Assert.True(iou >= 0.99, $"{image} detection {i}: mask IoU {iou:F4}");
         }
     }
+
+    [Fact]
+    public void A_release_checkpoint_brings_its_model_channels_coco_categories_and_plus_one_boxes()
+    {
+        using var harness = new CliHarness();
+        string weights = harness.PathIn("latest.pth");
+        using (var model = DetectionModels.Create("maskrcnn-r50-fpn-dct", classes: 81, channels: DctNet.Frequency.Channels.ChannelSubset.BuiltIn(24)))
+            PyTorchCheckpoint.Write(weights, MmdetV1Weights.ToMmdetV1Names(DeterministicDetectionWeights.For(model), dctChannels: 24));
+        string goose = Path.Combine(Fixtures, "images", "goose.png");
+        string output = harness.PathIn("out");
+
+        var result = CliHarness.Run("detect", "--weights", weights, goose, "--score", "0.05", "--out", output);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("maskrcnn-r50-fpn-dct (" + weights + ", DCT-24 input)", result.Out);
+        var written = CocoResults.Read(Path.Combine(output, "detections.json"));
+        Assert.NotEmpty(written);
+        var cocoIds = MmdetV1Weights.CocoCategories.Select(c => c.Id).ToHashSet();
+        Assert.All(written, d => Assert.Contains(d.CategoryId, cocoIds));
+        Assert.All(written, d => Assert.NotNull(d.Mask));
+
+        var contradicted = CliHarness.Run("detect", "--weights", weights, "--channels", "64", goose, "--out", output);
+        Assert.Equal(2, contradicted.ExitCode);
+        Assert.Contains("backbone takes 24 DCT channels, but channels 64 were asked for", contradicted.Error);
+    }
 }

@@ -115,6 +115,16 @@ def release_checkpoint(net, optimizer):
     }
 
 
+def mmcv_checkpoint(net, optimizer):
+    """The layout mmcv's save_checkpoint gives the release's detection checkpoints (latest.pth): meta, state_dict, optimizer."""
+    return {
+        "meta": {"mmdet_version": "1.0rc0+d3ca926", "config": "model = dict(type='MaskRCNN')\n" * 40,
+                 "CLASSES": ("person", "bicycle", "car"), "epoch": 12, "iter": 87960, "time": "Tue Oct 29 14:55:38 2019"},
+        "state_dict": collections.OrderedDict(net.state_dict()),
+        "optimizer": optimizer.state_dict(),
+    }
+
+
 # Python values whose pickles exercise every opcode the C# unpickler implements; its tests restate them.
 PLAIN_VALUES = {
     "ints": [0, 255, 256, 65535, 65536, -1, -(2 ** 31), 2 ** 31, 2 ** 63 - 1, -(2 ** 63), 2 ** 64],
@@ -256,6 +266,7 @@ def main():
     torch_save("release_layout.legacy.pth", release, _use_new_zipfile_serialization=False)
     torch_save("model_entry.zip.pth", {"model": net.state_dict(), "epoch": 1})
     torch_save("no_state_dict.zip.pth", {"epoch": 1, "lr": 0.1})
+    torch_save("mmcv_layout.legacy.pth", mmcv_checkpoint(net, optimizer), _use_new_zipfile_serialization=False)
 
     # Raw pickles of plain values (protocol 2 as torch.save writes, protocol 5 with bytes and frames).
     with open(os.path.join(OUT, "plain_values.protocol2.pkl"), "wb") as f:

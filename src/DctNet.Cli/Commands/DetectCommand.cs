@@ -21,8 +21,9 @@ internal static class DetectCommand
         var weights = new Option<string>("--weights")
         {
             Description = "The weights: a DctNet detection checkpoint or a 'dctnet train-det' run directory (its best epoch), which bring their model, "
-                + "categories, channels and scale; or a PyTorch file (torch.save zip or legacy; a bare state_dict or under 'state_dict'/'model') with "
-                + "torchvision's names, e.g. torchvision's maskrcnn_resnet50_fpn COCO checkpoint (91 COCO classes). Loaded strictly: every key and shape.",
+                + "categories, channels and scale; the release's mmdetection v1 checkpoints (latest.pth: their model, channels and COCO's 80 categories follow "
+                + "from the file); or a PyTorch file (torch.save zip or legacy; a bare state_dict or under 'state_dict'/'model') with torchvision's names, e.g. "
+                + "torchvision's maskrcnn_resnet50_fpn COCO checkpoint (91 COCO classes). Loaded strictly: every key and shape.",
             HelpName = "file",
             Required = true,
         };
@@ -55,6 +56,12 @@ internal static class DetectCommand
                 + "[default: ids 1, 2, ... in the order of the command line]",
             HelpName = "instances.json",
         };
+        var convention = new Option<string>("--box-convention")
+        {
+            Description = "The test-time algorithms: torchvision's, or mmdetection v1's \"+1\" ones (anchors, box coding, NMS, RoIAlign, mask paste and COCO "
+                + "widths count both end pixels), with which the release's checkpoints were evaluated. [default: mmdet-v1 for mmdetection v1 files, else torchvision]",
+            HelpName = "torchvision|mmdet-v1",
+        }.AcceptOnlyFromAmong("torchvision", "mmdet-v1");
         var device = DeviceOption.Create();
         var command = new Command("detect", """
             Detects objects in images with a detection model and trained weights (-dct models read the image as the
@@ -73,6 +80,7 @@ internal static class DetectCommand
               dctnet detect --model maskrcnn-r50-fpn-dct --channels 24 --weights maskrcnn_dct24.pth photo.jpg --out out/
               dctnet detect --model maskrcnn-r50-fpn --weights w.pth val2017/*.jpg --annotations instances_val2017.json --score 0.05 --out val/
               dctnet detect --weights runs/pets photo.jpg --out out/
+              dctnet detect --weights work_dirs/mask_rcnn_r50_fpn_1x_dct_24_wofreeze/latest.pth val2017/*.jpg --annotations instances_val2017.json --score 0.05 --out val/
             """);
         command.Options.Add(model);
         command.Options.Add(channels);
@@ -81,6 +89,7 @@ internal static class DetectCommand
         command.Options.Add(output);
         command.Options.Add(score);
         command.Options.Add(annotations);
+        command.Options.Add(convention);
         command.Options.Add(device);
         command.SetAction(parse =>
         {
@@ -97,13 +106,17 @@ internal static class DetectCommand
             string weightsPath = DetectionTrainingRun.ResolveWeights(parse.GetRequiredValue(weights));
             var contents = WeightsFile.Read(weightsPath);
             var trained = DetectionCheckpoint.MetadataOf(contents, weightsPath);
-            using var detector = trained is null
-                ? DetectionOptions.Create(requested ?? throw new UsageException($"--model is required: {weightsPath} holds weights without DctNet detection metadata."),
-                    parse.GetValue(channels))
-                : DetectionOptions.Create(trained, weightsPath, requested?.Name, parse.GetValue(channels));
+            bool release = trained is null && MmdetV1Weights.Recognizes(contents.Weights);
+            using var detector = trained is not null ? DetectionOptions.Create(trained, weightsPath, requested?.Name, parse.GetValue(channels))
+                : release ? DetectionOptions.CreateRelease(contents.Weights, weightsPath, requested?.Name, parse.GetValue(channels))
+                : DetectionOptions.Create(requested ?? throw new UsageException($"--model is required: {weightsPath} holds torchvision-style weights without DctNet detection metadata."),
+                    parse.GetValue(channels));
             DetectionModels.LoadWeights(detector, contents.Weights, weightsPath);
-            Func<int, string> nameOf = trained is null ? CocoCategoryNames.NameOf : label => trained.Categories[label - 1].Name;
-            Func<int, int> categoryOf = trained is null ? label => label : label => trained.Categories[label - 1].Id;
+            if (parse.GetValue(convention) is { } chosen)
+                detector.Convention = chosen == "mmdet-v1" ? BoxConvention.MmdetV1 : BoxConvention.Torchvision;
+            var categories = trained?.Categories ?? (release ? MmdetV1Weights.CocoCategories : null);
+            Func<int, string> nameOf = categories is null ? CocoCategoryNames.NameOf : label => categories[label - 1].Name;
+            Func<int, int> categoryOf = categories is null ? label => label : label => categories[label - 1].Id;
             var runner = new ImageDetector(detector, on);
             Directory.CreateDirectory(folder);
             string input = detector.DctInput is { } dct ? $", DCT-{dct.Channels.Name} input" : "";

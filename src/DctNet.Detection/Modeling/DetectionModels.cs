@@ -49,7 +49,9 @@ public static class DetectionModels
     /// <param name="scale">The bounds images are rescaled to fit, keeping their ratio: the shorter side at most
     /// <see cref="InputScale.ShortEdge"/>, the longer at most <see cref="InputScale.LongEdge"/> (800 and 1333 when null).</param>
     /// <exception cref="ArgumentException">An unknown name, channels for an RGB model, or a count the DCT backbone does not take.</exception>
-    public static GeneralizedRCNN Create(string name, int classes = CocoClasses, bool alignedRoIs = false, ChannelSubset? channels = null, InputScale? scale = null)
+    /// <param name="statistics">DCT models: the input's normalization (the release's ImageNet statistics when null).</param>
+    public static GeneralizedRCNN Create(string name, int classes = CocoClasses, bool alignedRoIs = false, ChannelSubset? channels = null, InputScale? scale = null,
+        ChannelStatistics? statistics = null)
     {
         var definition = Find(name);
         if (!definition.TakesDct && channels is not null)
@@ -58,7 +60,7 @@ public static class DetectionModels
         var body = subset is null ? new ResNetBody() : new ResNetBody(subset.Count);
         var backbone = new BackboneWithFpn(body, ResNetBody.OutputChannels);
         var (shortEdge, longEdge) = scale ?? InputScale.Default;
-        var dctInput = subset is null ? null : new DetectionDctTransform(subset, ChannelStatistics.ImageNet, longEdge, shortEdge);
+        var dctInput = subset is null ? null : new DetectionDctTransform(subset, statistics ?? ChannelStatistics.ImageNet, longEdge, shortEdge);
         var transform = new GeneralizedRCNNTransform { MinSize = shortEdge, MaxSize = longEdge };
         var model = new GeneralizedRCNN(definition.Name, backbone, classes, definition.Masks, alignedRoIs, dctInput, transform);
         model.eval();
@@ -66,7 +68,8 @@ public static class DetectionModels
     }
 
     /// <summary>
-    /// Loads weights strictly into <paramref name="model"/>. As torchvision's FrozenBatchNorm2d does, the
+    /// Loads weights strictly into <paramref name="model"/>: torchvision's names, or mmdetection v1's
+    /// (<see cref="MmdetV1Weights"/>, the release's checkpoints). As torchvision's FrozenBatchNorm2d does, the
     /// <c>num_batches_tracked</c> counters of files saved from an ordinary BatchNorm backbone are dropped.
     /// </summary>
     /// <exception cref="CheckpointException">Unreadable or unsafe file, or keys and shapes that do not match.</exception>
@@ -75,6 +78,9 @@ public static class DetectionModels
     /// <inheritdoc cref="LoadWeights(GeneralizedRCNN, string)"/>
     public static void LoadWeights(GeneralizedRCNN model, StateDict weights, string source)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        if (MmdetV1Weights.Recognizes(weights))
+            weights = MmdetV1Weights.ToTorchvisionNames(weights, dctBackbone: model.DctInput is not null);
         var modelKeys = model.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
         var kept = weights.Where(entry => !(entry.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && !modelKeys.Contains(entry.Key)));
         ModuleState.Load(model, new StateDict(kept), source);

@@ -34,6 +34,12 @@ public sealed class GeneralizedRCNN : nn.Module
     /// <summary>The DCT input of a frequency-domain backbone (<see cref="DetectDct"/>); null for RGB models (<see cref="Detect"/>).</summary>
     public DetectionDctTransform? DctInput { get; }
 
+    /// <summary>
+    /// The test-time algorithms <see cref="Inference.ImageDetector"/> runs: torchvision's, or mmdetection v1's "+1" ones
+    /// for the release's checkpoints. Training is torchvision's either way.
+    /// </summary>
+    public BoxConvention Convention { get; set; } = BoxConvention.Torchvision;
+
     public BackboneWithFpn Backbone => backbone;
 
     public RegionProposalNetwork Rpn => rpn;

@@ -83,6 +83,8 @@ public sealed class RegionProposalNetwork : nn.Module
 
     public double NmsThreshold { get; init; } = 0.7;
 
+    internal RpnHead Head => head;
+
     /// <summary>Per image, the proposals (n, 4) in the resized image's coordinates, by decreasing objectness.</summary>
     /// <param name="batch">The padded batch (its size sets the anchors' strides).</param>
     public Tensor[] Propose(Tensor batch, IReadOnlyList<(long Height, long Width)> imageSizes, IReadOnlyList<Tensor> features)

@@ -129,6 +129,11 @@ public sealed class RoIHeads : nn.Module
 
     public bool HasMasks => mask_head is not null;
 
+    internal TwoMlpHead BoxHead => box_head;
+    internal FastRcnnPredictor BoxPredictor => box_predictor;
+    internal Sequential? MaskHead => mask_head;
+    internal MaskRcnnPredictor? MaskPredictor => mask_predictor;
+
     /// <summary>
     /// Proposals sampled per image in training, at most a quarter of them positive: torchvision's
     /// box_batch_size_per_image, 512 as in the COCO recipes; the heads' training cost grows with it.

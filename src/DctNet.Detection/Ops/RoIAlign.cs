@@ -24,10 +24,21 @@ public static class RoIAlign
     /// <param name="samplingRatio">Samples per bin along each axis; torchvision's adaptive mode (0) is not supported.</param>
     /// <returns>(K, C, outputHeight, outputWidth).</returns>
     public static Tensor Apply(Tensor features, Tensor rois, int outputHeight, int outputWidth, float spatialScale, int samplingRatio, bool aligned)
+        => Apply(features, RoIAlignPlan.For(features, rois, outputHeight, outputWidth, spatialScale, samplingRatio,
+            aligned ? RoIAlignPlan.Boxes.TorchvisionAligned : RoIAlignPlan.Boxes.Torchvision));
+
+    /// <summary>
+    /// mmdetection v1's roi_align (the release's detectors): an RoI ends one pixel after its x2, y2 (the "+1" convention),
+    /// and is not made at least 1 x 1.
+    /// </summary>
+    /// <inheritdoc cref="Apply(Tensor, Tensor, int, int, float, int, bool)"/>
+    public static Tensor ApplyMmdetV1(Tensor features, Tensor rois, int outputSize, float spatialScale, int samplingRatio)
+        => Apply(features, RoIAlignPlan.For(features, rois, outputSize, outputSize, spatialScale, samplingRatio, RoIAlignPlan.Boxes.MmdetV1));
+
+    private static Tensor Apply(Tensor features, RoIAlignPlan plan)
     {
-        var plan = RoIAlignPlan.For(features, rois, outputHeight, outputWidth, spatialScale, samplingRatio, aligned);
         if (plan.Count == 0)
-            return zeros([0, features.shape[1], outputHeight, outputWidth], features.dtype, features.device);
+            return zeros([0, features.shape[1], plan.OutputHeight, plan.OutputWidth], features.dtype, features.device);
         return features.device_type == DeviceType.CPU && features.dtype == ScalarType.Float32
             ? RoIAlignKernel.Apply(features, plan)
             : Gather(features, plan);
@@ -74,6 +85,19 @@ public static class RoIAlign
 /// </summary>
 internal sealed class RoIAlignPlan
 {
+    /// <summary>Where an RoI's bins lie: torchvision's aligned false / true, or mmdetection v1's "+1" ends.</summary>
+    public enum Boxes
+    {
+        /// <summary>From x1 x scale to x2 x scale, at least 1 x 1.</summary>
+        Torchvision,
+
+        /// <summary>Both ends half a pixel earlier, no minimum size.</summary>
+        TorchvisionAligned,
+
+        /// <summary>From x1 x scale to (x2 + 1) x scale, no minimum size.</summary>
+        MmdetV1,
+    }
+
     private RoIAlignPlan(int count, int outputHeight, int outputWidth, int samplingRatio)
     {
         (Count, OutputHeight, OutputWidth, SamplingRatio) = (count, outputHeight, outputWidth, samplingRatio);
@@ -100,7 +124,7 @@ internal sealed class RoIAlignPlan
     public float[] ColumnWeight { get; }
 
     /// <exception cref="ArgumentException">An RoI names an image beyond the batch.</exception>
-    public static RoIAlignPlan For(Tensor features, Tensor rois, int outputHeight, int outputWidth, float spatialScale, int samplingRatio, bool aligned)
+    public static RoIAlignPlan For(Tensor features, Tensor rois, int outputHeight, int outputWidth, float spatialScale, int samplingRatio, Boxes boxes)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samplingRatio);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputHeight);
@@ -110,7 +134,8 @@ internal sealed class RoIAlignPlan
         if (plan.Count == 0)
             return plan;
         float[] roiValues = rois.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-        float offset = aligned ? 0.5f : 0f;
+        float offset = boxes == Boxes.TorchvisionAligned ? 0.5f : 0f;
+        float endPixel = boxes == Boxes.MmdetV1 ? 1f : 0f;
         for (int r = 0; r < plan.Count; r++)
         {
             var roi = roiValues.AsSpan(r * 5, 5);
@@ -119,13 +144,11 @@ internal sealed class RoIAlignPlan
                 throw new ArgumentException($"RoI {r} names image {roi[0]} of a batch of {batch}.", nameof(rois));
             plan.Image[r] = image;
             float startX = roi[1] * spatialScale - offset, startY = roi[2] * spatialScale - offset;
-            float endX = roi[3] * spatialScale - offset, endY = roi[4] * spatialScale - offset;
+            float endX = (roi[3] + endPixel) * spatialScale - offset, endY = (roi[4] + endPixel) * spatialScale - offset;
             float roiWidth = endX - startX, roiHeight = endY - startY;
-            if (!aligned)
-            {
-                roiWidth = Math.Max(roiWidth, 1f);
-                roiHeight = Math.Max(roiHeight, 1f);
-            }
+            float minimum = boxes == Boxes.Torchvision ? 1f : boxes == Boxes.MmdetV1 ? 0f : float.NegativeInfinity;
+            roiWidth = Math.Max(roiWidth, minimum);
+            roiHeight = Math.Max(roiHeight, minimum);
             Samples(startY, roiHeight / outputHeight, outputHeight, samplingRatio, height,
                 plan.RowIndex.AsSpan(r * plan.RowSamples, plan.RowSamples), plan.RowWeight.AsSpan(r * plan.RowSamples, plan.RowSamples));
             Samples(startX, roiWidth / outputWidth, outputWidth, samplingRatio, width,

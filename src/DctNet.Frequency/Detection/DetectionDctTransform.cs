@@ -51,9 +51,12 @@ public sealed class DetectionDctTransform
     public int ShortEdge { get; }
 
     /// <summary>mmcv's imrescale size: the largest that fits the bounds keeping the ratio, each side rounded half up.</summary>
-    public (int Width, int Height, double Scale) RescaledSize(int width, int height)
+    public (int Width, int Height, double Scale) RescaledSize(int width, int height) => RescaledSize(width, height, LongEdge, ShortEdge);
+
+    /// <inheritdoc cref="RescaledSize(int, int)"/>
+    public static (int Width, int Height, double Scale) RescaledSize(int width, int height, int longEdge, int shortEdge)
     {
-        double scale = Math.Min((double)LongEdge / Math.Max(width, height), (double)ShortEdge / Math.Min(width, height));
+        double scale = Math.Min((double)longEdge / Math.Max(width, height), (double)shortEdge / Math.Min(width, height));
         return ((int)(width * scale + 0.5), (int)(height * scale + 0.5), scale);
     }
 

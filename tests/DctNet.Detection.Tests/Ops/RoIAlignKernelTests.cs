@@ -24,7 +24,7 @@ public sealed class RoIAlignKernelTests
         rois[0] = tensor(new[] { 0f, -9 / scale, -9 / scale, -3 / scale, -3 / scale });
         rois[1] = tensor(new[] { 1f, 5, 5, 5, 5 });
         rois[2] = tensor(new[] { 1f, 0, 0, 17 / scale, 13 / scale });
-        var plan = RoIAlignPlan.For(features, rois, size, size, scale, ratio, aligned);
+        var plan = RoIAlignPlan.For(features, rois, size, size, scale, ratio, aligned ? RoIAlignPlan.Boxes.TorchvisionAligned : RoIAlignPlan.Boxes.Torchvision);
         var weights = randn([40, 19, size, size], generator: generator);
 
         var reference = RoIAlign.Gather(features, plan);

@@ -51,6 +51,17 @@ public sealed class PyTorchCheckpointReadingTests
     }
 
     [Fact]
+    public void Mmcv_checkpoints_of_the_release_detectors_give_their_state_dict_beside_meta_and_optimizer()
+    {
+        var contents = PyTorchCheckpoint.Read(CheckpointFixtures.PathOf("mmcv_layout.legacy.pth"));
+
+        Assert.Equal(PyTorchSerialization.Legacy, contents.Serialization);
+        Assert.Equal("state_dict", contents.StateDictEntry);
+        Assert.Equal(["meta", "optimizer"], contents.IgnoredEntries);
+        CheckpointFixtures.AssertEqual(CheckpointFixtures.Expected("small_net"), contents.StateDict);
+    }
+
+    [Fact]
     public void Weights_nested_under_model_are_found()
     {
         var contents = PyTorchCheckpoint.Read(CheckpointFixtures.PathOf("model_entry.zip.pth"));
