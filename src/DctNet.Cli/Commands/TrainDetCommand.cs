@@ -61,6 +61,12 @@ internal static class TrainDetCommand
                 + "a resnet50-dct classifier (the release's model_best.pth.tar or a DctNet checkpoint) for -dct models.",
             HelpName = "WEIGHTS",
         };
+        var stats = new Option<string>("--stats")
+        {
+            Description = "-dct models: normalize with this statistics file ('dctnet stats --data ...') instead of the statistics the --init weights "
+                + "were trained with (a DctNet checkpoint's; the release's COCO statistics for its mmdetection v1 files; the release's ImageNet ones otherwise).",
+            HelpName = "stats.json",
+        };
         var seed = new Option<int>("--seed") { Description = "Seed of the fresh layers, the batch order, the flips and the samplers.", HelpName = "N", DefaultValueFactory = _ => 0 };
         var threads = PipelineOptions.PositiveInt("--threads", "Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
         var device = DeviceOption.Create();
@@ -84,12 +90,13 @@ internal static class TrainDetCommand
 
             Examples:
               dctnet train-det --model maskrcnn-r50-fpn --init resnet50-0676ba61.pth --data coco/train2017 --annotations coco/annotations/instances_train2017.json --val-data coco/val2017 --val-annotations coco/annotations/instances_val2017.json --out runs/mask-rgb
+              dctnet train-det --model maskrcnn-r50-fpn-dct --init work_dirs/mask_rcnn_r50_fpn_1x_dct_24_wofreeze/latest.pth --data coco/train2017 --annotations coco/annotations/instances_train2017.json --val-data coco/val2017 --val-annotations coco/annotations/instances_val2017.json --epochs 2 --out runs/finetune
               dctnet train-det --model maskrcnn-r50-fpn-dct --channels 24 --init model_best.pth.tar --data coco/train2017 --annotations coco/annotations/instances_train2017.json --val-data coco/val2017 --val-annotations coco/annotations/instances_val2017.json --out runs/mask-dct24
               dctnet train-det --model fasterrcnn-r50-fpn --init maskrcnn_coco.pth --data pets/images --annotations pets/train.json --val-data pets/images --val-annotations pets/val.json --epochs 6 --short-edge 512 --long-edge 853 --out runs/pets
               dctnet train-det --resume runs/mask-rgb
             """);
         Option[] runOptions = [model, channels, data, annotations, valData, valAnnotations, output, epochs, batchSize, learningRate, momentum, weightDecay, clip, warmup, decay,
-            shortEdge, longEdge, rois, trainable, init, seed, threads, device, noFlip, strict];
+            shortEdge, longEdge, rois, trainable, init, stats, seed, threads, device, noFlip, strict];
         foreach (var option in runOptions)
             command.Options.Add(option);
         command.Options.Add(resume);
@@ -133,6 +140,7 @@ internal static class TrainDetCommand
                     RoIsPerImage = parse.GetValue(rois),
                     TrainableBackboneLayers = parse.GetValue(trainable),
                     Init = parse.GetValue(init),
+                    Stats = parse.GetValue(stats),
                     Seed = parse.GetValue(seed),
                     Threads = parse.GetValue(threads),
                     Flip = !parse.GetValue(noFlip),

@@ -49,7 +49,7 @@ internal static class DetectionOptions
         if (channels is not null && (trained.Channels is null || !Parse(channels).Channels.SequenceEqual(trained.Channels.Channels)))
             throw new ModelRequestException($"{weightsPath}: the checkpoint was trained on {(trained.Channels is null ? "RGB images" : $"channels {trained.Channels.Name}")}, "
                 + $"but channels {channels} were asked for; leave --channels out to use the checkpoint's.");
-        return DetectionModels.Create(trained.Model, trained.Classes, channels: trained.Channels, scale: trained.Scale);
+        return DetectionModels.Create(trained.Model, trained.Classes, channels: trained.Channels, scale: trained.Scale, statistics: trained.Statistics);
     }
 
     /// <summary>The model an mmdetection v1 file of the release holds; a --model or --channels that it contradicts is a usage error.</summary>

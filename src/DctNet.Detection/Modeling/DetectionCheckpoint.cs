@@ -10,7 +10,9 @@ namespace DctNet.Detection.Modeling;
 /// <param name="Categories">The dataset's categories in label order: label k + 1 is category k (0 is the background).</param>
 /// <param name="Channels">-dct models: the channel subset; null for RGB models.</param>
 /// <param name="Scale">The bounds the model was trained at.</param>
-public sealed record DetectionCheckpointMetadata(string Model, IReadOnlyList<CocoCategory> Categories, ChannelSubset? Channels, InputScale Scale)
+/// <param name="Statistics">-dct models: the normalization of their input (192 means and standard deviations).</param>
+public sealed record DetectionCheckpointMetadata(string Model, IReadOnlyList<CocoCategory> Categories, ChannelSubset? Channels, InputScale Scale,
+    ChannelStatistics? Statistics = null)
 {
     /// <summary>The classifier's outputs: the categories and the background.</summary>
     public int Classes => Categories.Count + 1;
@@ -30,8 +32,9 @@ public sealed record DetectionCheckpoint(DetectionCheckpointMetadata Metadata, S
     public void Save(string path)
     {
         var channels = Metadata.Channels is { } c ? new ChannelsJson(c.Name, [.. c.Y], [.. c.Cb], [.. c.Cr]) : null;
+        var statistics = Metadata.Statistics is { } stats ? new StatisticsJson([.. stats.Mean], [.. stats.Std]) : null;
         var json = new MetadataJson(FormatVersion, Metadata.Model, [.. Metadata.Categories.Select(c => new CategoryJson(c.Id, c.Name, c.Supercategory))],
-            channels, Metadata.Scale.ShortEdge, Metadata.Scale.LongEdge);
+            channels, Metadata.Scale.ShortEdge, Metadata.Scale.LongEdge, statistics);
         SafeTensorsFile.WriteFile(path, Weights, new Dictionary<string, string> { [MetadataKey] = JsonSerializer.Serialize(json, JsonOptions) });
     }
 
@@ -51,7 +54,8 @@ public sealed record DetectionCheckpoint(DetectionCheckpointMetadata Metadata, S
                 throw new InvalidDataException("it lacks the model name or the categories");
             var categories = json.Categories.Select(c => new CocoCategory(c.Id, c.Name ?? throw new InvalidDataException($"category {c.Id} has no name"), c.Supercategory)).ToList();
             var channels = json.Channels is { } ch ? ChannelSubset.FromLists(ch.Name, ch.Y, ch.Cb, ch.Cr) : null;
-            return new DetectionCheckpointMetadata(json.Model, categories, channels, new InputScale(json.ShortEdge, json.LongEdge));
+            var statistics = json.Statistics is { } st ? new ChannelStatistics(st.Mean, st.Std) : null;
+            return new DetectionCheckpointMetadata(json.Model, categories, channels, new InputScale(json.ShortEdge, json.LongEdge), statistics);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or ArgumentException)
         {
@@ -59,7 +63,10 @@ public sealed record DetectionCheckpoint(DetectionCheckpointMetadata Metadata, S
         }
     }
 
-    private sealed record MetadataJson(int FormatVersion, string Model, CategoryJson[] Categories, ChannelsJson? Channels, int ShortEdge, int LongEdge);
+    private sealed record MetadataJson(int FormatVersion, string Model, CategoryJson[] Categories, ChannelsJson? Channels, int ShortEdge, int LongEdge,
+        StatisticsJson? Statistics);
+
+    private sealed record StatisticsJson(double[] Mean, double[] Std);
 
     private sealed record CategoryJson(int Id, string? Name, string? Supercategory);
 

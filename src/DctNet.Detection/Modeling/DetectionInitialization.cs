@@ -4,7 +4,7 @@ namespace DctNet.Detection.Modeling;
 
 /// <summary>
 /// Starting weights for detection training, from the files a user has: a detector's weights (torchvision's COCO
-/// checkpoints, a DctNet detection checkpoint), or an ImageNet classifier for the backbone - torchvision's ResNet-50
+/// checkpoints, a DctNet detection checkpoint, the release's mmdetection v1 files), or an ImageNet classifier for the backbone - torchvision's ResNet-50
 /// for RGB detectors, the release's (or DctNet's) resnet50-dct for -dct detectors, whose stages <c>model.0</c> ..
 /// <c>model.3</c> are layer1 .. layer4. A detector's class-dependent layers stay fresh where the file has another
 /// class count (fine-tuning COCO weights on other categories); everything else must fit key for key and shape for shape.
@@ -18,10 +18,20 @@ public static class DetectionInitialization
 
     /// <summary>Loads <paramref name="path"/> into <paramref name="model"/>; returns what was taken, for the run's log.</summary>
     /// <exception cref="CheckpointException">Unreadable or unsafe, not a kind of weights listed above, or weights that do not fit.</exception>
-    public static string Apply(GeneralizedRCNN model, string path)
+    public static string Apply(GeneralizedRCNN model, string path) => Apply(model, WeightsFile.Read(path).Weights, path);
+
+    /// <summary>Loads weights read from <paramref name="path"/> into <paramref name="model"/>; returns what was taken.</summary>
+    /// <exception cref="CheckpointException">Not a kind of weights listed above, or weights that do not fit.</exception>
+    public static string Apply(GeneralizedRCNN model, StateDict file, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var file = WeightsFile.Read(path).Weights;
+        ArgumentNullException.ThrowIfNull(file);
+        string detector = "detector weights";
+        if (MmdetV1Weights.Recognizes(file))
+        {
+            file = MmdetV1Weights.ToTorchvisionNames(file, dctBackbone: model.DctInput is not null);
+            detector = "the mmdetection v1 detector";
+        }
         var current = ModuleState.Capture(model);
         bool IsCounter(string key) => key.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && !current.ContainsKey(key);
 
@@ -33,8 +43,8 @@ public static class DetectionInitialization
             ModuleState.Load(model, new StateDict(weights.Where(entry => !fresh.Any(prefix => entry.Key.StartsWith(prefix, StringComparison.Ordinal)))
                 .Concat(current.Where(entry => fresh.Any(prefix => entry.Key.StartsWith(prefix, StringComparison.Ordinal))))), path);
             return fresh.Count == 0
-                ? $"detector weights from {path}"
-                : $"detector weights from {path}; {string.Join(", ", fresh.Select(p => p.TrimEnd('.')))} fresh (the file has another class count)";
+                ? $"{detector} from {path}"
+                : $"{detector} from {path}; {string.Join(", ", fresh.Select(p => p.TrimEnd('.')))} fresh (the file has another class count)";
         }
 
         string? kind = file.ContainsKey("layer1.0.conv1.weight") ? "torchvision ResNet-50"

@@ -23,6 +23,13 @@ public sealed record DetectionTrainingOptions
     /// <summary>-dct models: the channel subset as <see cref="Frequency.Channels.ChannelSubset.Parse"/> reads it; null for DCT-24 or RGB models.</summary>
     public string? Channels { get; init; }
 
+    /// <summary>
+    /// -dct models: a statistics file (<c>dctnet stats</c>) to normalize with; null: those the --init file's model was
+    /// trained with (a DctNet detection checkpoint's, the release's COCO statistics for its mmdetection v1 files), else
+    /// the release's ImageNet statistics.
+    /// </summary>
+    public string? Stats { get; init; }
+
     /// <summary>The training images' folder and annotation file.</summary>
     public required string Data { get; init; }
     public required string Annotations { get; init; }

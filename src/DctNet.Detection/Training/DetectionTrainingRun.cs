@@ -133,11 +133,13 @@ public sealed class DetectionTrainingRun : IDisposable
             throw new CheckpointException($"{optionsPath}: {e.Message}");
         }
         string statePath = Path.Combine(directory, StateFile);
-        var run = Open(options, directory, initialize: !File.Exists(statePath));
+        // Killed before its first commit: the run starts again, exactly as it first did.
+        (SafeTensorsContents Contents, StateRecord Record)? state = File.Exists(statePath) ? ReadState(statePath) : null;
+        var run = Open(options, directory, initialize: state is null, state?.Record.Statistics());
         try
         {
-            if (File.Exists(statePath))
-                run.LoadState(statePath);
+            if (state is { } committed)
+                run.LoadState(committed.Contents, committed.Record, statePath);
             run.ReconcileMetrics();
             return run;
         }
@@ -148,7 +150,8 @@ public sealed class DetectionTrainingRun : IDisposable
         }
     }
 
-    private static DetectionTrainingRun Open(DetectionTrainingOptions options, string directory, bool initialize)
+    /// <param name="statistics">A resumed DCT run's normalization, as its state recorded it; resolved afresh when null.</param>
+    private static DetectionTrainingRun Open(DetectionTrainingOptions options, string directory, bool initialize, ChannelStatistics? statistics = null)
     {
         var definition = DetectionModels.Find(options.Model);
         var trainSet = CocoDetectionSet.Open(options.Data, options.Annotations, training: true, masks: definition.Masks, options.Strict);
@@ -158,15 +161,21 @@ public sealed class DetectionTrainingRun : IDisposable
             throw new DetectionDataException($"{options.ValAnnotations}: its category ids differ from those of {options.Annotations}; "
                 + "a model's labels mean the same categories in both.");
         ChannelSubset? channels = options.Channels is { } given ? ChannelSubset.Parse(given) : null;
+        if (options.Stats is not null && !definition.TakesDct)
+            throw new ArgumentException($"statistics (--stats) are for DCT models; {definition.Name} normalizes RGB with ImageNet's mean and std.");
+        string? initPath = initialize && options.Init is { } init ? ResolveWeights(init) : null;
+        var initWeights = initPath is null ? null : WeightsFile.Read(initPath);
+        if (definition.TakesDct)
+            statistics ??= StatisticsFor(options, initWeights, initPath);
         System.IO.Directory.CreateDirectory(directory);
         set_num_threads(options.Threads);
         // The fresh weights are drawn from libtorch's generator: seeding it makes them a function of the seed.
         manual_seed(options.Seed);
-        var model = DetectionModels.Create(definition.Name, categories.Count + 1, channels: channels, scale: options.Scale);
+        var model = DetectionModels.Create(definition.Name, categories.Count + 1, channels: channels, scale: options.Scale, statistics: statistics);
         try
         {
-            string? initialization = initialize && options.Init is { } init ? DetectionInitialization.Apply(model, ResolveWeights(init)) : null;
-            var metadata = new DetectionCheckpointMetadata(definition.Name, categories, model.DctInput?.Channels, options.Scale);
+            string? initialization = initWeights is null ? null : DetectionInitialization.Apply(model, initWeights.Weights, initPath!);
+            var metadata = new DetectionCheckpointMetadata(definition.Name, categories, model.DctInput?.Channels, options.Scale, model.DctInput?.Statistics);
             return new DetectionTrainingRun(options, directory, model, metadata, trainSet, valSet, initialization);
         }
         catch
@@ -174,6 +183,20 @@ public sealed class DetectionTrainingRun : IDisposable
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A DCT model's normalization: the --stats file, else the statistics the --init weights were trained with (a
+    /// DctNet detection checkpoint's, the release's COCO ones for its mmdetection v1 files), else the release's ImageNet ones.
+    /// </summary>
+    private static ChannelStatistics StatisticsFor(DetectionTrainingOptions options, WeightsFileContents? init, string? initPath)
+    {
+        if (options.Stats is { } path)
+            return ChannelStatistics.Load(path);
+        if (init is null)
+            return ChannelStatistics.ImageNet;
+        return DetectionCheckpoint.MetadataOf(init, initPath!)?.Statistics
+            ?? (MmdetV1Weights.Recognizes(init.Weights) ? MmdetV1Weights.CocoStatistics : ChannelStatistics.ImageNet);
     }
 
     /// <summary>A run directory's best checkpoint (else its last), or the path itself.</summary>
@@ -370,7 +393,8 @@ public sealed class DetectionTrainingRun : IDisposable
             checkpoint.Save(Path.Combine(Directory, BestCheckpoint));
         checkpoint.Save(Path.Combine(Directory, LastCheckpoint));
         var state = new StateDict(weights.WithPrefix(WeightsPrefix).Concat(optimizer.CaptureState().WithPrefix(MomentumPrefix)));
-        var record = new StateRecord(metrics.Epoch, best, Options.Seed, metrics.ToJsonLine());
+        var statistics = model.DctInput?.Statistics;
+        var record = new StateRecord(metrics.Epoch, best, Options.Seed, metrics.ToJsonLine(), statistics?.Mean.ToArray(), statistics?.Std.ToArray());
         SafeTensorsFile.WriteFile(Path.Combine(Directory, StateFile), state, new Dictionary<string, string>
         {
             [StateMetadataKey] = JsonSerializer.Serialize(record, StateJson),
@@ -386,11 +410,16 @@ public sealed class DetectionTrainingRun : IDisposable
     public static IReadOnlyList<DetectionEpochMetrics> ReadMetrics(string path)
         => File.Exists(path) ? [.. File.ReadLines(path).Select(DetectionEpochMetrics.TryParse).OfType<DetectionEpochMetrics>()] : [];
 
-    private void LoadState(string path)
+    private static (SafeTensorsContents Contents, StateRecord Record) ReadState(string path)
     {
         var contents = SafeTensorsFile.ReadFile(path);
         if (!contents.Metadata.TryGetValue(StateMetadataKey, out string? json) || JsonSerializer.Deserialize<StateRecord>(json, StateJson) is not { } record)
             throw new CheckpointException($"{path}: no '{StateMetadataKey}' entry in its metadata; not a DctNet detection training state.");
+        return (contents, record);
+    }
+
+    private void LoadState(SafeTensorsContents contents, StateRecord record, string path)
+    {
         if (record.Seed != Options.Seed)
             throw new CheckpointException($"{path}: saved with seed {record.Seed}, but {OptionsFile} says {Options.Seed}.");
         ModuleState.Load(model, Select(contents.Tensors, WeightsPrefix), path);
@@ -424,7 +453,11 @@ public sealed class DetectionTrainingRun : IDisposable
 
     private static readonly JsonSerializerOptions StateJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private sealed record StateRecord(int CompletedEpochs, double BestBboxAp, int Seed, string MetricsLine);
+    /// <param name="StatisticsMean">-dct models: the normalization the run trains with, so that a resume needs neither --stats nor the --init file.</param>
+    private sealed record StateRecord(int CompletedEpochs, double BestBboxAp, int Seed, string MetricsLine, double[]? StatisticsMean, double[]? StatisticsStd)
+    {
+        public ChannelStatistics? Statistics() => StatisticsMean is { } mean && StatisticsStd is { } std ? new ChannelStatistics(mean, std) : null;
+    }
 
     public void Dispose()
     {

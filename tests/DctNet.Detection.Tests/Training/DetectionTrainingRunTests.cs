@@ -46,6 +46,32 @@ public sealed class DetectionTrainingRunTests(Xunit.Abstractions.ITestOutputHelp
         Assert.Equal(model, metadata.Model);
         Assert.Equal(["stripes", "dots"], metadata.Categories.Select(c => c.Name));
         Assert.Equal(model.EndsWith("-dct", StringComparison.Ordinal) ? "24" : null, metadata.Channels?.Name);
+        Assert.Equal(model.EndsWith("-dct", StringComparison.Ordinal) ? Frequency.Channels.ChannelStatistics.ImageNet.Mean : null, metadata.Statistics?.Mean);
+    }
+
+    [Fact]
+    public void A_release_detector_starts_a_run_with_its_coco_statistics_which_the_run_keeps_for_resume()
+    {
+        using var folder = new TemporaryDirectory();
+        var set = TinyDetectionSets.Drawn(folder.Path);
+        string release = folder.File("latest.safetensors");
+        using (var detector = DetectionModels.Create("fasterrcnn-r50-fpn-dct", classes: 81))
+            SafeTensorsFile.WriteFile(release, MmdetV1Weights.ToMmdetV1Names(DeterministicDetectionWeights.For(detector), dctChannels: 24));
+        var options = TinyDetectionSets.Options("fasterrcnn-r50-fpn-dct", set) with { Epochs = 2, Init = release };
+        string directory = folder.File("run");
+
+        using (var run = DetectionTrainingRun.Start(options, directory))
+        {
+            Assert.StartsWith("the mmdetection v1 detector from", run.Initialization, StringComparison.Ordinal);
+            Assert.Contains("roi_heads.box_predictor.cls_score, roi_heads.box_predictor.bbox_pred fresh", run.Initialization, StringComparison.Ordinal);
+            Assert.Same(MmdetV1Weights.CocoStatistics, run.Model.DctInput!.Statistics);
+            run.RunEpoch();
+        }
+        File.Delete(release);
+        using (var run = DetectionTrainingRun.Resume(directory))
+            Assert.Equal(MmdetV1Weights.CocoStatistics.Std, run.Model.DctInput!.Statistics!.Std);
+        var metadata = DetectionCheckpoint.MetadataOf(WeightsFile.Read(Path.Combine(directory, DetectionTrainingRun.LastCheckpoint)), "last")!;
+        Assert.Equal(MmdetV1Weights.CocoStatistics.Mean, metadata.Statistics!.Mean);
     }
 
     [SharedDataFact]
