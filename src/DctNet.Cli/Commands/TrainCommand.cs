@@ -177,31 +177,14 @@ internal static class TrainCommand
             + $"{run.TrainingSamples} training and {run.ValidationSamples} validation images ({options.Data}) -> {run.Directory}"));
         if (run.CompletedEpochs > 0)
             context.Out.WriteLine($"resuming after epoch {run.CompletedEpochs} of {options.Epochs}");
-        var warned = new HashSet<string>(StringComparer.Ordinal);
+        var loop = new EpochLoop(context, "train");
         while (!run.Finished)
         {
             int epoch = run.CompletedEpochs + 1;
-            var failures = new List<LoadFailure>();
-            EpochMetrics? metrics = null;
-            try
-            {
-                var progress = new EpochProgress($"epoch {epoch}/{options.Epochs}", run.TrainingSamples + run.ValidationSamples);
-                ProgressDisplay.Run(context, progress.Total, progress.State,
-                    () => metrics = run.RunEpoch(progress.Update, failures.Add, context.Cancellation), keepWhenDone: false);
-            }
-            catch (OperationCanceledException)
-            {
-                context.ReportError($"interrupted in epoch {epoch}; {run.Directory} keeps {run.CompletedEpochs} complete epoch(s). Continue with: dctnet train --resume {run.Directory}");
-                return ExitCodes.Interrupted;
-            }
-            catch (Exception e) when (e is TrainingDivergedException or TrainingDataException)
-            {
-                context.ReportError(e.Message);
-                return ExitCodes.Failure;
-            }
-            foreach (var failure in failures.Where(f => warned.Add(f.Path)))
-                context.Error.WriteLine($"warning: {failure.Path}: {failure.Reason} (skipped; counted in metrics.jsonl)");
-            context.Out.WriteLine(Describe(metrics!, options.Epochs));
+            var progress = new EpochProgress($"epoch {epoch}/{options.Epochs}", run.TrainingSamples + run.ValidationSamples);
+            if (loop.Run(epoch, run.CompletedEpochs, run.Directory, progress.Total, progress.State,
+                skipped => Describe(run.RunEpoch(progress.Update, skipped, context.Cancellation), options.Epochs)) is { } stop)
+                return stop;
         }
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best val top-1: {run.BestValTop1:0.00}% ({run.Directory})"));
         return ExitCodes.Success;

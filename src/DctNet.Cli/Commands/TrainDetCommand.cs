@@ -202,31 +202,14 @@ internal static class TrainDetCommand
             context.Error.WriteLine("warning: no --init: the backbone starts from random weights behind frozen identity norms; detectors train from an ImageNet backbone (see --init).");
         if (run.CompletedEpochs > 0)
             context.Out.WriteLine($"resuming after epoch {run.CompletedEpochs} of {options.Epochs}");
-        var warned = new HashSet<string>(StringComparer.Ordinal);
+        var loop = new EpochLoop(context, "train-det");
         while (!run.Finished)
         {
             int epoch = run.CompletedEpochs + 1;
-            var failures = new List<LoadFailure>();
-            DetectionEpochMetrics? metrics = null;
-            try
-            {
-                var progress = new EpochProgress($"epoch {epoch}/{options.Epochs}", run.TrainingImages, run.ValidationImages);
-                ProgressDisplay.Run(context, progress.Total, progress.State,
-                    () => metrics = run.RunEpoch(progress.Update, failures.Add, context.Cancellation), keepWhenDone: false);
-            }
-            catch (OperationCanceledException)
-            {
-                context.ReportError($"interrupted in epoch {epoch}; {run.Directory} keeps {run.CompletedEpochs} complete epoch(s). Continue with: dctnet train-det --resume {run.Directory}");
-                return ExitCodes.Interrupted;
-            }
-            catch (Exception e) when (e is TrainingDivergedException or TrainingDataException)
-            {
-                context.ReportError(e.Message);
-                return ExitCodes.Failure;
-            }
-            foreach (var failure in failures.Where(f => warned.Add(f.Path)))
-                context.Error.WriteLine($"warning: {failure.Path}: {failure.Reason} (skipped; counted in metrics.jsonl)");
-            context.Out.WriteLine(Describe(metrics!, options.Epochs));
+            var progress = new EpochProgress($"epoch {epoch}/{options.Epochs}", run.TrainingImages, run.ValidationImages);
+            if (loop.Run(epoch, run.CompletedEpochs, run.Directory, progress.Total, progress.State,
+                skipped => Describe(run.RunEpoch(progress.Update, skipped, context.Cancellation), options.Epochs)) is { } stop)
+                return stop;
         }
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best val box AP: {100 * run.BestBboxAp:0.0} ({run.Directory})"));
         return ExitCodes.Success;

@@ -23,39 +23,22 @@ public static class DetectionCurves
         figure.Layout = new ScottPlot.MultiplotLayouts.Columns();
 
         var losses = figure.GetPlot(0);
-        AddLine(losses, x, [.. epochs.Select(e => Math.Log10(e.Loss))], "total");
+        EpochPlots.AddLine(losses, x, [.. epochs.Select(e => Math.Log10(e.Loss))], "total");
         foreach (string term in epochs.Count > 0 ? epochs[0].Losses.Keys : [])
-            AddLine(losses, x, [.. epochs.Select(e => Math.Log10(Math.Max(e.Losses.GetValueOrDefault(term), 1e-12)))], term);
-        Label(losses, $"{title}: training loss", "log10 of the epoch's mean", Alignment.UpperRight);
+            EpochPlots.AddLine(losses, x, [.. epochs.Select(e => Math.Log10(Math.Max(e.Losses.GetValueOrDefault(term), 1e-12)))], term);
+        EpochPlots.Label(losses, $"{title}: training loss", "log10 of the epoch's mean", Alignment.UpperRight);
 
         var precision = figure.GetPlot(1);
-        AddLine(precision, x, [.. epochs.Select(e => 100 * Math.Max(e.Bbox[0], 0))], "box AP");
-        AddLine(precision, x, [.. epochs.Select(e => 100 * Math.Max(e.Bbox[1], 0))], "box AP50");
+        EpochPlots.AddLine(precision, x, [.. epochs.Select(e => 100 * Math.Max(e.Bbox[0], 0))], "box AP");
+        EpochPlots.AddLine(precision, x, [.. epochs.Select(e => 100 * Math.Max(e.Bbox[1], 0))], "box AP50");
         if (epochs.Count > 0 && epochs.All(e => e.Segm is not null))
         {
-            AddLine(precision, x, [.. epochs.Select(e => 100 * Math.Max(e.Segm![0], 0))], "mask AP");
-            AddLine(precision, x, [.. epochs.Select(e => 100 * Math.Max(e.Segm![1], 0))], "mask AP50");
+            EpochPlots.AddLine(precision, x, [.. epochs.Select(e => 100 * Math.Max(e.Segm![0], 0))], "mask AP");
+            EpochPlots.AddLine(precision, x, [.. epochs.Select(e => 100 * Math.Max(e.Segm![1], 0))], "mask AP50");
         }
-        Label(precision, $"{title}: validation", "COCO AP (%)", Alignment.LowerRight);
+        EpochPlots.Label(precision, $"{title}: validation", "COCO AP (%)", Alignment.LowerRight);
         precision.Axes.SetLimitsY(0, 104);
 
         PngFile.Save(figure, pngPath, Width, Height);
-    }
-
-    private static void AddLine(Plot plot, double[] x, double[] y, string name)
-    {
-        var line = plot.Add.Scatter(x, y);
-        line.LegendText = name;
-        line.LineWidth = 2;
-        line.MarkerSize = 6;
-    }
-
-    private static void Label(Plot plot, string title, string yLabel, Alignment legend)
-    {
-        plot.Title(title, size: 18);
-        plot.XLabel("epoch");
-        plot.YLabel(yLabel);
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        plot.ShowLegend(legend);
     }
 }

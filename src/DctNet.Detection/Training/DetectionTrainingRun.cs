@@ -422,34 +422,16 @@ public sealed class DetectionTrainingRun : IDisposable
     {
         if (record.Seed != Options.Seed)
             throw new CheckpointException($"{path}: saved with seed {record.Seed}, but {OptionsFile} says {Options.Seed}.");
-        ModuleState.Load(model, Select(contents.Tensors, WeightsPrefix), path);
-        optimizer.LoadState(Select(contents.Tensors, MomentumPrefix), path);
+        ModuleState.Load(model, contents.Tensors.Under(WeightsPrefix), path);
+        optimizer.LoadState(contents.Tensors.Under(MomentumPrefix), path);
         CompletedEpochs = record.CompletedEpochs;
         BestBboxAp = record.BestBboxAp;
         lastCommittedLine = record.MetricsLine;
     }
 
-    /// <summary>metrics.jsonl keeps the committed epochs only, each once: later or half-written lines go, a line lost after its commit comes back.</summary>
+    /// <summary>metrics.jsonl keeps the committed epochs only, each once (<see cref="CommittedMetrics"/>).</summary>
     private void ReconcileMetrics()
-    {
-        string path = Path.Combine(Directory, MetricsFile);
-        var kept = new List<string>();
-        if (File.Exists(path))
-        {
-            foreach (string line in File.ReadAllLines(path))
-            {
-                if (DetectionEpochMetrics.TryParse(line) is { } metrics && metrics.Epoch == kept.Count + 1 && metrics.Epoch <= CompletedEpochs)
-                    kept.Add(line);
-            }
-        }
-        if (kept.Count == CompletedEpochs - 1 && lastCommittedLine is not null)
-            kept.Add(lastCommittedLine);
-        AtomicFile.WriteAllText(path, string.Concat(kept.Select(line => line + "\n")));
-    }
-
-    private static StateDict Select(StateDict tensors, string prefix)
-        => new(tensors.Where(entry => entry.Key.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(entry => KeyValuePair.Create(entry.Key[prefix.Length..], entry.Value)));
+        => CommittedMetrics.Reconcile(Path.Combine(Directory, MetricsFile), CompletedEpochs, lastCommittedLine, line => DetectionEpochMetrics.TryParse(line)?.Epoch);
 
     private static readonly JsonSerializerOptions StateJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

@@ -40,6 +40,10 @@ public sealed class StateDict : IReadOnlyDictionary<string, TensorData>
     /// <summary>The same tensors with <paramref name="prefix"/> put before every key (e.g. DataParallel's "module.").</summary>
     public StateDict WithPrefix(string prefix) => new(entries.Select(entry => KeyValuePair.Create(prefix + entry.Key, entry.Value)));
 
+    /// <summary>The tensors whose keys start with <paramref name="prefix"/>, with it taken off (the inverse of <see cref="WithPrefix"/>).</summary>
+    public StateDict Under(string prefix)
+        => new(entries.Where(entry => entry.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(entry => KeyValuePair.Create(entry.Key[prefix.Length..], entry.Value)));
+
     public IEnumerator<KeyValuePair<string, TensorData>> GetEnumerator() => entries.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

@@ -35,24 +35,24 @@ public static class Curves
         figure.Layout = new ScottPlot.MultiplotLayouts.Columns();
 
         var loss = figure.GetPlot(0);
-        AddLine(loss, x, [.. epochs.Select(e => e.TrainLoss)], "train");
-        AddLine(loss, x, [.. epochs.Select(e => e.ValLoss)], "validation");
-        Label(loss, $"{title}: loss", "loss", Alignment.UpperRight);
+        EpochPlots.AddLine(loss, x, [.. epochs.Select(e => e.TrainLoss)], "train");
+        EpochPlots.AddLine(loss, x, [.. epochs.Select(e => e.ValLoss)], "validation");
+        EpochPlots.Label(loss, $"{title}: loss", "loss", Alignment.UpperRight);
 
         var accuracy = figure.GetPlot(1);
-        AddLine(accuracy, x, [.. epochs.Select(e => e.ValTop1)], "validation top-1");
-        AddLine(accuracy, x, [.. epochs.Select(e => e.ValTop5)], "validation top-5");
+        EpochPlots.AddLine(accuracy, x, [.. epochs.Select(e => e.ValTop1)], "validation top-1");
+        EpochPlots.AddLine(accuracy, x, [.. epochs.Select(e => e.ValTop5)], "validation top-5");
         if (epochs.Count > 0 && epochs.All(e => e.TrainTop1 is not null))
-            AddLine(accuracy, x, [.. epochs.Select(e => e.TrainTop1!.Value)], "train top-1");
-        Label(accuracy, $"{title}: accuracy", "accuracy (%)", Alignment.LowerRight);
+            EpochPlots.AddLine(accuracy, x, [.. epochs.Select(e => e.TrainTop1!.Value)], "train top-1");
+        EpochPlots.Label(accuracy, $"{title}: accuracy", "accuracy (%)", Alignment.LowerRight);
         // A fixed 0-100 scale: runs and epochs compare at a glance, and 100% stays clear of the frame.
         accuracy.Axes.SetLimitsY(0, 104);
 
         if (gated)
         {
             var channels = figure.GetPlot(2);
-            AddLine(channels, x, [.. epochs.Select(e => e.ChannelsOn!.Value)], "channels on (mean per image)");
-            Label(channels, $"{title}: input gate", "channels on (of 192)", Alignment.UpperRight);
+            EpochPlots.AddLine(channels, x, [.. epochs.Select(e => e.ChannelsOn!.Value)], "channels on (mean per image)");
+            EpochPlots.Label(channels, $"{title}: input gate", "channels on (of 192)", Alignment.UpperRight);
             channels.Axes.SetLimitsY(0, 200);
         }
 
@@ -83,24 +83,5 @@ public static class Curves
             }
         }
         return epochs;
-    }
-
-    private static void AddLine(Plot plot, double[] x, double[] y, string name)
-    {
-        var line = plot.Add.Scatter(x, y);
-        line.LegendText = name;
-        line.LineWidth = 2;
-        line.MarkerSize = 6;
-    }
-
-    /// <param name="legend">Where the curves usually are not: loss falls, accuracy rises.</param>
-    private static void Label(Plot plot, string title, string yLabel, Alignment legend)
-    {
-        plot.Title(title, size: 18);
-        plot.XLabel("epoch");
-        plot.YLabel(yLabel);
-        // Whole epochs only: the default generator would put ticks at 0.5 on short runs.
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        plot.ShowLegend(legend);
     }
 }

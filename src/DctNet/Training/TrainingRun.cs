@@ -387,34 +387,16 @@ public sealed class TrainingRun : IDisposable
             throw new CheckpointException($"{path}: no '{StateMetadataKey}' entry in its metadata; not a DctNet training state.");
         if (record.Seed != Options.Seed)
             throw new CheckpointException($"{path}: saved with seed {record.Seed}, but {OptionsFile} says {Options.Seed}.");
-        ModuleState.Load(trainable.Module, Select(contents.Tensors, WeightsPrefix), path);
-        optimizer.LoadState(Select(contents.Tensors, MomentumPrefix), path);
+        ModuleState.Load(trainable.Module, contents.Tensors.Under(WeightsPrefix), path);
+        optimizer.LoadState(contents.Tensors.Under(MomentumPrefix), path);
         CompletedEpochs = record.CompletedEpochs;
         BestValTop1 = record.BestValTop1;
         lastCommittedLine = record.MetricsLine;
     }
 
-    /// <summary>metrics.jsonl keeps the committed epochs only, each once: later or half-written lines go, a line lost after its commit comes back.</summary>
+    /// <summary>metrics.jsonl keeps the committed epochs only, each once (<see cref="CommittedMetrics"/>).</summary>
     private void ReconcileMetrics()
-    {
-        string path = Path.Combine(Directory, MetricsFile);
-        var kept = new List<string>();
-        if (File.Exists(path))
-        {
-            foreach (string line in File.ReadAllLines(path))
-            {
-                if (EpochMetrics.TryParse(line) is { } metrics && metrics.Epoch == kept.Count + 1 && metrics.Epoch <= CompletedEpochs)
-                    kept.Add(line);
-            }
-        }
-        if (kept.Count == CompletedEpochs - 1 && lastCommittedLine is not null)
-            kept.Add(lastCommittedLine);
-        AtomicFile.WriteAllText(path, string.Concat(kept.Select(line => line + "\n")));
-    }
-
-    private static StateDict Select(StateDict tensors, string prefix)
-        => new(tensors.Where(entry => entry.Key.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(entry => KeyValuePair.Create(entry.Key[prefix.Length..], entry.Value)));
+        => CommittedMetrics.Reconcile(Path.Combine(Directory, MetricsFile), CompletedEpochs, lastCommittedLine, line => EpochMetrics.TryParse(line)?.Epoch);
 
     private static readonly JsonSerializerOptions StateJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
