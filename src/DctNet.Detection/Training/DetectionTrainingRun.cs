@@ -36,6 +36,8 @@ public sealed record DetectionTrainingProgress(int Epoch, string Phase, int Proc
 /// </list>
 /// The batch order, the flips and the samplers' draws derive from the seed and the epoch alone
 /// (<see cref="SeededStreams"/>) and the learning rate from the step, so a resumed run repeats the uninterrupted one.
+/// Fresh layers draw from libtorch's global generator, seeded at the start: a thread drawing from it meanwhile (another
+/// model being built) changes them.
 /// </summary>
 public sealed class DetectionTrainingRun : IDisposable
 {

@@ -87,6 +87,13 @@ internal static class TinyDetectionSets
         => dct && key.StartsWith("layer", StringComparison.Ordinal) ? $"model.{key[5] - '1'}{key[6..]}" : key;
 }
 
+/// <summary>Runs whose fresh weights must repeat draw from libtorch's global generator, which other test classes also use.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SharedTorchGenerator
+{
+    public const string Name = "libtorch's global generator";
+}
+
 /// <summary>A fact that needs ../shared/data; skipped with a clear message where it is absent.</summary>
 public sealed class SharedDataFactAttribute : FactAttribute
 {
