@@ -1,4 +1,5 @@
 using DctNet.Checkpoints;
+using DctNet.Detection.Coco;
 using DctNet.Detection.Inference;
 using DctNet.Detection.Modeling;
 using DctNet.Frequency.Channels;
@@ -69,4 +70,51 @@ public sealed class DctDetectionModelTests
         Assert.All(found, d => Assert.True(d.X1 >= 0 && d.Y1 >= 0 && d.X2 <= right && d.Y2 <= bottom && d.X1 <= d.X2 && d.Y1 <= d.Y2, $"{d}"));
         Assert.All(found, d => Assert.Equal((image.Height, image.Width), (d.Mask!.Height, d.Mask.Width)));
     }
+
+    /// <summary>
+    /// End to end against the paper's detector in PyTorch (dct_models.json, tools/detection/make_dct_parity_fixtures.py):
+    /// the release's input pipeline (OpenCV, TurboJPEG, libjpeg's coefficients) and torchvision 0.14's heads on the DCT
+    /// body, the deterministic weights, real images. The same detections, as for the RGB models.
+    /// </summary>
+    [Theory]
+    [InlineData("maskrcnn-r50-fpn-dct", "goose.png")]
+    [InlineData("maskrcnn-r50-fpn-dct", "zebra.png")]
+    [InlineData("fasterrcnn-r50-fpn-dct", "goose.png")]
+    [InlineData("fasterrcnn-r50-fpn-dct", "zebra.png")]
+    public void Detections_equal_the_reference_pipeline_and_torchvisions_heads(string name, string image)
+    {
+        var expected = DctModelsJson.GetProperty("cases").EnumerateArray()
+            .Single(c => c.GetProperty("model").GetString() == name && c.GetProperty("image").GetString() == image).GetProperty("detections");
+        using var scope = NewDisposeScope();
+        using var model = DetectionModels.Create(name, channels: ChannelSubset.BuiltIn(24));
+        DetectionModels.LoadWeights(model, DeterministicDetectionWeights.For(model), "deterministic");
+        var picture = new ImageDecoder().DecodeFile(Path.Combine(DetectionFixtures.Directory, "images", image));
+
+        var found = new ImageDetector(model, CPU).Detect(picture, minimumScore: 0);
+
+        long[] labels = Longs(expected.GetProperty("labels"));
+        float[] scores = Floats(expected.GetProperty("scores"));
+        float[] boxes = Floats(expected.GetProperty("boxes").GetProperty("values"));
+        var masks = expected.TryGetProperty("masks", out var runs)
+            ? runs.EnumerateArray().Select(m => new Rle(picture.Height, picture.Width, [.. m.EnumerateArray().Select(c => c.GetUInt32())])).ToList()
+            : null;
+        Assert.True(labels.Length > 10, "the fixture has real detections");
+        Assert.Equal(labels.Length, found.Count);
+        // These weights saturate many scores at exactly 1 on DCT input, and tied scores have no order: each reference
+        // detection is matched to its own twin - the same label, score within 1e-4, corners within 0.01 px.
+        var unmatched = found.ToList();
+        double worstMask = 1;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            var twin = unmatched.FirstOrDefault(d => d.Label == labels[i] && Math.Abs(d.Score - scores[i]) <= 1e-4f
+                && new[] { d.X1 - boxes[4 * i], d.Y1 - boxes[4 * i + 1], d.X2 - boxes[4 * i + 2], d.Y2 - boxes[4 * i + 3] }.Max(Math.Abs) <= 0.01f);
+            Assert.True(twin is not null, $"reference detection {i} (label {labels[i]}, score {scores[i]}, box {string.Join(", ", boxes[(4 * i)..(4 * i + 4)])}) has no twin");
+            unmatched.Remove(twin);
+            if (masks is not null)
+                worstMask = Math.Min(worstMask, masks[i].Area == 0 && twin.Mask!.Area == 0 ? 1.0 : Rle.Iou(twin.Mask!, masks[i], groundTruthIsCrowd: false));
+        }
+        Assert.True(worstMask >= 0.99, $"worst mask IoU {worstMask:F4}");
+    }
+
+    private static readonly System.Text.Json.JsonElement DctModelsJson = Fixtures.JsonAt(Path.Combine(DetectionFixtures.Directory, "dct_models.json"));
 }
