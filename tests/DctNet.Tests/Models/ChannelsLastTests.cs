@@ -3,6 +3,11 @@ using static TorchSharp.torch;
 
 namespace DctNet.Tests.Models;
 
+/// <summary>
+/// The layout changes float rounding, not values; the comparison's margin holds for the seed's model, so the test runs
+/// where no other test draws from libtorch's generator between the seed and the model (it failed once in parallel).
+/// </summary>
+[Collection(Training.SharedTorchGenerator.Name)]
 public class ChannelsLastTests
 {
     [Fact]
