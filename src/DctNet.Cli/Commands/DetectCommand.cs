@@ -4,8 +4,8 @@ using DctNet.Detection.Coco;
 using DctNet.Detection.Inference;
 using DctNet.Checkpoints;
 using DctNet.Detection.Modeling;
-using DctNet.Detection.Training;
 using DctNet.Frequency.Imaging;
+using DctNet.Inference;
 
 namespace DctNet.Cli.Commands;
 
@@ -103,7 +103,7 @@ internal static class DetectCommand
             var requested = parse.GetValue(model) is { } name ? DetectionOptions.ResolveModel(name) : null;
             if (requested is { TakesDct: false } && parse.GetValue(channels) is not null)
                 throw new UsageException($"--channels: {requested.Name} takes RGB images; channels are for {requested.Name}-dct.");
-            string weightsPath = DetectionTrainingRun.ResolveWeights(parse.GetRequiredValue(weights));
+            string weightsPath = RunDirectory.ResolveWeights(parse.GetRequiredValue(weights));
             var contents = WeightsFile.Read(weightsPath);
             var trained = DetectionCheckpoint.MetadataOf(contents, weightsPath);
             bool release = trained is null && MmdetV1Weights.Recognizes(contents.Weights);

@@ -8,6 +8,15 @@ namespace DctNet.Detection.Data;
 /// </summary>
 public static class AspectRatioBatches
 {
+    /// <summary>How many batches <see cref="Create"/> makes, whatever the order: each group's size over the batch size, rounded up.</summary>
+    public static int Count(IReadOnlyList<bool> landscape, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(landscape);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        int wide = landscape.Count(isLandscape => isLandscape);
+        return (wide + batchSize - 1) / batchSize + (landscape.Count - wide + batchSize - 1) / batchSize;
+    }
+
     /// <param name="landscape">Per image, its group.</param>
     /// <param name="random">The epoch's stream (<c>SeededStreams.SampleOrder</c>'s kind).</param>
     public static IReadOnlyList<int[]> Create(IReadOnlyList<bool> landscape, int batchSize, Random random)

@@ -12,6 +12,7 @@ using DctNet.Frequency.Channels;
 using DctNet.Frequency.Detection;
 using DctNet.Frequency.Imaging;
 using DctNet.Frequency.IO;
+using DctNet.Inference;
 using DctNet.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -27,7 +28,7 @@ public sealed record DetectionTrainingProgress(int Epoch, string Phase, int Proc
 /// A detection training run in its run directory, with the conventions of classification's <see cref="TrainingRun"/>:
 /// <list type="bullet">
 /// <item><c>options.json</c>: the <see cref="DetectionTrainingOptions"/>, written once at the start;</item>
-/// <item><c>best.safetensors</c>, <c>last.safetensors</c>: <see cref="DetectionCheckpoint"/>s of the epoch with the best
+/// <item><c>best.safetensors</c>, <c>last.safetensors</c> (<see cref="RunDirectory"/>): <see cref="DetectionCheckpoint"/>s of the epoch with the best
 /// validation box AP so far and of the latest epoch (<c>dctnet detect --weights RUNDIR</c> takes the best);</item>
 /// <item><c>train_state.safetensors</c>: the commit point - weights, momentum buffers, the completed epochs, the best AP
 /// and that epoch's metrics line; a resume starts from it alone;</item>
@@ -45,8 +46,6 @@ public sealed class DetectionTrainingRun : IDisposable
     public const string StateFile = "train_state.safetensors";
     public const string MetricsFile = "metrics.jsonl";
     public const string CurvesFile = "curves.png";
-    public const string BestCheckpoint = "best.safetensors";
-    public const string LastCheckpoint = "last.safetensors";
     private const string StateMetadataKey = "dctnet_detection_training";
     private const string WeightsPrefix = "model.";
     private const string MomentumPrefix = "momentum.";
@@ -80,7 +79,7 @@ public sealed class DetectionTrainingRun : IDisposable
         optimizer = new MomentumSgd(model, options.Momentum, nesterov: false, options.WeightDecay, decays: _ => true);
         schedule = new DetectionLearningRate(options.LearningRate, options.EffectiveDecayEpochs, options.WarmupIterations, options.WarmupRatio);
         landscape = [.. trainSet.Images.Select(image => image.IsLandscape)];
-        BatchesPerEpoch = AspectRatioBatches.Create(landscape, options.BatchSize, new Random(0)).Count;
+        BatchesPerEpoch = AspectRatioBatches.Count(landscape, options.BatchSize);
     }
 
     public DetectionTrainingOptions Options { get; }
@@ -165,7 +164,7 @@ public sealed class DetectionTrainingRun : IDisposable
         ChannelSubset? channels = options.Channels is { } given ? ChannelSubset.Parse(given) : null;
         if (options.Stats is not null && !definition.TakesDct)
             throw new ArgumentException($"statistics (--stats) are for DCT models; {definition.Name} normalizes RGB with ImageNet's mean and std.");
-        string? initPath = initialize && options.Init is { } init ? ResolveWeights(init) : null;
+        string? initPath = initialize && options.Init is { } init ? RunDirectory.ResolveWeights(init) : null;
         var initWeights = initPath is null ? null : WeightsFile.Read(initPath);
         if (definition.TakesDct)
             statistics ??= StatisticsFor(options, initWeights, initPath);
@@ -199,20 +198,6 @@ public sealed class DetectionTrainingRun : IDisposable
             return ChannelStatistics.ImageNet;
         return DetectionCheckpoint.MetadataOf(init, initPath!)?.Statistics
             ?? (MmdetV1Weights.Recognizes(init.Weights) ? MmdetV1Weights.CocoStatistics : ChannelStatistics.ImageNet);
-    }
-
-    /// <summary>A run directory's best checkpoint (else its last), or the path itself.</summary>
-    public static string ResolveWeights(string path)
-    {
-        if (!System.IO.Directory.Exists(path))
-            return path;
-        foreach (string name in new[] { BestCheckpoint, LastCheckpoint })
-        {
-            string candidate = Path.Combine(path, name);
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new CheckpointException($"{path}: a folder without {BestCheckpoint} or {LastCheckpoint}; not a finished epoch of a detection run.");
     }
 
     /// <summary>Trains the next epoch, evaluates it on the validation set and commits it to the run directory.</summary>
@@ -249,7 +234,7 @@ public sealed class DetectionTrainingRun : IDisposable
         var permutation = BalancedPositiveNegativeSampler.Random(generator);
         var sums = new Dictionary<string, double>(StringComparer.Ordinal);
         int steps = 0, seen = 0;
-        double learningRate = 0, totalSum = 0;
+        double learningRate = 0;
         var clock = Stopwatch.StartNew();
         Task<LoadedBatch>? next = batches.Count > 0 ? LoadAsync(batches[0], epoch, cancellation) : null;
         for (int index = 0; index < batches.Count; index++)
@@ -276,10 +261,9 @@ public sealed class DetectionTrainingRun : IDisposable
             optimizer.Step(learningRate);
             foreach (var (name, term) in losses.Terms)
                 sums[name] = sums.GetValueOrDefault(name) + term.item<float>();
-            totalSum += value;
             steps++;
             seen += batch.Samples.Count;
-            progress?.Invoke(new DetectionTrainingProgress(epoch + 1, "train", seen, trainSet.Images.Count, totalSum / steps));
+            progress?.Invoke(new DetectionTrainingProgress(epoch + 1, "train", seen, trainSet.Images.Count, sums.Values.Sum() / steps));
         }
         if (steps == 0)
             throw new TrainingDataException($"{Options.Data}: no training image could be read.");
@@ -392,8 +376,8 @@ public sealed class DetectionTrainingRun : IDisposable
         var checkpoint = new DetectionCheckpoint(metadata, weights);
         double best = Math.Max(BestBboxAp, metrics.BboxAp);
         if (metrics.BboxAp > BestBboxAp)
-            checkpoint.Save(Path.Combine(Directory, BestCheckpoint));
-        checkpoint.Save(Path.Combine(Directory, LastCheckpoint));
+            checkpoint.Save(Path.Combine(Directory, RunDirectory.BestCheckpoint));
+        checkpoint.Save(Path.Combine(Directory, RunDirectory.LastCheckpoint));
         var state = new StateDict(weights.WithPrefix(WeightsPrefix).Concat(optimizer.CaptureState().WithPrefix(MomentumPrefix)));
         var statistics = model.DctInput?.Statistics;
         var record = new StateRecord(metrics.Epoch, best, Options.Seed, metrics.ToJsonLine(), statistics?.Mean.ToArray(), statistics?.Std.ToArray());

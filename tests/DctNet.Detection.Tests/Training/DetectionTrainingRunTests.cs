@@ -1,4 +1,5 @@
 using DctNet.Checkpoints;
+using DctNet.Inference;
 using DctNet.Detection.Modeling;
 using DctNet.Detection.Training;
 using static TorchSharp.torch;
@@ -38,10 +39,10 @@ public sealed class DetectionTrainingRunTests
             Assert.True(!before[key].SequenceEqual(after[key]), $"{key} did not change");
         Assert.Equal(before["backbone.body.layer1.0.conv1.weight"], after["backbone.body.layer1.0.conv1.weight"]);
 
-        foreach (string file in new[] { DetectionTrainingRun.OptionsFile, DetectionTrainingRun.StateFile, DetectionTrainingRun.LastCheckpoint, DetectionTrainingRun.BestCheckpoint, DetectionTrainingRun.CurvesFile })
+        foreach (string file in new[] { DetectionTrainingRun.OptionsFile, DetectionTrainingRun.StateFile, RunDirectory.LastCheckpoint, RunDirectory.BestCheckpoint, DetectionTrainingRun.CurvesFile })
             Assert.True(File.Exists(Path.Combine(directory, file)), file);
         Assert.Single(DetectionTrainingRun.ReadMetrics(Path.Combine(directory, DetectionTrainingRun.MetricsFile)));
-        var weights = WeightsFile.Read(Path.Combine(directory, DetectionTrainingRun.BestCheckpoint));
+        var weights = WeightsFile.Read(Path.Combine(directory, RunDirectory.BestCheckpoint));
         var metadata = DetectionCheckpoint.MetadataOf(weights, "best")!;
         Assert.Equal(model, metadata.Model);
         Assert.Equal(["stripes", "dots"], metadata.Categories.Select(c => c.Name));
@@ -70,8 +71,25 @@ public sealed class DetectionTrainingRunTests
         File.Delete(release);
         using (var run = DetectionTrainingRun.Resume(directory))
             Assert.Equal(MmdetV1Weights.CocoStatistics.Std, run.Model.DctInput!.Statistics!.Std);
-        var metadata = DetectionCheckpoint.MetadataOf(WeightsFile.Read(Path.Combine(directory, DetectionTrainingRun.LastCheckpoint)), "last")!;
+        var metadata = DetectionCheckpoint.MetadataOf(WeightsFile.Read(Path.Combine(directory, RunDirectory.LastCheckpoint)), "last")!;
         Assert.Equal(MmdetV1Weights.CocoStatistics.Mean, metadata.Statistics!.Mean);
+    }
+
+    [Fact]
+    public void A_backbone_of_the_other_input_is_refused_with_the_reason()
+    {
+        using var folder = new TemporaryDirectory();
+        string rgb = TinyDetectionSets.BackboneWeights(folder.Path, "fasterrcnn-r50-fpn");
+        string dct = TinyDetectionSets.BackboneWeights(folder.Path, "fasterrcnn-r50-fpn-dct");
+        using var dctModel = DetectionModels.Create("fasterrcnn-r50-fpn-dct", classes: 3);
+        using var rgbModel = DetectionModels.Create("fasterrcnn-r50-fpn", classes: 3);
+
+        var intoDct = Assert.Throws<CheckpointException>(() => DetectionInitialization.Apply(dctModel, WeightsFile.Read(rgb).Weights, rgb));
+        Assert.Contains("a torchvision RGB ResNet-50 does not fit a DCT backbone", intoDct.Message, StringComparison.Ordinal);
+        var intoRgb = Assert.Throws<CheckpointException>(() => DetectionInitialization.Apply(rgbModel, WeightsFile.Read(dct).Weights, dct));
+        Assert.Contains("a resnet50-dct classifier does not fit an RGB detector's backbone", intoRgb.Message, StringComparison.Ordinal);
+        var neither = Assert.Throws<CheckpointException>(() => DetectionInitialization.Apply(rgbModel, new StateDict(), "empty.pth"));
+        Assert.StartsWith("empty.pth: neither detector weights", neither.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -149,7 +167,7 @@ public sealed class SeededDetectionRunTests(Xunit.Abstractions.ITestOutputHelper
 
         Assert.Equal(File.ReadAllLines(Path.Combine(straight, DetectionTrainingRun.MetricsFile)).Select(WithoutSpeed),
             File.ReadAllLines(Path.Combine(resumed, DetectionTrainingRun.MetricsFile)).Select(WithoutSpeed));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, DetectionTrainingRun.LastCheckpoint)), File.ReadAllBytes(Path.Combine(resumed, DetectionTrainingRun.LastCheckpoint)));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, RunDirectory.LastCheckpoint)), File.ReadAllBytes(Path.Combine(resumed, RunDirectory.LastCheckpoint)));
     }
 
     private static string WithoutSpeed(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"images_per_s\":[^,]*,", "");
