@@ -33,6 +33,7 @@ from torchvision.ops.misc import FrozenBatchNorm2d
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import detection_weights  # noqa: E402
+from make_parity_fixtures import column_major_runs  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MIN_SIZE, MAX_SIZE = 320, 512
@@ -66,14 +67,6 @@ def build(name: str):
     model = (MaskRCNN if name == "maskrcnn-r50-fpn" else FasterRCNN)(backbone, num_classes=91, min_size=MIN_SIZE, max_size=MAX_SIZE)
     model.load_state_dict(detection_weights.state_dict(model))
     return model.train()
-
-
-def column_major_runs(mask: np.ndarray) -> list:
-    flat = mask.T.reshape(-1).astype(np.uint8)
-    changes = np.flatnonzero(np.diff(flat)) + 1
-    edges = np.concatenate([[0], changes, [flat.size]])
-    runs = np.diff(edges).tolist()
-    return ([0] + runs) if flat.size and flat[0] == 1 else runs
 
 
 def target_of(file: str, height: int, width: int, with_objects: bool) -> dict:

@@ -52,10 +52,10 @@ internal static class TrainCommand
             Description = $"Base learning rate of SGD. [default: {ReferenceLearningRate} x batch size / {ReferenceBatchSize}, the linear scaling rule from torchvision's 0.1 at 256]",
             HelpName = "X",
         };
-        var momentum = Number("--momentum", "SGD momentum.", defaults.Momentum);
+        var momentum = PipelineOptions.Number("--momentum", "SGD momentum.", defaults.Momentum);
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum." };
-        var weightDecay = Number("--weight-decay", "L2 weight decay of conv and linear weights (never of BatchNorm weights nor of biases).", defaults.WeightDecay);
-        var labelSmoothing = Number("--label-smoothing", "Label smoothing of the cross-entropy, in [0, 1).", defaults.LabelSmoothing);
+        var weightDecay = PipelineOptions.Number("--weight-decay", "L2 weight decay of conv and linear weights (never of BatchNorm weights nor of biases).", defaults.WeightDecay);
+        var labelSmoothing = PipelineOptions.Number("--label-smoothing", "Label smoothing of the cross-entropy, in [0, 1).", defaults.LabelSmoothing);
         var schedule = new Option<string>("--schedule")
         {
             Description = "Learning rate after warm-up: cosine (down to 0 at the end) or step (divided by 10 at 1/3 and 2/3 of the epochs).",
@@ -76,7 +76,7 @@ internal static class TrainCommand
         };
         var strict = new Option<bool>("--strict") { Description = "An unreadable image stops the run (by default it is skipped with a warning and counted)." };
         var gate = new Option<bool>("--gate") { Description = "Train the input gate in front of the model (dynamic channel selection; 192 channels)." };
-        var gateLambda = Number("--gate-lambda", "With --gate: loss = cross-entropy + L x mean number of channels on per sample.", 0);
+        var gateLambda = PipelineOptions.Number("--gate-lambda", "With --gate: loss = cross-entropy + L x mean number of channels on per sample.", 0);
 
         var command = new Command("train", """
             Trains a model with SGD on <data>/train, validating on <data>/val after every epoch. The run directory gets
@@ -105,9 +105,8 @@ internal static class TrainCommand
             TrainingRun run;
             if (parse.GetValue(resume) is { } resumed)
             {
-                if (runOptions.FirstOrDefault(option => parse.GetResult(option) is { Implicit: false }) is { } extra)
-                    throw new UsageException($"--resume continues with the run's own options ({TrainingRun.OptionsFile}); {extra.Name} cannot change them.");
-                run = Open(() => TrainingRun.Resume(resumed));
+                RunCommandLine.RefuseWithResume(parse, runOptions, TrainingRun.OptionsFile);
+                run = RunCommandLine.Open(() => TrainingRun.Resume(resumed));
             }
             else
             {
@@ -141,32 +140,12 @@ internal static class TrainCommand
                     GateLambda = parse.GetValue(gateLambda),
                 };
                 string directory = Required(output);
-                run = Open(() => TrainingRun.Start(options, directory));
+                run = RunCommandLine.Open(() => TrainingRun.Start(options, directory));
             }
             using (run)
                 return Train(context, run);
         });
         return command;
-    }
-
-    private static Option<double> Number(string name, string description, double defaultValue) => new(name)
-    {
-        Description = description,
-        HelpName = "X",
-        DefaultValueFactory = _ => defaultValue,
-    };
-
-    /// <summary>Options, datasets and models the library refuses are command-line mistakes.</summary>
-    private static TrainingRun Open(Func<TrainingRun> open)
-    {
-        try
-        {
-            return open();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(ModelOptions.WithoutParameterName(e));
-        }
     }
 
     private static int Train(CliContext context, TrainingRun run)

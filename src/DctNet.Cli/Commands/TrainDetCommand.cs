@@ -31,9 +31,9 @@ internal static class TrainDetCommand
             Description = $"Learning rate. [default: {DetectionTrainingOptions.ReferenceLearningRate} x batch size / {DetectionTrainingOptions.ReferenceBatchSize}, the 1x recipe's rate scaled linearly]",
             HelpName = "X",
         };
-        var momentum = Number("--momentum", "SGD momentum.", defaults.Momentum);
-        var weightDecay = Number("--weight-decay", "L2 weight decay of every parameter, as the detection recipes apply it.", defaults.WeightDecay);
-        var clip = Number("--clip-grad", "Largest L2 norm of all gradients together (0: no clipping).", defaults.ClipGradientNorm);
+        var momentum = PipelineOptions.Number("--momentum", "SGD momentum.", defaults.Momentum);
+        var weightDecay = PipelineOptions.Number("--weight-decay", "L2 weight decay of every parameter, as the detection recipes apply it.", defaults.WeightDecay);
+        var clip = PipelineOptions.Number("--clip-grad", "Largest L2 norm of all gradients together (0: no clipping).", defaults.ClipGradientNorm);
         var warmup = new Option<int>("--warmup-iterations")
         {
             Description = "Steps of linear warm-up from a third of the rate.",
@@ -106,9 +106,8 @@ internal static class TrainDetCommand
             DetectionTrainingRun run;
             if (parse.GetValue(resume) is { } resumed)
             {
-                if (runOptions.FirstOrDefault(option => parse.GetResult(option) is { Implicit: false }) is { } extra)
-                    throw new UsageException($"--resume continues with the run's own options ({DetectionTrainingRun.OptionsFile}); {extra.Name} cannot change them.");
-                run = Open(() => DetectionTrainingRun.Resume(resumed));
+                RunCommandLine.RefuseWithResume(parse, runOptions, DetectionTrainingRun.OptionsFile);
+                run = RunCommandLine.Open(() => DetectionTrainingRun.Resume(resumed));
             }
             else
             {
@@ -147,20 +146,13 @@ internal static class TrainDetCommand
                     Strict = parse.GetValue(strict),
                 };
                 string directory = Required(output);
-                run = Open(() => DetectionTrainingRun.Start(options, directory));
+                run = RunCommandLine.Open(() => DetectionTrainingRun.Start(options, directory));
             }
             using (run)
                 return Train(context, run);
         });
         return command;
     }
-
-    private static Option<double> Number(string name, string description, double defaultValue) => new(name)
-    {
-        Description = description,
-        HelpName = "X",
-        DefaultValueFactory = _ => defaultValue,
-    };
 
     private static int[] Epochs(string text)
     {
@@ -172,19 +164,6 @@ internal static class TrainDetCommand
                 throw new UsageException($"--decay-epochs {text}: '{parts[i]}' is not an epoch number.");
         }
         return epochs;
-    }
-
-    /// <summary>Options and run directories the library refuses are command-line mistakes.</summary>
-    private static DetectionTrainingRun Open(Func<DetectionTrainingRun> open)
-    {
-        try
-        {
-            return open();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(ModelOptions.WithoutParameterName(e));
-        }
     }
 
     private static int Train(CliContext context, DetectionTrainingRun run)

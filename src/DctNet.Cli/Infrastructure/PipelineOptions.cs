@@ -59,6 +59,14 @@ internal sealed class PipelineOptions
         DefaultValueFactory = _ => ImageDecoder.DefaultMaxPixels,
     }.Positive();
 
+    /// <summary>A real-valued option with its default shown in --help.</summary>
+    public static Option<double> Number(string name, string description, double defaultValue) => new(name)
+    {
+        Description = description,
+        HelpName = "X",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
     public static Option<int> PositiveInt(string name, string description, int defaultValue) => new Option<int>(name)
     {
         Description = description,

@@ -16,11 +16,7 @@ public static class DetectionInitialization
 
     private const string Body = "backbone.body.";
 
-    /// <summary>Loads <paramref name="path"/> into <paramref name="model"/>; returns what was taken, for the run's log.</summary>
-    /// <exception cref="CheckpointException">Unreadable or unsafe, not a kind of weights listed above, or weights that do not fit.</exception>
-    public static string Apply(GeneralizedRCNN model, string path) => Apply(model, WeightsFile.Read(path).Weights, path);
-
-    /// <summary>Loads weights read from <paramref name="path"/> into <paramref name="model"/>; returns what was taken.</summary>
+    /// <summary>Loads weights read from <paramref name="path"/> (<see cref="WeightsFile.Read"/>) into <paramref name="model"/>; returns what was taken, for the run's log.</summary>
     /// <exception cref="CheckpointException">Not a kind of weights listed above, or weights that do not fit.</exception>
     public static string Apply(GeneralizedRCNN model, StateDict file, string path)
     {
@@ -39,20 +35,19 @@ public static class DetectionInitialization
         {
             var weights = new StateDict(file.Where(entry => !IsCounter(entry.Key)));
             var fresh = ClassDependent.Where(prefix => DiffersInShape(weights, current, prefix)).ToList();
+            bool KeptFresh(string key) => fresh.Any(prefix => key.StartsWith(prefix, StringComparison.Ordinal));
             // Strict on everything else: keys the model lacks, or lacks in the file, are a different model.
-            ModuleState.Load(model, new StateDict(weights.Where(entry => !fresh.Any(prefix => entry.Key.StartsWith(prefix, StringComparison.Ordinal)))
-                .Concat(current.Where(entry => fresh.Any(prefix => entry.Key.StartsWith(prefix, StringComparison.Ordinal))))), path);
+            ModuleState.Load(model, new StateDict(weights.Where(entry => !KeptFresh(entry.Key)).Concat(current.Where(entry => KeptFresh(entry.Key)))), path);
             return fresh.Count == 0
                 ? $"{detector} from {path}"
                 : $"{detector} from {path}; {string.Join(", ", fresh.Select(p => p.TrimEnd('.')))} fresh (the file has another class count)";
         }
 
-        string? kind = file.ContainsKey("layer1.0.conv1.weight") ? "torchvision ResNet-50"
-            : file.ContainsKey("model.0.0.conv1.weight") ? "resnet50-dct classifier" : null;
-        if (kind is null)
+        bool rgbClassifier = file.ContainsKey("layer1.0.conv1.weight");
+        if (!rgbClassifier && !file.ContainsKey("model.0.0.conv1.weight"))
             throw new CheckpointException($"{path}: neither detector weights (backbone.body.*), a torchvision ResNet-50 (layer1.*) "
                 + "nor a resnet50-dct classifier (model.0.*).");
-        if ((model.DctInput is null) != (kind == "torchvision ResNet-50"))
+        if ((model.DctInput is null) != rgbClassifier)
             throw new CheckpointException(model.DctInput is null
                 ? $"{path}: a resnet50-dct classifier does not fit an RGB detector's backbone; start {model.GetName()} from a torchvision ResNet-50."
                 : $"{path}: a torchvision RGB ResNet-50 does not fit a DCT backbone (no stem; layer1 takes the DCT channels); start from a resnet50-dct classifier.");
@@ -61,7 +56,7 @@ public static class DetectionInitialization
             .Select(entry => KeyValuePair.Create(Body + BodyKey(entry.Key), entry.Value)));
         var backbone = new StateDict(current.Where(entry => !entry.Key.StartsWith(Body, StringComparison.Ordinal)).Concat(body));
         ModuleState.Load(model, backbone, path);
-        return $"backbone from the {kind} in {path}; FPN and heads fresh";
+        return $"backbone from the {(rgbClassifier ? "torchvision ResNet-50" : "resnet50-dct classifier")} in {path}; FPN and heads fresh";
     }
 
     /// <summary>The release's DCT ResNet names its stages model.0 .. model.3; torchvision's are layer1 .. layer4.</summary>

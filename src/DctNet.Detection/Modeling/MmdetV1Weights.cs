@@ -16,22 +16,28 @@ namespace DctNet.Detection.Modeling;
 /// </summary>
 public static class MmdetV1Weights
 {
-    private static readonly (Regex Pattern, string Replacement)[] Renames =
+    /// <summary>mmdetection v1's key prefixes and torchvision's, "#" standing for a layer index: one table, read both ways.</summary>
+    private static readonly (string Mmdet, string Torchvision)[] Prefixes =
     [
-        (new(@"^backbone\.(conv1|bn1|layer[1-4])\.", RegexOptions.Compiled), "backbone.body.$1."),
-        (new(@"^neck\.lateral_convs\.(\d)\.conv\.", RegexOptions.Compiled), "backbone.fpn.inner_blocks.$1.0."),
-        (new(@"^neck\.fpn_convs\.(\d)\.conv\.", RegexOptions.Compiled), "backbone.fpn.layer_blocks.$1.0."),
-        (new(@"^rpn_head\.rpn_conv\.", RegexOptions.Compiled), "rpn.head.conv.0.0."),
-        (new(@"^rpn_head\.rpn_cls\.", RegexOptions.Compiled), "rpn.head.cls_logits."),
-        (new(@"^rpn_head\.rpn_reg\.", RegexOptions.Compiled), "rpn.head.bbox_pred."),
-        (new(@"^bbox_head\.shared_fcs\.0\.", RegexOptions.Compiled), "roi_heads.box_head.fc6."),
-        (new(@"^bbox_head\.shared_fcs\.1\.", RegexOptions.Compiled), "roi_heads.box_head.fc7."),
-        (new(@"^bbox_head\.fc_cls\.", RegexOptions.Compiled), "roi_heads.box_predictor.cls_score."),
-        (new(@"^bbox_head\.fc_reg\.", RegexOptions.Compiled), "roi_heads.box_predictor.bbox_pred."),
-        (new(@"^mask_head\.convs\.(\d)\.conv\.", RegexOptions.Compiled), "roi_heads.mask_head.$1.0."),
-        (new(@"^mask_head\.upsample\.", RegexOptions.Compiled), "roi_heads.mask_predictor.conv5_mask."),
-        (new(@"^mask_head\.conv_logits\.", RegexOptions.Compiled), "roi_heads.mask_predictor.mask_fcn_logits."),
+        ("backbone.conv1.", "backbone.body.conv1."),
+        ("backbone.bn1.", "backbone.body.bn1."),
+        ("backbone.layer#.", "backbone.body.layer#."),
+        ("neck.lateral_convs.#.conv.", "backbone.fpn.inner_blocks.#.0."),
+        ("neck.fpn_convs.#.conv.", "backbone.fpn.layer_blocks.#.0."),
+        ("rpn_head.rpn_conv.", "rpn.head.conv.0.0."),
+        ("rpn_head.rpn_cls.", "rpn.head.cls_logits."),
+        ("rpn_head.rpn_reg.", "rpn.head.bbox_pred."),
+        ("bbox_head.shared_fcs.0.", "roi_heads.box_head.fc6."),
+        ("bbox_head.shared_fcs.1.", "roi_heads.box_head.fc7."),
+        ("bbox_head.fc_cls.", "roi_heads.box_predictor.cls_score."),
+        ("bbox_head.fc_reg.", "roi_heads.box_predictor.bbox_pred."),
+        ("mask_head.convs.#.conv.", "roi_heads.mask_head.#.0."),
+        ("mask_head.upsample.", "roi_heads.mask_predictor.conv5_mask."),
+        ("mask_head.conv_logits.", "roi_heads.mask_predictor.mask_fcn_logits."),
     ];
+
+    private static readonly (Regex Pattern, string Replacement)[] ToTorchvision = [.. Prefixes.Select(p => Rule(p.Mmdet, p.Torchvision))];
+    private static readonly (Regex Pattern, string Replacement)[] ToMmdet = [.. Prefixes.Select(p => Rule(p.Torchvision, p.Mmdet))];
 
     /// <summary>The release's COCO train2017 statistics of the upscaled DCT input (its configs/mean_std.py), which its detectors normalize with.</summary>
     public static ChannelStatistics CocoStatistics { get; } = LoadStatistics();
@@ -106,16 +112,7 @@ public static class MmdetV1Weights
                 continue;
             if (dctBackbone && (key.StartsWith("backbone.conv1.", StringComparison.Ordinal) || key.StartsWith("backbone.bn1.", StringComparison.Ordinal)))
                 continue;
-            string renamed = key;
-            foreach (var (pattern, replacement) in Renames)
-            {
-                if (pattern.IsMatch(key))
-                {
-                    renamed = pattern.Replace(key, replacement, 1);
-                    break;
-                }
-            }
-            result.Add(renamed, value);
+            result.Add(Rename(key, ToTorchvision), value);
         }
         return result;
     }
@@ -129,8 +126,7 @@ public static class MmdetV1Weights
         var result = new StateDict();
         foreach (var (key, value) in weights)
         {
-            var (pattern, replacement) = Inverses.First(rule => rule.Pattern.IsMatch(key));
-            string renamed = pattern.Replace(key, replacement, 1);
+            string renamed = Rename(key, ToMmdet);
             result.Add(renamed, value);
             if (key.EndsWith(".running_var", StringComparison.Ordinal))
                 result.Add(renamed[..^"running_var".Length] + "num_batches_tracked", new TensorData(TensorElementType.Int64, [], new byte[sizeof(long)]));
@@ -144,22 +140,19 @@ public static class MmdetV1Weights
         return result;
     }
 
-    private static readonly (Regex Pattern, string Replacement)[] Inverses =
-    [
-        (new(@"^backbone\.body\.", RegexOptions.Compiled), "backbone."),
-        (new(@"^backbone\.fpn\.inner_blocks\.(\d)\.0\.", RegexOptions.Compiled), "neck.lateral_convs.$1.conv."),
-        (new(@"^backbone\.fpn\.layer_blocks\.(\d)\.0\.", RegexOptions.Compiled), "neck.fpn_convs.$1.conv."),
-        (new(@"^rpn\.head\.conv\.0\.0\.", RegexOptions.Compiled), "rpn_head.rpn_conv."),
-        (new(@"^rpn\.head\.cls_logits\.", RegexOptions.Compiled), "rpn_head.rpn_cls."),
-        (new(@"^rpn\.head\.bbox_pred\.", RegexOptions.Compiled), "rpn_head.rpn_reg."),
-        (new(@"^roi_heads\.box_head\.fc6\.", RegexOptions.Compiled), "bbox_head.shared_fcs.0."),
-        (new(@"^roi_heads\.box_head\.fc7\.", RegexOptions.Compiled), "bbox_head.shared_fcs.1."),
-        (new(@"^roi_heads\.box_predictor\.cls_score\.", RegexOptions.Compiled), "bbox_head.fc_cls."),
-        (new(@"^roi_heads\.box_predictor\.bbox_pred\.", RegexOptions.Compiled), "bbox_head.fc_reg."),
-        (new(@"^roi_heads\.mask_head\.(\d)\.0\.", RegexOptions.Compiled), "mask_head.convs.$1.conv."),
-        (new(@"^roi_heads\.mask_predictor\.conv5_mask\.", RegexOptions.Compiled), "mask_head.upsample."),
-        (new(@"^roi_heads\.mask_predictor\.mask_fcn_logits\.", RegexOptions.Compiled), "mask_head.conv_logits."),
-    ];
+    /// <summary>The key under the first rule whose prefix it starts with; unchanged when none does.</summary>
+    private static string Rename(string key, (Regex Pattern, string Replacement)[] rules)
+    {
+        foreach (var (pattern, replacement) in rules)
+        {
+            if (pattern.IsMatch(key))
+                return pattern.Replace(key, replacement, 1);
+        }
+        return key;
+    }
+
+    private static (Regex Pattern, string Replacement) Rule(string from, string to)
+        => (new Regex("^" + Regex.Escape(from).Replace(@"\#", @"(\d+)", StringComparison.Ordinal), RegexOptions.Compiled), to.Replace("#", "$1", StringComparison.Ordinal));
 
     private static ChannelStatistics LoadStatistics()
     {

@@ -222,9 +222,10 @@ public sealed class RoIHeads : nn.Module
         var candidates = new Tensor[proposals.Count];
         var labels = new Tensor[proposals.Count];
         var matched = new Tensor[proposals.Count];
+        var truths = new Tensor[proposals.Count];
         for (int image = 0; image < proposals.Count; image++)
         {
-            var truth = targets[image].Boxes.to(proposals[image].dtype);
+            var truth = truths[image] = targets[image].Boxes.to(proposals[image].dtype);
             candidates[image] = cat([proposals[image], truth], 0);
             if (truth.shape[0] == 0)
             {
@@ -245,9 +246,8 @@ public sealed class RoIHeads : nn.Module
             var chosen = cat([sampled[image].Positive, sampled[image].Negative], 0).sort().Values;
             var chosenProposals = candidates[image].index_select(0, chosen);
             var chosenMatches = matched[image].index_select(0, chosen);
-            var truth = targets[image].Boxes.to(chosenProposals.dtype);
             // An image without objects has only background samples; their (unused) targets come from a zero box, as torchvision's.
-            var truthBoxes = truth.shape[0] == 0 ? zeros([1, 4], chosenProposals.dtype, chosenProposals.device) : truth;
+            var truthBoxes = truths[image].shape[0] == 0 ? zeros([1, 4], chosenProposals.dtype, chosenProposals.device) : truths[image];
             result[image] = (chosenProposals, labels[image].index_select(0, chosen), chosenMatches,
                 boxCoder.Encode(truthBoxes.index_select(0, chosenMatches), chosenProposals));
         }
