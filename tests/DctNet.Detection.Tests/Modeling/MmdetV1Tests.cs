@@ -103,6 +103,19 @@ public sealed class MmdetV1Tests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(name.StartsWith("maskrcnn", StringComparison.Ordinal), MmdetV1Weights.HasMasks(release));
 
         DetectionModels.LoadWeights(model, release, "release");
+        using (var created = MmdetV1Weights.CreateModel(release, "release"))
+        {
+            Assert.Equal(name, created.GetName());
+            Assert.Equal(BoxConvention.MmdetV1, created.Convention);
+            Assert.Equal(name.EndsWith("-dct", StringComparison.Ordinal) ? "24" : null, created.DctInput?.Channels.Name);
+            if (created.DctInput is { } input)
+            {
+                // The release's configs/mean_std.py: the DC coefficients of Y, Cb and Cr (COCO train2017, not ImageNet).
+                Assert.Same(MmdetV1Weights.CocoStatistics, input.Statistics);
+                Assert.Equal([-123.44, -47.657, 29.966], new[] { input.Statistics!.Mean[0], input.Statistics.Mean[64], input.Statistics.Mean[128] });
+                Assert.Equal([168.99, 56.080, 49.220], new[] { input.Statistics.Std[0], input.Statistics.Std[64], input.Statistics.Std[128] });
+            }
+        }
 
         var loaded = ModuleState.Capture(model);
         foreach (var (ourKey, releaseKey) in new[]

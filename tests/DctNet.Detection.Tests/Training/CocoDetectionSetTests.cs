@@ -108,8 +108,25 @@ public sealed class CocoDetectionSetTests
         Assert.Equal(Enumerable.Range(0, 7), batches.SelectMany(b => b).Order());
         Assert.All(batches, batch => Assert.Single(batch.Select(i => landscape[i]).Distinct()));
         Assert.Equal(4, batches.Count); // 4 landscape in 2 batches, 3 portrait in 2
+        Assert.Equal(batches.Count, AspectRatioBatches.Count(landscape, 2));
         Assert.Equal(batches, AspectRatioBatches.Create(landscape, 2, new Random(3)));
         Assert.NotEqual(batches, AspectRatioBatches.Create(landscape, 2, new Random(4)));
+    }
+
+    [Fact]
+    public void The_rate_warms_up_linearly_from_a_third_and_drops_tenfold_after_the_decay_epochs()
+    {
+        // mmcv's linear warm-up: rate x (1 - (1 - ratio) x (1 - iteration / warm-up iterations)); step decay at 8 and 11 of 12.
+        var options = new DctNet.Detection.Training.DetectionTrainingOptions { Model = "maskrcnn-r50-fpn", Data = "", Annotations = "", ValData = "", ValAnnotations = "" };
+        Assert.Equal([8, 11], options.EffectiveDecayEpochs);
+        var rate = new DctNet.Detection.Training.DetectionLearningRate(0.02, options.EffectiveDecayEpochs, 500, 1.0 / 3);
+        Assert.Equal(0.02 / 3, rate.At(0, 0), 12);
+        Assert.Equal(0.02 * (1 - 2.0 / 3 * 0.5), rate.At(0, 250), 12);
+        Assert.Equal(0.02, rate.At(0, 500), 12);
+        Assert.Equal(0.02, rate.At(7, 9999), 12);
+        Assert.Equal(0.002, rate.At(8, 9999), 12);
+        Assert.Equal(0.0002, rate.At(11, 9999), 12);
+        Assert.Equal([4, 6], (options with { Epochs = 6 }).EffectiveDecayEpochs);
     }
 
     private static void WriteImages(TemporaryDirectory folder, params string[] names)
