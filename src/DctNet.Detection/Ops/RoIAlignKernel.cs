@@ -7,11 +7,12 @@ namespace DctNet.Detection.Ops;
 /// <summary>
 /// RoIAlign on float32 CPU features as torchvision's CPU kernel computes it, with its backward as a libtorch autograd
 /// function. Written here because TorchSharp has no roi_align and the tensor-op path (<see cref="RoIAlign.Gather"/>)
-/// materializes every sample's four neighbours: 1024 RoIs of 256 channels are 800 MB gathered, 1.3 s a pass. Here the
-/// features are read in place channels last, so that each sample is four weighted rows of channels - a
-/// <see cref="Vector{T}"/> loop - in torchvision's order of operations (w1 v1 + w2 v2 + w3 v3 + w4 v4 per sample, summed,
-/// then divided by the sample count), which keeps its results to the bit per channel. The backward scatters each
-/// bin's gradient to the same four rows with the same weights.
+/// materializes every sample's four neighbours: 1024 RoIs of 256 channels are 800 MB gathered (RoIAlignBenchmarks: 2.9x
+/// this kernel's time forward on P2 of 800 x 1344, 2.1x forward and backward). Here the features are read in place
+/// channels last, so that each sample is four weighted rows of channels - a <see cref="Vector{T}"/> loop - in
+/// torchvision's order of operations (w1 v1 + w2 v2 + w3 v3 + w4 v4 per sample, summed, then divided by the sample
+/// count; within 2e-6 of torchvision's outputs in OpsParityTests). The backward scatters each bin's gradient to the
+/// same four rows with the same weights.
 /// </summary>
 internal static class RoIAlignKernel
 {
