@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using DctNet.Detection.Ops;
+using DctNet.Platform;
 using static TorchSharp.torch;
 
 namespace DctNet.Benchmarks;
@@ -26,7 +27,7 @@ public class RoIAlignBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        DctNet.NativeHeap.RetainFreedMemory();
+        NativeHeap.RetainFreedMemory();
         set_num_threads(2);
         int[] size = [.. Map.Split('x').Select(int.Parse)];
         using var generator = new Generator(1);

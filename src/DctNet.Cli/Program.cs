@@ -1,5 +1,8 @@
-using DctNet;
 using DctNet.Cli;
+using DctNet.Platform;
+
+// Before libtorch runs anything: oneDNN reads its instruction-set cap once (see KernelProtection).
+KernelProtection.Apply();
 
 // Model commands allocate and free large tensors every step; see NativeHeap for why glibc should keep them.
 NativeHeap.RetainFreedMemory();

@@ -1,3 +1,5 @@
+using DctNet.Platform;
+
 namespace DctNet.Tests;
 
 public class NativeHeapTests

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using DctNet.Demo;
 using DctNet.Training;
+using DctNet.Platform;
 
 namespace DctNet.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using DctNet.Checkpoints;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Detection;
+using DctNet.Platform;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Modeling;
@@ -54,6 +55,7 @@ public static class DetectionModels
         ChannelStatistics? statistics = null)
     {
         var definition = Find(name);
+        KernelProtection.QuietLibTorch();
         if (!definition.TakesDct && channels is not null)
             throw new ArgumentException($"{definition.Name} takes RGB images; channels are for {definition.Name}-dct.", nameof(channels));
         var subset = definition.TakesDct ? channels ?? ChannelSubset.BuiltIn(DefaultDctChannels) : null;

@@ -1,5 +1,6 @@
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
+using DctNet.Platform;
 using static TorchSharp.torch;
 
 namespace DctNet.Models;
@@ -49,6 +50,7 @@ public sealed class ModelDefinition
     /// <see cref="DctModel"/> whose <see cref="DctModel.ForwardWithGates"/> also returns the gates.</param>
     public nn.Module<Tensor, Tensor> Create(ChannelSubset? channels = null, int classes = 1000, bool gate = false)
     {
+        KernelProtection.QuietLibTorch();
         var input = Input(channels);
         if (gate && input is not DctInput)
             throw new ArgumentException($"{Name} takes RGB images; the input gate is for DCT models with all 192 channels.", nameof(gate));

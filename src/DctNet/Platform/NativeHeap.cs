@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace DctNet;
+namespace DctNet.Platform;
 
 /// <summary>
 /// libtorch's CPU tensors come straight from malloc, and glibc serves blocks above its mmap threshold (32 MB at most)

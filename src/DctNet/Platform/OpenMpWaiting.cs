@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
-
-namespace DctNet;
+namespace DctNet.Platform;
 
 /// <summary>
 /// How libtorch's OpenMP worker threads (GNU libgomp) wait between parallel regions. By default they spin for a while,
@@ -17,15 +15,5 @@ public static class OpenMpWaiting
     /// when libtorch is loaded, so this only takes effect before the first use of TorchSharp in the process.
     /// </summary>
     /// <returns>Whether the variable was set here.</returns>
-    public static bool PreferPassive()
-    {
-        // Environment.SetEnvironmentVariable changes .NET's copy only; libgomp reads the C library's.
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(Variable) is not null)
-            return false;
-        return SetEnvironment("OMP_WAIT_POLICY\0"u8.ToArray(), "PASSIVE\0"u8.ToArray(), overwrite: 0) == 0;
-    }
-
-    /// <summary>C's setenv with NUL-terminated UTF-8 names: byte arrays marshal without unsafe code.</summary>
-    [DllImport("libc", EntryPoint = "setenv")]
-    private static extern int SetEnvironment(byte[] name, byte[] value, int overwrite);
+    public static bool PreferPassive() => NativeEnvironment.SetIfAbsent(Variable, "PASSIVE");
 }
