@@ -63,3 +63,13 @@ public sealed record CliResult(int ExitCode, string Out, string Error)
 
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}--- stderr\n{Error}";
 }
+
+/// <summary>A fact that needs the system's libturbojpeg (a CMYK JPEG among its images); skipped with a clear message where it is absent.</summary>
+public sealed class TurboJpegFactAttribute : FactAttribute
+{
+    public TurboJpegFactAttribute()
+    {
+        if (DctNet.Frequency.Imaging.ImageDecoder.DefaultJpegBackend != DctNet.Frequency.Imaging.JpegBackend.TurboJpeg)
+            Skip = "libturbojpeg.so.0 not found (apt-get install libturbojpeg0): these images include a CMYK JPEG, which only TurboJPEG decodes as OpenCV does.";
+    }
+}

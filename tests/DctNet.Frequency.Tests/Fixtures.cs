@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
+using DctNet.Frequency.Imaging;
 using DctNet.Frequency.IO;
 
 namespace DctNet.Frequency.Tests;
@@ -31,6 +32,21 @@ internal static class Fixtures
         var data = new TheoryData<string>();
         foreach (var c in Cases(kind))
             data.Add(c.GetProperty("id").GetString()!);
+        return data;
+    }
+
+    /// <summary>
+    /// Case ids of one kind whose input the default decoder reads: all of them with TurboJPEG; without it, all but the
+    /// CMYK JPEGs, which Skia's decoder refuses (checked on their own).
+    /// </summary>
+    public static TheoryData<string> DecodableIds(string kind)
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in Cases(kind))
+        {
+            if (TurboJpegNative.IsAvailable || !TurboJpegFixtures.IsCmykJpeg(c.GetProperty("input").GetString()!))
+                data.Add(c.GetProperty("id").GetString()!);
+        }
         return data;
     }
 
@@ -76,5 +92,37 @@ public sealed class SharedDataTheoryAttribute : TheoryAttribute
     {
         if (!System.IO.Directory.Exists(Fixtures.ImageNetSamples))
             Skip = $"Real images not found at {Fixtures.ImageNetSamples} (see shared/data/README.md).";
+    }
+}
+
+/// <summary>A fact that needs the system's libturbojpeg (the fast JPEG path); skipped with a clear message where it is absent.</summary>
+public sealed class TurboJpegFactAttribute : FactAttribute
+{
+    public TurboJpegFactAttribute()
+    {
+        if (!TurboJpegNative.IsAvailable)
+            Skip = TurboJpegFixtures.Missing;
+    }
+}
+
+/// <summary>A theory that needs the system's libturbojpeg; skipped with a clear message where it is absent.</summary>
+public sealed class TurboJpegTheoryAttribute : TheoryAttribute
+{
+    public TurboJpegTheoryAttribute()
+    {
+        if (!TurboJpegNative.IsAvailable)
+            Skip = TurboJpegFixtures.Missing;
+    }
+}
+
+internal static class TurboJpegFixtures
+{
+    public const string Missing = "libturbojpeg.so.0 not found (apt-get install libturbojpeg0): the TurboJPEG path is not checked here, Skia's is.";
+
+    /// <summary>Whether a fixture's input is a CMYK (or YCCK) JPEG, which only TurboJPEG decodes as OpenCV does.</summary>
+    public static bool IsCmykJpeg(string relativeInput)
+    {
+        byte[] data = File.ReadAllBytes(Fixtures.PathOf(relativeInput));
+        return ImageFormatSniffer.Detect(data) == ImageFormat.Jpeg && JpegSegments.ComponentCount(data) == 4;
     }
 }

@@ -10,20 +10,52 @@ public class GoldenPipelineTests
 {
     private static readonly ImageDecoder Decoder = new();
 
-    public static TheoryData<string> DecodeCases => Fixtures.Ids("decode");
+    public static TheoryData<string> DecodeCases => Fixtures.DecodableIds("decode");
     public static TheoryData<string> ResizeCases => Fixtures.Ids("resize");
     public static TheoryData<string> DctCases => Fixtures.Ids("dct");
-    public static TheoryData<string> PipelineCases => Fixtures.Ids("pipeline");
+    public static TheoryData<string> PipelineCases => Fixtures.DecodableIds("pipeline");
+    public static TheoryData<string> JpegDecodeCases => Ids("decode", c => c.StartsWith("decode/jpeg", StringComparison.Ordinal));
+    public static TheoryData<string> SkiaJpegDecodeCases => Ids("decode", c => c.StartsWith("decode/jpeg", StringComparison.Ordinal) && c != CmykCase);
+
+    private const string CmykCase = "decode/jpeg_cmyk";
 
     [Theory]
     [MemberData(nameof(DecodeCases))]
-    public void Decoding_gives_opencv_imread_pixels(string id)
+    public void Decoding_gives_opencv_imread_pixels(string id) => AssertDecodes(Decoder, id);
+
+    [TurboJpegTheory]
+    [MemberData(nameof(JpegDecodeCases))]
+    public void TurboJpeg_decodes_jpeg_as_opencv_imread(string id) => AssertDecodes(new ImageDecoder(jpeg: JpegBackend.TurboJpeg), id);
+
+    [Theory]
+    [MemberData(nameof(SkiaJpegDecodeCases))]
+    public void Skia_decodes_gray_and_ycbcr_jpeg_as_opencv_imread(string id) => AssertDecodes(new ImageDecoder(jpeg: JpegBackend.Skia), id);
+
+    [Fact]
+    public void Skia_refuses_a_cmyk_jpeg_and_names_the_fix()
+    {
+        string path = Fixtures.PathOf(Fixtures.Case(CmykCase).GetProperty("input").GetString()!);
+        var error = Assert.Throws<ImageDecodeException>(() => new ImageDecoder(jpeg: JpegBackend.Skia).DecodeFile(path));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("CMYK", error.Message, StringComparison.Ordinal);
+        Assert.Contains("libturbojpeg0", error.Message, StringComparison.Ordinal);
+    }
+
+    private static void AssertDecodes(ImageDecoder decoder, string id)
     {
         var c = Fixtures.Case(id);
         var expected = Fixtures.Load(c.GetProperty("outputs").GetProperty("pixels").GetString()!);
-        var image = Decoder.DecodeFile(Fixtures.PathOf(c.GetProperty("input").GetString()!));
+        var image = decoder.DecodeFile(Fixtures.PathOf(c.GetProperty("input").GetString()!));
         Assert.Equal([image.Height, image.Width, 3], expected.Shape);
         AssertBytesEqual(expected.AsUInt8(), image.Pixels, id);
+    }
+
+    private static TheoryData<string> Ids(string kind, Func<string, bool> keep)
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in Fixtures.Cases(kind).Select(c => c.GetProperty("id").GetString()!).Where(keep))
+            data.Add(c);
+        return data;
     }
 
     [Theory]

@@ -14,26 +14,10 @@ public static class ExifOrientation
     /// <summary>The orientation (1-8) from the first EXIF APP1 segment, or 1 when absent or malformed.</summary>
     public static int ReadFromJpeg(ReadOnlySpan<byte> jpeg)
     {
-        int position = 2; // after SOI
-        while (position + 4 <= jpeg.Length)
+        foreach (var segment in new JpegSegments(jpeg))
         {
-            if (jpeg[position] != 0xFF)
-                return 1;
-            byte marker = jpeg[position + 1];
-            if (marker == 0xFF)
-            {
-                position++; // fill byte
-                continue;
-            }
-            if (marker == 0xDA || marker == 0xD9)
-                return 1; // start of scan or end of image: no EXIF before the image data
-            int length = BinaryPrimitives.ReadUInt16BigEndian(jpeg.Slice(position + 2, 2));
-            if (length < 2 || position + 2 + length > jpeg.Length)
-                return 1;
-            var payload = jpeg.Slice(position + 4, length - 2);
-            if (marker == 0xE1 && payload.Length >= 6 && payload[..6].SequenceEqual("Exif\0\0"u8))
-                return ReadFromTiff(payload[6..]);
-            position += 2 + length;
+            if (segment.Marker == 0xE1 && segment.Payload.Length >= 6 && segment.Payload[..6].SequenceEqual("Exif\0\0"u8))
+                return ReadFromTiff(segment.Payload[6..]);
         }
         return 1;
     }

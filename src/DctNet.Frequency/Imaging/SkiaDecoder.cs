@@ -3,7 +3,7 @@ using SkiaSharp;
 namespace DctNet.Frequency.Imaging;
 
 /// <summary>
-/// PNG, BMP and WebP through Skia (libpng, libwebp), producing the pixels OpenCV's <c>imread(IMREAD_COLOR)</c>
+/// PNG, BMP, WebP and (where the system lacks libturbojpeg) JPEG through Skia (libpng, libwebp, libjpeg-turbo), producing the pixels OpenCV's <c>imread(IMREAD_COLOR)</c>
 /// gives: alpha dropped without compositing, gray replicated, palettes expanded, 16-bit samples reduced to
 /// their high byte, no colour management.
 /// </summary>

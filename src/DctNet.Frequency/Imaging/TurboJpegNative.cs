@@ -26,25 +26,32 @@ internal static partial class TurboJpegNative
         NativeLibrary.SetDllImportResolver(typeof(TurboJpegNative).Assembly, Resolve);
     }
 
+    /// <summary>Whether the system has the library (looked up once).</summary>
+    public static bool IsAvailable => Loaded.Value.Handle != IntPtr.Zero;
+
+    /// <summary>The file name it was found under, e.g. libturbojpeg.so.0; null when missing.</summary>
+    public static string? LoadedName => Loaded.Value.Name;
+
+    private static readonly Lazy<(IntPtr Handle, string? Name)> Loaded = new(() =>
+    {
+        foreach (var candidate in CandidateNames)
+        {
+            if (NativeLibrary.TryLoad(candidate, typeof(TurboJpegNative).Assembly, null, out var handle))
+                return (handle, candidate);
+        }
+        return (IntPtr.Zero, null);
+    });
+
     /// <summary>Throws a clear error when the library is missing, instead of a DllNotFoundException deep in a decode.</summary>
     public static void EnsureLoaded()
     {
-        if (Resolve(LibraryName, typeof(TurboJpegNative).Assembly, null) == IntPtr.Zero)
+        if (!IsAvailable)
             throw new DllNotFoundException(
                 "libjpeg-turbo's TurboJPEG library (libturbojpeg.so.0) was not found; install it, e.g. `apt-get install libturbojpeg0`.");
     }
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
-    {
-        if (name != LibraryName)
-            return IntPtr.Zero;
-        foreach (var candidate in CandidateNames)
-        {
-            if (NativeLibrary.TryLoad(candidate, assembly, searchPath, out var handle))
-                return handle;
-        }
-        return IntPtr.Zero;
-    }
+        => name == LibraryName ? Loaded.Value.Handle : IntPtr.Zero;
 
     [LibraryImport(LibraryName)]
     public static partial IntPtr tjInitDecompress();
