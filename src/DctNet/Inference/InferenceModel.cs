@@ -110,10 +110,7 @@ public sealed class InferenceModel : IDisposable
         {
             ModuleState.Load(module, contents.Weights, path);
             module.to(device);
-            module.eval();
-            if (request.FoldBatchNorm)
-                BatchNormFolding.Fold(module);
-            ChannelsLast.Convert(module);
+            PrepareForInference(module, request.FoldBatchNorm);
             if (module is DctModel { Gate: { } inputGate })
                 inputGate.NoiseGenerator = new Generator(request.GateSeed);
             return new InferenceModel(definition, channels, metadata?.Geometry, classes, gate, normalization, module, device, path, contents.Format)
@@ -133,13 +130,32 @@ public sealed class InferenceModel : IDisposable
     {
         if (inputs.dim() != 4 || inputs.shape[1] != Input.Shape[0])
             throw new ArgumentException($"{Definition.Name} takes N x {Input.Shape[0]} x H x W inputs, got [{string.Join(", ", inputs.shape)}].", nameof(inputs));
+        if (Device.type == DeviceType.CPU)
+            return Forward(Module, inputs);
+        using var onDevice = inputs.to(Device);
+        using var logits = Forward(Module, onDevice);
+        return logits.cpu();
+    }
+
+    /// <summary>
+    /// How inference runs a network: evaluation mode, BatchNorms folded where asked, channels-last weights. The parity
+    /// tests run models of their own through this and <see cref="Forward"/>, so that they check what predict runs.
+    /// </summary>
+    /// <returns>How many blocks had their BatchNorms folded.</returns>
+    internal static int PrepareForInference(nn.Module module, bool foldBatchNorm)
+    {
+        module.eval();
+        int folded = foldBatchNorm ? BatchNormFolding.Fold(module) : 0;
+        ChannelsLast.Convert(module);
+        return folded;
+    }
+
+    /// <summary>A prepared network's output for N x C x H x W inputs on its device: channels-last, no gradients.</summary>
+    internal static Tensor Forward(nn.Module<Tensor, Tensor> module, Tensor inputs)
+    {
         using var noGrad = no_grad();
         using var laidOut = ChannelsLast.Of(inputs);
-        if (Device.type == DeviceType.CPU)
-            return Module.call(laidOut);
-        using var onDevice = laidOut.to(Device);
-        using var logits = Module.call(onDevice);
-        return logits.cpu();
+        return module.call(laidOut);
     }
 
     /// <summary>Decodes and transforms <paramref name="samples"/> with <see cref="Pipeline"/> on worker threads, in batches.</summary>
