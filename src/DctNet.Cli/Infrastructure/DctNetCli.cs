@@ -70,6 +70,7 @@ public static class DctNetCli
 
             Examples:
               dctnet demo
+              dctnet doctor
               dctnet transform photo.jpg --out photo.npy
               dctnet transform images/ --out features/ --channels 64
               dctnet models
@@ -86,6 +87,7 @@ public static class DctNetCli
             Exit codes: 0 success, 1 some input failed, 2 invalid command line (or options the weights or data contradict), 130 interrupted.
             """);
         root.Subcommands.Add(DemoCommand.Create(context));
+        root.Subcommands.Add(DoctorCommand.Create(context));
         root.Subcommands.Add(TransformCommand.Create(context));
         root.Subcommands.Add(StatsCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));
