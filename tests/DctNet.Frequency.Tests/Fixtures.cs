@@ -103,6 +103,17 @@ public sealed class TurboJpegFactAttribute : FactAttribute
         if (!TurboJpegNative.IsAvailable)
             Skip = TurboJpegFixtures.Missing;
     }
+
+    /// <summary>Also needs the real images of ../shared/data.</summary>
+    public bool NeedsSharedData
+    {
+        get => false;
+        init
+        {
+            if (value && !System.IO.Directory.Exists(Fixtures.ImageNetSamples))
+                Skip ??= $"Real images not found at {Fixtures.ImageNetSamples} (see shared/data/README.md).";
+        }
+    }
 }
 
 /// <summary>A theory that needs the system's libturbojpeg; skipped with a clear message where it is absent.</summary>

@@ -41,6 +41,28 @@ public class GoldenPipelineTests
         Assert.Contains("libturbojpeg0", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Skia's libjpeg-turbo against TurboJPEG (OpenCV's decoder, which the golden files pin) on every real ImageNet
+    /// sample: the fallback is claimed to give the same pixels, so it is checked on all of them.
+    /// </summary>
+    [TurboJpegFact(NeedsSharedData = true)]
+    public void Skia_decodes_every_imagenet_sample_as_turbojpeg()
+    {
+        var turbo = new ImageDecoder(jpeg: JpegBackend.TurboJpeg);
+        var skia = new ImageDecoder(jpeg: JpegBackend.Skia);
+        var files = ImageFiles.FindRelative(Fixtures.ImageNetSamples).Select(f => Path.Combine(Fixtures.ImageNetSamples, f)).ToList();
+        Assert.True(files.Count >= 1000, $"{files.Count} samples");
+        var differing = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.ForEach(files, path =>
+        {
+            var expected = turbo.DecodeFile(path);
+            var actual = skia.DecodeFile(path);
+            if (expected.Width != actual.Width || expected.Height != actual.Height || !expected.Pixels.AsSpan().SequenceEqual(actual.Pixels))
+                differing.Add(path);
+        });
+        Assert.True(differing.IsEmpty, $"{differing.Count} of {files.Count} differ, e.g. {differing.FirstOrDefault()}");
+    }
+
     private static void AssertDecodes(ImageDecoder decoder, string id)
     {
         var c = Fixtures.Case(id);

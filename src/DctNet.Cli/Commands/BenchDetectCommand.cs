@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DctNet.Detection.Modeling;
+using DctNet.Platform;
 using static TorchSharp.torch;
 
 namespace DctNet.Cli.Commands;
@@ -47,6 +48,7 @@ internal static class BenchDetectCommand
             string input = detector.DctInput is { } dct ? $"DCT-{dct.Channels.Name} input, " : "";
             context.Out.WriteLine($"{name}: {parse.GetValue(height)} x {parse.GetValue(width)} image, {input}{get_num_threads()} threads, cpu, "
                 + $"deterministic untrained weights, TorchSharp (libtorch {__version__})");
+            context.Out.WriteLine($"host: {HostProcessor.ThisHost}");
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{timing.BestPass.TotalSeconds:0.000} s/image ({timing.Detections} detections)"));
             return ExitCodes.Success;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DctNet.Models;
+using DctNet.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -59,6 +60,7 @@ internal static class BenchTrainCommand
                 }
                 double best = Timing.BestSeconds(Step, parse.GetValue(steps));
                 context.Out.WriteLine($"{definition.Name} {string.Join('x', shape)}: SGD, batch {batch}, {get_num_threads()} threads, {on.type.ToString().ToLowerInvariant()}, TorchSharp (libtorch {__version__})");
+                context.Out.WriteLine($"host: {HostProcessor.ThisHost}");
                 context.Out.WriteLine(Throughput.ImagesPerSecond(batch, best));
             }
             return ExitCodes.Success;

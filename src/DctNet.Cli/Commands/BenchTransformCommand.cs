@@ -5,6 +5,7 @@ using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Imaging;
 using DctNet.Frequency.IO;
+using DctNet.Platform;
 
 namespace DctNet.Cli.Commands;
 
@@ -30,6 +31,11 @@ internal static class BenchTransformCommand
             DefaultValueFactory = _ => 5,
         };
         var pipeline = new PipelineOptions();
+        var jpegDecoder = new Option<JpegBackend?>("--jpeg-decoder")
+        {
+            Description = "Which libjpeg-turbo decodes JPEG files: TurboJpeg (the system's libturbojpeg) or Skia (SkiaSharp's own). "
+                + "The default is what every command uses: TurboJPEG where libturbojpeg is installed, else Skia's.",
+        };
 
         var command = new Command("transform", """
             End-to-end throughput of 'dctnet transform': each image is read from its file, decoded, transformed and
@@ -37,10 +43,11 @@ internal static class BenchTransformCommand
             pass, then one thread, then --threads threads, and prints a table and the lines
               single-thread: <x> images/s (<y> ms/image)
               <n> threads: <x> images/s
-            Normalization is the built-in ImageNet statistics.
+            Normalization is the built-in ImageNet statistics. The header names the JPEG decoder and the host.
 
             Examples:
               dctnet bench transform --data images/
+              dctnet bench transform --data images/ --jpeg-decoder skia     # the decoder without a system package
               dctnet bench transform --data images/ --limit 500 --threads 8 --channels 64 --geometry mobilenetv2
             """);
         command.Options.Add(data);
@@ -51,6 +58,7 @@ internal static class BenchTransformCommand
         command.Options.Add(pipeline.Resize);
         command.Options.Add(pipeline.Crop);
         command.Options.Add(warmup);
+        command.Options.Add(jpegDecoder);
 
         command.SetAction(parse =>
         {
@@ -64,14 +72,22 @@ internal static class BenchTransformCommand
                 context.ReportError($"{folder}: no image files ({string.Join(' ', ImageFiles.Extensions)}) in this folder or below.");
                 return ExitCodes.Failure;
             }
-            return Bench(context, transform, files, folder, parse.GetValue(pipeline.Threads), Math.Max(parse.GetValue(warmup), 0));
+            ImageDecoder decoder;
+            try
+            {
+                decoder = new ImageDecoder(jpeg: parse.GetValue(jpegDecoder));
+            }
+            catch (DllNotFoundException e)
+            {
+                throw new UsageException($"--jpeg-decoder: {e.Message}");
+            }
+            return Bench(context, transform, decoder, files, folder, parse.GetValue(pipeline.Threads), Math.Max(parse.GetValue(warmup), 0));
         });
         return command;
     }
 
-    private static int Bench(CliContext context, DctTransform transform, string[] files, string folder, int threads, int warmup)
+    private static int Bench(CliContext context, DctTransform transform, ImageDecoder decoder, string[] files, string folder, int threads, int warmup)
     {
-        var decoder = new ImageDecoder();
         var scratch = Directory.CreateTempSubdirectory("dctnet-bench-");
         var failed = new HashSet<string>(StringComparer.Ordinal);
         try
@@ -117,6 +133,8 @@ internal static class BenchTransformCommand
 
             var o = context.Out;
             o.WriteLine($"bench transform: {files.Length} images from {folder}, {TransformCommand.Describe(transform)}, warm-up {Math.Min(warmup, files.Length)} images, {Environment.ProcessorCount} cores");
+            o.WriteLine($"JPEG decoder: {(decoder.Jpeg == JpegBackend.TurboJpeg ? "TurboJPEG (the system's libturbojpeg)" : "SkiaSharp's libjpeg-turbo")}");
+            o.WriteLine($"host: {HostProcessor.Describe().Summary}");
             o.WriteLine();
             o.WriteLine("pass                 threads  images  seconds  images/s  ms/image  speed-up");
             o.WriteLine(Row("read + decode only", 1, decodeOnly, "-"));

@@ -35,6 +35,9 @@ public sealed record HostProcessor(
             + (InstructionSets.Count > 0 ? $", {string.Join(' ', InstructionSets)}" : "")
             + string.Concat(Caches.Select(c => $", {c.Name} {FormatBytes(c.SizeBytes)}"));
 
+    /// <summary>The line every measurement prints: this processor and the kernels DctNet runs on it.</summary>
+    public static string ThisHost => $"{Describe().Summary}; {KernelProtection.Settings.Summary}";
+
     public static HostProcessor Describe()
     {
         var (model, flags) = ReadCpuInfo();

@@ -22,6 +22,14 @@ public sealed record KernelSettings(string? OneDnnMaxIsa, KernelSettingSource So
 {
     /// <summary>Whether DctNet itself restricted oneDNN.</summary>
     public bool Protected => Source == KernelSettingSource.Protection;
+
+    /// <summary>A few words for a figure's host line: "oneDNN up to AVX (DctNet's protection)".</summary>
+    public string Summary => (OneDnnMaxIsa, Source) switch
+    {
+        (null, _) => "oneDNN with every instruction set",
+        (var isa, KernelSettingSource.Protection) => $"oneDNN up to {isa} (DctNet's protection)",
+        (var isa, _) => $"oneDNN up to {isa} (set in the environment)",
+    };
 }
 
 /// <summary>
