@@ -74,8 +74,8 @@ public static class Curves
                 using var document = JsonDocument.Parse(line);
                 var root = document.RootElement;
                 double? Optional(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
-                epochs.Add(new EpochMetrics(root.GetProperty("epoch").GetInt32(), root.GetProperty("train_loss").GetDouble(), root.GetProperty("val_loss").GetDouble(),
-                    root.GetProperty("val_top1").GetDouble(), root.GetProperty("val_top5").GetDouble(), Optional("train_top1"), Optional("channels_on")));
+                epochs.Add(new EpochMetrics(root.GetProperty("epoch").GetInt32(), Number(root.GetProperty("train_loss")), Number(root.GetProperty("val_loss")),
+                    Number(root.GetProperty("val_top1")), Number(root.GetProperty("val_top5")), Optional("train_top1"), Optional("channels_on")));
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
@@ -84,4 +84,11 @@ public static class Curves
         }
         return epochs;
     }
+
+    /// <summary>A number, or the "NaN" / "Infinity" / "-Infinity" that a run records for a loss that overflowed.</summary>
+    private static double Number(JsonElement value)
+        => value.ValueKind == JsonValueKind.String && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double named)
+            && !double.IsFinite(named)
+            ? named
+            : value.GetDouble();
 }

@@ -27,6 +27,9 @@ public sealed record EpochMetrics(
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // An untrained deep network can overflow the validation loss to infinity in its first epoch (resnet101-dct-s2
+        // at crop 64 did); it is recorded as "Infinity", which Python's json also reads, instead of failing the run.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     public string ToJsonLine() => JsonSerializer.Serialize(this, JsonOptions);

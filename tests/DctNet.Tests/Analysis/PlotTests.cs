@@ -70,6 +70,25 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void A_validation_loss_that_overflowed_is_recorded_and_drawn()
+    {
+        // An untrained resnet101-dct-s2 on six images at crop 64 gave a NaN validation loss after its first epoch.
+        string metrics = Path.Combine(temp, "metrics.jsonl");
+        File.WriteAllLines(metrics,
+        [
+            new DctNet.Training.EpochMetrics(1, 1.45, 33.3, double.NaN, 50, 100, 0.0006, 3.5, 109, 0, null).ToJsonLine(),
+            new DctNet.Training.EpochMetrics(2, 1.2, 66.7, double.PositiveInfinity, 50, 100, 0.00005, 6.9, 109, 0, null).ToJsonLine(),
+        ]);
+        string path = Path.Combine(temp, "curves.png");
+
+        Curves.Render(metrics, path);
+
+        Assert.Equal([double.NaN, double.PositiveInfinity], Curves.Read(metrics).Select(e => e.ValLoss));
+        Assert.True(double.IsNaN(DctNet.Training.EpochMetrics.TryParse(File.ReadLines(metrics).First())!.ValLoss));
+        AssertPngWithContent(path, Curves.Width, Curves.Height);
+    }
+
+    [Fact]
     public void A_metrics_line_without_a_required_field_names_the_line()
     {
         string metrics = Path.Combine(temp, "metrics.jsonl");
