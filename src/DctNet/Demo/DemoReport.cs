@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using DctNet.Analysis;
 using DctNet.Frequency.Channels;
+using DctNet.Platform;
 using DctNet.Training;
 
 namespace DctNet.Demo;
@@ -28,6 +29,9 @@ internal static class DemoReport
         Line($"`dctnet demo --out {demo.Output} --seed {plan.Seed} --threads {plan.Threads}` on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: ",
             $"{elapsed.TotalMinutes:0.0} minutes ({elapsed.TotalSeconds:0} s) from the first image to this report, {plan.Threads} threads on {Environment.ProcessorCount} cores, ",
             $"TorchSharp with libtorch {TorchSharp.torch.__version__}, CPU.");
+        Line();
+        Line($"Host: {HostProcessor.ThisHost}. The accuracies repeat to the digit on one host; another processor's kernels add in another ",
+            $"order, and over 12 epochs of training that moves them by a few points (see the README).");
         Line();
         Line($"## What was done");
         Line();

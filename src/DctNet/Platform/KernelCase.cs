@@ -44,6 +44,7 @@ public sealed record KernelCase(
     /// One line that names the case completely (and is its identity): "conv 3x3/2 pad 1 24->64, 2x24x56x56,
     /// channels-last, bias, forward+backward".
     /// </summary>
+    [JsonIgnore]
     public string Description
     {
         get
