@@ -85,6 +85,8 @@ public static class DctNetCli
               dctnet coco-eval --gt instances_val2017.json --dt detections.json --iou-type segm
 
             Exit codes: 0 success, 1 some input failed, 2 invalid command line (or options the weights or data contradict), 130 interrupted.
+            Environment: DCTNET_KERNEL_PROTECTION=auto|on|off (capping oneDNN at AVX where its kernels are wrong; 'dctnet doctor'
+            says what this host needs), ONEDNN_MAX_CPU_ISA (oneDNN's own cap, always respected), DCTNET_TRACE=1 (stack traces).
             """);
         root.Subcommands.Add(DemoCommand.Create(context));
         root.Subcommands.Add(DoctorCommand.Create(context));
