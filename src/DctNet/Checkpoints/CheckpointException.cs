@@ -59,6 +59,12 @@ internal static class CheckpointErrors
         {
             throw new CheckpointException($"{path}: truncated ({e.Message})", e);
         }
+        catch (Exception e) when (e is OverflowException or FormatException)
+        {
+            // Sizes, counts, offsets and strides come from the file; arithmetic on them is checked, so one that does
+            // not fit 64 bits ends here instead of wrapping to a size that passes.
+            throw new CheckpointException($"{path}: a size, count or offset in the file is out of range ({e.Message})", e);
+        }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new CheckpointException($"{path}: no such file.", e);

@@ -56,7 +56,7 @@ internal sealed class PickleDict
 /// </summary>
 internal sealed record StorageReference(string Key, TensorElementType ElementType, long ElementCount)
 {
-    public long ByteCount => ElementCount * ElementType.Size();
+    public long ByteCount => checked(ElementCount * ElementType.Size());
 }
 
 /// <summary>A tensor as torch._utils._rebuild_tensor_v2 describes it: a strided view into a storage.</summary>

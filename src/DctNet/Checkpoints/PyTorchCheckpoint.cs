@@ -121,7 +121,12 @@ public static class PyTorchCheckpoint
         }
         using (archive)
         {
-            var records = archive.Entries.ToDictionary(entry => entry.FullName, StringComparer.Ordinal);
+            var records = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+            foreach (var entry in archive.Entries)
+            {
+                if (!records.TryAdd(entry.FullName, entry))
+                    throw new InvalidDataException($"the archive holds two records named '{entry.FullName}'; torch.save writes each once.");
+            }
             var pickles = records.Keys.Where(name => name.EndsWith("/data.pkl", StringComparison.Ordinal) && name.IndexOf('/', StringComparison.Ordinal) == name.Length - "/data.pkl".Length).ToList();
             if (pickles.Count != 1)
                 throw new InvalidDataException($"a zip archive that torch.save did not write: expected one <name>/data.pkl record, found {(pickles.Count == 0 ? "none" : string.Join(", ", pickles))}.");

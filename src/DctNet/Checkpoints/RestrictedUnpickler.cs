@@ -218,7 +218,7 @@ internal sealed class RestrictedUnpickler
             AllowedGlobalKind.RebuildTensor when args.Length == 4 => RebuildTensor(global, args),
             // (data, requires_grad, backward_hooks): a Parameter is its data here
             AllowedGlobalKind.RebuildParameter when args.Length == 3 && args[0] is TensorReference && args[1] is bool && args[2] is PickleDict => args[0],
-            _ => throw new InvalidDataException($"{global.FullName} called with unexpected arguments ({string.Join(", ", args.Select(Describe))})."),
+            _ => throw new InvalidDataException($"{global.FullName} called with unexpected arguments ({string.Join(", ", args.Select(arg => Describe(arg)))})."),
         };
     }
 
@@ -227,7 +227,7 @@ internal sealed class RestrictedUnpickler
         if (args[0] is not StorageReference storage || !TryGetInt64(args[1], out long offset)
             || !TryGetInt64Tuple(args[2], out long[] shape) || !TryGetInt64Tuple(args[3], out long[] strides))
         {
-            throw new InvalidDataException($"{global.FullName} called with unexpected arguments ({string.Join(", ", args.Select(Describe))}).");
+            throw new InvalidDataException($"{global.FullName} called with unexpected arguments ({string.Join(", ", args.Select(arg => Describe(arg)))}).");
         }
         var tensor = new TensorReference(storage, offset, shape, strides);
         tensor.ValidateBounds(storage.ElementCount);
@@ -390,16 +390,24 @@ internal sealed class RestrictedUnpickler
     }
 
     /// <summary>A short description of a pickled value for error messages.</summary>
-    public static string Describe(object? value) => value switch
+    public static string Describe(object? value) => Describe(value, depth: 0);
+
+    /// <summary>
+    /// Bounded by construction: a tuple shows at most six items and only one level deep, so that a tiny pickle of deeply
+    /// nested or shared containers (memo references make a DAG of exponential size) describes in a few hundred characters.
+    /// </summary>
+    private static string Describe(object? value, int depth) => value switch
     {
         null => "None",
         bool b => b ? "True" : "False",
-        long or BigInteger => $"int {value}",
+        long => $"int {value}",
+        BigInteger big => big.GetByteCount() <= 16 ? $"int {big}" : $"int of {big.GetBitLength()} bits",
         double d => $"float {d}",
         string s => $"str '{Printable(s.Length > 40 ? s[..40] + "..." : s)}'",
         byte[] bytes => $"bytes of length {bytes.Length}",
         List<object?> list => $"list of {list.Count}",
-        object?[] tuple => $"tuple ({string.Join(", ", tuple.Take(6).Select(Describe))}{(tuple.Length > 6 ? ", ..." : "")})",
+        object?[] tuple when depth > 0 => $"tuple of {tuple.Length}",
+        object?[] tuple => $"tuple ({string.Join(", ", tuple.Take(6).Select(item => Describe(item, depth + 1)))}{(tuple.Length > 6 ? ", ..." : "")})",
         PickleDict { IsOrderedDict: true } dict => $"OrderedDict of {dict.Count}",
         PickleDict dict => $"dict of {dict.Count}",
         AllowedGlobal global => global.FullName,

@@ -121,6 +121,23 @@ public sealed class PyTorchCheckpointReadingTests
     }
 
     [Fact]
+    public void An_archive_with_a_record_twice_is_refused_naming_it()
+    {
+        using var directory = new TemporaryDirectory();
+        string path = directory.File("twice.pth");
+        File.Copy(CheckpointFixtures.PathOf("dtypes.zip.pth"), path);
+        using (var archive = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            using var record = archive.CreateEntry("dtypes.zip/data/3").Open();
+            record.Write(new byte[16]);
+        }
+
+        var error = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(path));
+
+        Assert.Equal($"{path}: the archive holds two records named 'dtypes.zip/data/3'; torch.save writes each once.", error.Message);
+    }
+
+    [Fact]
     public void A_big_endian_archive_is_refused()
     {
         using var directory = new TemporaryDirectory();

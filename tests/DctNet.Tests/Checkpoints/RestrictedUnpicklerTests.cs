@@ -150,6 +150,33 @@ public sealed class RestrictedUnpicklerTests
         return RestrictedUnpickler.Load(stream, _ => throw new InvalidOperationException("no persistent ids in plain values"));
     }
 
+    [Fact]
+    public void A_value_nested_a_million_deep_or_shared_exponentially_is_described_in_a_few_words()
+    {
+        // EMPTY_TUPLE, then TUPLE1 a million times: described recursively, this overflowed the stack.
+        var deep = new PickleBuilder().Protocol(2).Raw((byte)')');
+        for (int i = 0; i < 1_000_000; i++)
+            deep.Raw(0x85);
+        // t = (); 60 times t = (t, t) through the memo: 2^60 leaves in 300 bytes (a description of all grew without bound).
+        var shared = new PickleBuilder().Protocol(2).Raw((byte)')', (byte)'q', 0);
+        for (int i = 0; i < 60; i++)
+            shared.Raw((byte)'h', 0, 0x86, (byte)'q', 0); // BINGET t, TUPLE2 (t, t), BINPUT it as the next t
+
+        string deepText = RestrictedUnpickler.Describe(Load(deep.Raw((byte)'.').Build()));
+        string sharedText = RestrictedUnpickler.Describe(Load(shared.Raw((byte)'.').Build()));
+
+        Assert.Equal("tuple (tuple of 1)", deepText);
+        Assert.Equal("tuple (tuple of 2, tuple of 2)", sharedText);
+    }
+
+    [Fact]
+    public void A_storage_whose_byte_count_overflows_is_refused_not_wrapped()
+    {
+        // 2^62 float32 elements are 2^64 bytes, which wraps to 0 in unchecked 64-bit arithmetic: a size that passes.
+        var storage = new StorageReference("0", TensorElementType.Float32, 1L << 62);
+        Assert.Throws<OverflowException>(() => storage.ByteCount);
+    }
+
     private static object? Load(byte[] pickle)
     {
         using var stream = new MemoryStream(pickle);

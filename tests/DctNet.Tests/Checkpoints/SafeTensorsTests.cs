@@ -119,6 +119,10 @@ public sealed class SafeTensorsTests
         File.WriteAllBytes(wrongSize, Header("""{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}}""", 8));
         string unknownType = directory.File("type.safetensors");
         File.WriteAllBytes(unknownType, Header("""{"a":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}""", 8));
+        string overflowing = directory.File("overflow.safetensors"); // 2^32 x 2^32 elements: no 64-bit count
+        File.WriteAllBytes(overflowing, Header("""{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}""", 8));
+        string huge = directory.File("huge.safetensors"); // beyond Int64 altogether
+        File.WriteAllBytes(huge, Header("""{"a":{"dtype":"F32","shape":[99999999999999999999],"data_offsets":[0,8]}}""", 8));
 
         string Error(string path) => Assert.Throws<CheckpointException>(() => SafeTensorsFile.ReadFile(path)).Message;
         Assert.Equal($"{truncated}: truncated: the tensors need {dataLength} bytes of data, the file has {dataLength - 10}.", Error(truncated));
@@ -127,6 +131,8 @@ public sealed class SafeTensorsTests
         Assert.Equal($"{overlapping}: tensor 'b' starts at byte 4 of the data, expected 8 (gap or overlap).", Error(overlapping));
         Assert.Equal($"{wrongSize}: tensor 'a' of shape [2] needs 16 bytes, its data_offsets span 8.", Error(wrongSize));
         Assert.Equal($"{unknownType}: tensor 'a' has dtype 'C64', which is not supported.", Error(unknownType));
+        Assert.StartsWith($"{overflowing}: a size, count or offset in the file is out of range", Error(overflowing), StringComparison.Ordinal);
+        Assert.StartsWith($"{huge}: safetensors header is not valid", Error(huge), StringComparison.Ordinal);
     }
 
     private static byte[] Header(string json, int dataBytes)
