@@ -26,11 +26,11 @@ internal static class Fixtures
 
     public static JsonElement Case(string id) => AllCases.Value.Single(c => c.GetProperty("id").GetString() == id);
 
-    /// <summary>Case ids of one kind, as xunit theory data.</summary>
-    public static TheoryData<string> Ids(string kind)
+    /// <summary>Case ids of one kind (those <paramref name="keep"/> accepts), as xunit theory data.</summary>
+    public static TheoryData<string> Ids(string kind, Func<JsonElement, bool>? keep = null)
     {
         var data = new TheoryData<string>();
-        foreach (var c in Cases(kind))
+        foreach (var c in Cases(kind).Where(keep ?? (_ => true)))
             data.Add(c.GetProperty("id").GetString()!);
         return data;
     }
@@ -39,16 +39,7 @@ internal static class Fixtures
     /// Case ids of one kind whose input the default decoder reads: all of them with TurboJPEG; without it, all but the
     /// CMYK JPEGs, which Skia's decoder refuses (checked on their own).
     /// </summary>
-    public static TheoryData<string> DecodableIds(string kind)
-    {
-        var data = new TheoryData<string>();
-        foreach (var c in Cases(kind))
-        {
-            if (TurboJpegNative.IsAvailable || !TurboJpegFixtures.IsCmykJpeg(c.GetProperty("input").GetString()!))
-                data.Add(c.GetProperty("id").GetString()!);
-        }
-        return data;
-    }
+    public static TheoryData<string> DecodableIds(string kind) => Ids(kind, c => TurboJpegNative.IsAvailable || !TurboJpegFixtures.IsCmykJpeg(c));
 
     public static string PathOf(string relative) => Path.Combine(Directory, relative);
 
@@ -130,10 +121,11 @@ internal static class TurboJpegFixtures
 {
     public const string Missing = "libturbojpeg.so.0 not found (apt-get install libturbojpeg0): the TurboJPEG path is not checked here, Skia's is.";
 
-    /// <summary>Whether a fixture's input is a CMYK (or YCCK) JPEG, which only TurboJPEG decodes as OpenCV does.</summary>
-    public static bool IsCmykJpeg(string relativeInput)
-    {
-        byte[] data = File.ReadAllBytes(Fixtures.PathOf(relativeInput));
-        return ImageFormatSniffer.Detect(data) == ImageFormat.Jpeg && JpegSegments.ComponentCount(data) == 4;
-    }
+    /// <summary>Whether a case's input is a JPEG.</summary>
+    public static bool IsJpeg(JsonElement testCase) => ImageFormatSniffer.Detect(Input(testCase)) == ImageFormat.Jpeg;
+
+    /// <summary>Whether a case's input is a CMYK (or YCCK) JPEG, which only TurboJPEG decodes as OpenCV does.</summary>
+    public static bool IsCmykJpeg(JsonElement testCase) => IsJpeg(testCase) && JpegSegments.ComponentCount(Input(testCase)) == 4;
+
+    private static byte[] Input(JsonElement testCase) => File.ReadAllBytes(Fixtures.PathOf(testCase.GetProperty("input").GetString()!));
 }

@@ -133,7 +133,7 @@ internal static class BenchTransformCommand
 
             var o = context.Out;
             o.WriteLine($"bench transform: {files.Length} images from {folder}, {TransformCommand.Describe(transform)}, warm-up {Math.Min(warmup, files.Length)} images, {Environment.ProcessorCount} cores");
-            o.WriteLine($"JPEG decoder: {(decoder.Jpeg == JpegBackend.TurboJpeg ? "TurboJPEG (the system's libturbojpeg)" : "SkiaSharp's libjpeg-turbo")}");
+            o.WriteLine($"JPEG decoder: {ImageDecoder.Describe(decoder.Jpeg)}");
             o.WriteLine($"host: {HostProcessor.Describe().Summary}");
             o.WriteLine();
             o.WriteLine("pass                 threads  images  seconds  images/s  ms/image  speed-up");

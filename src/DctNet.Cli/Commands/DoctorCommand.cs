@@ -73,11 +73,12 @@ internal static class DoctorCommand
             }
 
             var host = HostProcessor.Describe();
+            var libraries = NativeLibraries.InUse();
             var settings = KernelProtection.Settings;
-            PrintHost(context.Out, host, settings);
+            PrintHost(context.Out, host, libraries, settings);
             if (parse.GetValue(noKernels))
             {
-                WriteJson(parse.GetValue(json), host, settings, null, null);
+                WriteJson(parse.GetValue(json), host, libraries, settings, null, null);
                 return ExitCodes.Success;
             }
 
@@ -99,7 +100,7 @@ internal static class DoctorCommand
                 without = Check(context, uses, timeout, protectionOff: true);
                 PrintReport(context.Out, $"Kernel self-check without the protection ({KernelProtection.ModeVariable}=off)", without);
             }
-            WriteJson(parse.GetValue(json), host, settings, report, without);
+            WriteJson(parse.GetValue(json), host, libraries, settings, report, without);
 
             context.Out.WriteLine();
             if (report.Passed)
@@ -110,7 +111,8 @@ internal static class DoctorCommand
                 return ExitCodes.Success;
             }
             context.Out.WriteLine($"FAILED: {report.Failures.Count()} of {report.Outcomes.Count} cases. DctNet's results on this host cannot be trusted as they are; "
-                + "setting ONEDNN_MAX_CPU_ISA=AVX (or SSE41) in the environment restricts oneDNN further. Please report this output.");
+                + "ONEDNN_MAX_CPU_ISA in the environment (AVX, or SSE41 below it) restricts oneDNN, and doctor run again says whether that is enough. "
+                + "Please report this output.");
             return ExitCodes.Failure;
         });
         return command;
@@ -147,7 +149,14 @@ internal static class DoctorCommand
             : Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path
             : "dotnet";
 
-    private static void PrintHost(TextWriter output, HostProcessor host, KernelSettings settings)
+    /// <summary>The native libraries DctNet runs with, as the report and its JSON name them.</summary>
+    private sealed record NativeLibraries(string JpegDecoder, string LibTorch, string? TorchSharp, int Threads)
+    {
+        public static NativeLibraries InUse()
+            => new(ImageDecoder.Describe(ImageDecoder.DefaultJpegBackend), __version__, typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3), get_num_threads());
+    }
+
+    private static void PrintHost(TextWriter output, HostProcessor host, NativeLibraries libraries, KernelSettings settings)
     {
         output.WriteLine("Host");
         output.WriteLine($"  processor        {host.Model} ({host.Architecture}), {host.LogicalCores} logical cores");
@@ -158,8 +167,8 @@ internal static class DoctorCommand
                 + $"L3 {HostProcessor.FormatBytes(view.L3PerCore)} per core, from {view.Source}{(view.IsDegenerate ? " - not a real processor's" : "")}");
         output.WriteLine();
         output.WriteLine("Native libraries");
-        output.WriteLine($"  JPEG decoder     {ImageDecoder.JpegDecoderDescription}");
-        output.WriteLine($"  libtorch         {__version__} (TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3)}), {get_num_threads()} threads");
+        output.WriteLine($"  JPEG decoder     {libraries.JpegDecoder}");
+        output.WriteLine($"  libtorch         {libraries.LibTorch} (TorchSharp {libraries.TorchSharp}), {libraries.Threads} threads");
         output.WriteLine($"  .NET             {Environment.Version}");
         output.WriteLine();
         output.WriteLine("Settings");
@@ -184,20 +193,15 @@ internal static class DoctorCommand
         }
     }
 
-    private static void WriteJson(string? path, HostProcessor host, KernelSettings settings, KernelSelfCheckReport? report, KernelSelfCheckReport? unprotected)
+    private static void WriteJson(string? path, HostProcessor host, NativeLibraries libraries, KernelSettings settings, KernelSelfCheckReport? report,
+        KernelSelfCheckReport? unprotected)
     {
         if (path is null)
             return;
         var document = new
         {
             Host = host,
-            Libraries = new
-            {
-                JpegDecoder = ImageDecoder.JpegDecoderDescription,
-                LibTorch = __version__,
-                TorchSharp = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3),
-                Threads = get_num_threads(),
-            },
+            Libraries = libraries,
             Settings = settings,
             Kernels = report is null ? null : Summarize(report),
             Unprotected = unprotected is null ? null : Summarize(unprotected),

@@ -38,11 +38,11 @@ public sealed class ImageDecoder
     /// <summary>TurboJPEG where the system has libturbojpeg (Debian: <c>apt-get install libturbojpeg0</c>), else Skia's libjpeg-turbo.</summary>
     public static JpegBackend DefaultJpegBackend => TurboJpegNative.IsAvailable ? JpegBackend.TurboJpeg : JpegBackend.Skia;
 
-    /// <summary>The default JPEG decoder in words, for reports: which library, and why.</summary>
-    public static string JpegDecoderDescription => DefaultJpegBackend == JpegBackend.TurboJpeg
-        ? $"TurboJPEG ({TurboJpegNative.LoadedName}), the fast path"
-        : $"SkiaSharp's libjpeg-turbo (SkiaSharp {typeof(SkiaSharp.SKCodec).Assembly.GetName().Version?.ToString(3)}): "
-            + "libturbojpeg.so.0 not found, `apt-get install libturbojpeg0` gives the faster TurboJPEG";
+    /// <summary>A JPEG decoder in words, for reports: which library, and for Skia's where TurboJPEG is missing, how to get it.</summary>
+    public static string Describe(JpegBackend jpeg) => jpeg == JpegBackend.TurboJpeg
+        ? $"TurboJPEG ({TurboJpegNative.LoadedName ?? "libturbojpeg.so.0, not found"}), the fast path"
+        : $"SkiaSharp's libjpeg-turbo (SkiaSharp {typeof(SkiaSharp.SKCodec).Assembly.GetName().Version?.ToString(3)})"
+            + (TurboJpegNative.IsAvailable ? "" : ": libturbojpeg.so.0 not found, `apt-get install libturbojpeg0` gives the faster TurboJPEG");
 
     public RgbImage DecodeFile(string path)
     {

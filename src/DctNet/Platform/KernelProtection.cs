@@ -87,11 +87,12 @@ public static class KernelProtection
     /// <summary>The decision, from the environment and oneDNN's cache view; pure, so that tests can feed any host.</summary>
     public static KernelSettings Decide(Func<string, string?> environment, OneDnnCacheView? view)
     {
-        string? userIsa = environment(OneDnnIsaVariable) is { Length: > 0 } isa ? isa
-            : environment(LegacyIsaVariable) is { Length: > 0 } legacy ? legacy : null;
-        string variable = environment(OneDnnIsaVariable) is { Length: > 0 } ? OneDnnIsaVariable : LegacyIsaVariable;
-        if (userIsa is not null)
-            return new KernelSettings(userIsa, KernelSettingSource.Environment, $"{variable}={userIsa} is set in the environment; DctNet leaves it");
+        // oneDNN reads the first of the two that is set.
+        foreach (string variable in (string[])[OneDnnIsaVariable, LegacyIsaVariable])
+        {
+            if (environment(variable) is { Length: > 0 } userIsa)
+                return new KernelSettings(userIsa, KernelSettingSource.Environment, $"{variable}={userIsa} is set in the environment; DctNet leaves it");
+        }
 
         string mode = environment(ModeVariable)?.Trim().ToLowerInvariant() ?? "auto";
         string viewText = view is null ? "oneDNN's x64 kernels do not run here"
