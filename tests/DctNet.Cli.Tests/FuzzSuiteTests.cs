@@ -32,6 +32,8 @@ public sealed class FuzzSuiteTests(ITestOutputHelper output) : IDisposable
         var outcomes = new CaseOutcome[cases.Count];
         Parallel.For(0, cases.Count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i => outcomes[i] = Run(cases[i]));
 
+        foreach (var outcome in outcomes)
+            output.WriteLine($"{outcome.Case}: exit {outcome.ExitCode}, {outcome.Elapsed.TotalSeconds:F1} s, {outcome.PeakBytes >> 20} MiB: {outcome.ErrorLine}");
         foreach (var group in outcomes.GroupBy(o => o.Case.Class))
             output.WriteLine($"{group.Key}: {group.Count()} cases, exit 1: {group.Count(o => o.ExitCode == 1)}, exit 2: {group.Count(o => o.ExitCode == 2)}, exit 0: {group.Count(o => o.ExitCode == 0)}");
         var slowest = outcomes.MaxBy(o => o.Elapsed)!;
@@ -84,7 +86,7 @@ public sealed class FuzzSuiteTests(ITestOutputHelper output) : IDisposable
             : !errorLines[0].Contains(fuzzCase.MustMention, StringComparison.Ordinal) ? $"the error does not mention '{fuzzCase.MustMention}': {Abbreviate(errorLines[0])}"
             : Changes(before, Snapshot(fuzzCase.Directory)) is { } change ? change
             : null;
-        return new CaseOutcome(fuzzCase, finished ? process.ExitCode : -1, elapsed, peak, failure);
+        return new CaseOutcome(fuzzCase, finished ? process.ExitCode : -1, elapsed, peak, errorLines.FirstOrDefault() ?? "", failure);
     }
 
     /// <summary>VmHWM of /proc/PID/status: the process's peak resident set so far; 0 once it has gone.</summary>
@@ -136,5 +138,5 @@ public sealed class FuzzSuiteTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => FuzzCorpus.Delete(corpusRoot);
 
-    private sealed record CaseOutcome(FuzzCase Case, int ExitCode, TimeSpan Elapsed, long PeakBytes, string? Failure);
+    private sealed record CaseOutcome(FuzzCase Case, int ExitCode, TimeSpan Elapsed, long PeakBytes, string ErrorLine, string? Failure);
 }

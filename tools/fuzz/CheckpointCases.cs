@@ -8,7 +8,8 @@ namespace DctNet.Fuzz;
 /// <summary>
 /// Checkpoints that cost more than they hold: torch.save's zip and legacy layouts and safetensors, with nesting,
 /// shared references, overlapping or zero strides, compression bombs and sizes at the edge of 64 bits. Every one is
-/// given to <c>convert</c> (which would write a file) or <c>predict</c> for resnet18, whose own weights are 45 MB.
+/// given in turn to <c>predict</c> and <c>convert</c> (which would write a file) for resnet18, whose own weights are
+/// 45 MB, and to <c>detect</c> (which would write a folder) for Faster R-CNN.
 /// </summary>
 internal static class CheckpointCases
 {
@@ -22,9 +23,12 @@ internal static class CheckpointCases
         {
             string directory = corpus.CaseDirectory(Class, name);
             content(Path.Combine(directory, fileName));
-            string[] command = index++ % 3 == 0
-                ? ["predict", "--model", "resnet18", "--weights", fileName, image]
-                : ["convert", "--model", "resnet18", "--weights", fileName, "--out", "converted.safetensors"];
+            string[] command = (index++ % 3) switch
+            {
+                0 => ["predict", "--model", "resnet18", "--weights", fileName, image],
+                1 => ["convert", "--model", "resnet18", "--weights", fileName, "--out", "converted.safetensors"],
+                _ => ["detect", "--model", "fasterrcnn-r50-fpn", "--weights", fileName, image, "--out", "detections"],
+            };
             yield return new FuzzCase(Class, name, directory, command, fileName);
         }
     }
@@ -76,7 +80,7 @@ internal static class CheckpointCases
         yield return ("safetensors-offsets-overflow", "model.safetensors", path => SafeTensors(path, $$$"""{"conv1.weight":{"dtype":"F32","shape":[4],"data_offsets":[{{{long.MaxValue - 4}}},{{{long.MaxValue}}}]}}"""));
         yield return ("safetensors-offset-beyond-int64", "model.safetensors", path => SafeTensors(path, """{"conv1.weight":{"dtype":"F32","shape":[4],"data_offsets":[0,99999999999999999999999]}}"""));
         yield return ("safetensors-fractional-shape", "model.safetensors", path => SafeTensors(path, """{"conv1.weight":{"dtype":"F32","shape":[4.5],"data_offsets":[0,18]}}"""));
-        yield return ("safetensors-deep-json", "model.safetensors", path => SafeTensors(path, new string('[', 100_000) + new string(']', 100_000)));
+        yield return ("safetensors-deep-json", "model.safetensors", path => SafeTensors(path, "{\"a\":" + new string('[', 100_000) + new string(']', 100_000) + "}"));
         yield return ("safetensors-data-beyond-file", "model.safetensors", path => SafeTensors(path, """{"conv1.weight":{"dtype":"F32","shape":[1000000000],"data_offsets":[0,4000000000]}}"""));
         yield return ("safetensors-1-5-gib-unused", "model.safetensors", path => SafeTensors(path, """{"unused":{"dtype":"F32","shape":[402653184],"data_offsets":[0,1610612736]}}""", sparseData: 1_610_612_736));
     }
@@ -96,12 +100,12 @@ internal static class CheckpointCases
             pickle.Append();
     }
 
-    /// <summary>l0 = []; l(k+1) = [lk, lk]: 61 lists in the file, 2^60 leaves for anything that walks it as a tree.</summary>
+    /// <summary>t = (); 60 times t = (t, t) through the memo: 61 tuples in the file, 2^60 leaves for anything that walks it as a tree.</summary>
     private static void SharedDoubling(PickleWriter pickle)
     {
-        pickle.EmptyList().Put(0);
-        for (byte level = 1; level <= 60; level++)
-            pickle.EmptyList().Get((byte)(level - 1)).Append().Get((byte)(level - 1)).Append().Put(level);
+        pickle.EmptyTuple().Put(0);
+        for (int level = 1; level <= 60; level++)
+            pickle.Get(0).Op(0x86).Put(0);
     }
 
     private static byte[] Entry(string name, Action<PickleWriter> value)

@@ -67,15 +67,37 @@ internal sealed class TensorReference(StorageReference storage, long storageOffs
     public long[] Shape { get; } = shape;
     public long[] Strides { get; } = strides;
 
-    /// <summary>Copies the viewed elements out of the storage's bytes into a contiguous C-order tensor.</summary>
-    public TensorData Materialize(byte[] storageBytes)
+    // The storage is read in windows of at most this many bytes: a view over a small part of a large storage (or a
+    // storage record that inflates to gigabytes) costs the view's size plus one window, never the storage's size.
+    private const int WindowBytes = 16 << 20;
+
+    /// <summary>
+    /// Copies the viewed elements, in C order, out of <paramref name="storage"/>, a stream positioned at the storage's
+    /// first byte that holds at least the bytes up to the view's last element (<see cref="ValidateBounds"/>).
+    /// </summary>
+    public byte[] Gather(Stream storage)
     {
         int elementSize = Storage.ElementType.Size();
         long count = TensorData.CountElements(Shape);
         var result = new byte[checked(count * elementSize)];
-        if (count > 0)
-            GatherStrided(storageBytes, elementSize, result);
-        return new TensorData(Storage.ElementType, Shape, result);
+        if (count == 0)
+            return result;
+        Skip(storage, checked(StorageOffset * elementSize));
+        if (IsContiguous())
+        {
+            storage.ReadExactly(result);
+            return result;
+        }
+        long first = StorageOffset, last = LastElement();
+        long windowElements = Math.Min(last - first + 1, WindowBytes / elementSize);
+        var window = new byte[windowElements * elementSize];
+        for (long windowStart = first; windowStart <= last; windowStart += windowElements)
+        {
+            int length = (int)Math.Min(windowElements, last - windowStart + 1);
+            storage.ReadExactly(window, 0, length * elementSize);
+            CopyElementsWithin(window, windowStart, length, elementSize, result);
+        }
+        return result;
     }
 
     /// <summary>Checks that every element of the view lies inside a storage of <paramref name="storageElements"/>.</summary>
@@ -87,35 +109,39 @@ internal sealed class TensorReference(StorageReference storage, long storageOffs
             throw new InvalidDataException($"tensor of shape [{string.Join(", ", Shape)}] has {Strides.Length} strides.");
         if (TensorData.CountElements(Shape) == 0)
             return;
-        long last = StorageOffset;
-        for (int i = 0; i < Shape.Length; i++)
-            last = checked(last + (Shape[i] - 1) * Strides[i]);
+        long last = LastElement();
         if (last >= storageElements)
             throw new InvalidDataException(
                 $"tensor of shape [{string.Join(", ", Shape)}] (offset {StorageOffset}, strides [{string.Join(", ", Strides)}]) reaches element {last} of storage '{Storage.Key}', which holds {storageElements}.");
     }
 
-    private void GatherStrided(byte[] source, int elementSize, byte[] destination)
+    /// <summary>The storage index of the view's last element (strides are not negative, so also its largest).</summary>
+    private long LastElement()
     {
-        int rank = Shape.Length;
-        if (IsContiguous())
-        {
-            Buffer.BlockCopy(source, checked((int)(StorageOffset * elementSize)), destination, 0, destination.Length);
-            return;
-        }
+        long last = StorageOffset;
+        for (int i = 0; i < Shape.Length; i++)
+            last = checked(last + (Shape[i] - 1) * Strides[i]);
+        return last;
+    }
+
+    /// <summary>Copies the elements whose storage index lies in the window [windowStart, windowStart + windowLength) to their C-order places.</summary>
+    private void CopyElementsWithin(byte[] window, long windowStart, int windowLength, int elementSize, byte[] destination)
+    {
         // Odometer over all but the last dimension; the last is a strided run of single elements.
-        long innerSize = Shape[rank - 1], innerStride = Strides[rank - 1];
-        var index = new long[rank - 1];
+        int rank = Shape.Length;
+        long innerSize = rank == 0 ? 1 : Shape[rank - 1], innerStride = rank == 0 ? 0 : Strides[rank - 1];
+        var index = new long[Math.Max(rank - 1, 0)];
         long written = 0;
         while (true)
         {
             long start = StorageOffset;
             for (int d = 0; d < rank - 1; d++)
                 start += index[d] * Strides[d];
-            for (long i = 0; i < innerSize; i++)
+            for (long i = 0; i < innerSize; i++, written += elementSize)
             {
-                Buffer.BlockCopy(source, checked((int)((start + i * innerStride) * elementSize)), destination, checked((int)written), elementSize);
-                written += elementSize;
+                long inWindow = start + i * innerStride - windowStart;
+                if (inWindow >= 0 && inWindow < windowLength)
+                    Buffer.BlockCopy(window, (int)(inWindow * elementSize), destination, checked((int)written), elementSize);
             }
             int dim = rank - 2;
             while (dim >= 0 && ++index[dim] == Shape[dim])
@@ -123,6 +149,18 @@ internal sealed class TensorReference(StorageReference storage, long storageOffs
             if (dim < 0)
                 return;
         }
+    }
+
+    private static void Skip(Stream stream, long bytes)
+    {
+        if (stream.CanSeek)
+        {
+            stream.Seek(bytes, SeekOrigin.Current);
+            return;
+        }
+        var discard = new byte[(int)Math.Min(bytes, 1 << 20)];
+        for (long left = bytes; left > 0; left -= discard.Length)
+            stream.ReadExactly(discard, 0, (int)Math.Min(left, discard.Length));
     }
 
     // Sizes of one carry no stride information, as in torch's own is_contiguous.

@@ -58,7 +58,11 @@ public static class PyTorchCheckpoint
 
     public static StateDict ReadStateDict(string path) => Read(path).StateDict;
 
-    /// <summary>Reads the weights of a torch.save file; errors are one line that starts with the path.</summary>
+    /// <summary>
+    /// Reads the weights of a torch.save file; errors are one line that starts with the path. The pickle and the
+    /// storages' sizes are read and checked now; each tensor's elements are read from the file when first used
+    /// (<see cref="TensorData"/>), only the elements its view needs.
+    /// </summary>
     /// <exception cref="UnsafeCheckpointException">The file names a global other than tensors and plain containers.</exception>
     /// <exception cref="CheckpointException">The file is missing, truncated, corrupt, or holds no state dict.</exception>
     public static PyTorchCheckpointContents Read(string path) => CheckpointErrors.Reading(path, () =>
@@ -68,9 +72,9 @@ public static class PyTorchCheckpoint
         int headLength = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         file.Position = 0;
         if (headLength == 4 && head.SequenceEqual("PK\x03\x04"u8))
-            return ReadZip(file);
+            return ReadZip(path, file);
         if (headLength > 0 && head[0] == 0x80)
-            return ReadLegacy(file);
+            return ReadLegacy(path, file);
         throw new InvalidDataException(headLength == 0
             ? "empty file."
             : "not a PyTorch checkpoint: neither a zip archive (torch.save since 1.6) nor a legacy torch.save pickle.");
@@ -108,61 +112,67 @@ public static class PyTorchCheckpoint
         stream.Write(data);
     }
 
-    private static PyTorchCheckpointContents ReadZip(FileStream file)
+    private static PyTorchCheckpointContents ReadZip(string path, FileStream file)
     {
-        ZipArchive archive;
+        using var archive = OpenArchive(file);
+        var records = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+        foreach (var entry in archive.Entries)
+        {
+            if (!records.TryAdd(entry.FullName, entry))
+                throw new InvalidDataException($"the archive holds two records named '{entry.FullName}'; torch.save writes each once.");
+        }
+        var pickles = records.Keys.Where(name => name.EndsWith("/data.pkl", StringComparison.Ordinal) && name.IndexOf('/', StringComparison.Ordinal) == name.Length - "/data.pkl".Length).ToList();
+        if (pickles.Count != 1)
+            throw new InvalidDataException($"a zip archive that torch.save did not write: expected one <name>/data.pkl record, found {(pickles.Count == 0 ? "none" : string.Join(", ", pickles))}.");
+        string prefix = pickles[0][..^"data.pkl".Length];
+        if (records.TryGetValue(prefix + "byteorder", out var byteOrder) && !ReadRecord(byteOrder, "little".Length).AsSpan().SequenceEqual("little"u8))
+            throw new InvalidDataException("big-endian storages (byteorder record is not 'little') are not supported.");
+
+        var storages = new StorageTable();
+        object? root;
+        using (var pickle = new MemoryStream(ReadRecord(records[pickles[0]], RestrictedUnpickler.MaxPickleBytes)))
+            root = RestrictedUnpickler.Load(pickle, id => storages.Register(RestrictedUnpickler.ParseStoragePersistentId(id, expectedLength: 5)));
+
+        string RecordOf(StorageReference storage)
+        {
+            string name = $"{prefix}data/{storage.Key}";
+            if (!records.TryGetValue(name, out var record))
+                throw new InvalidDataException($"storage record '{name}' is missing from the archive.");
+            if (record.Length != storage.ByteCount)
+                throw new InvalidDataException($"storage record '{name}' holds {record.Length} bytes; its {storage.ElementCount} {storage.ElementType} elements need {storage.ByteCount}.");
+            return name;
+        }
+        return Extract(PyTorchSerialization.Zip, root, tensor =>
+        {
+            string name = RecordOf(tensor.Storage);
+            return Deferred(path, tensor, () =>
+            {
+                using var reopened = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                using var again = OpenArchive(reopened);
+                using var storage = (again.GetEntry(name) ?? throw new InvalidDataException($"storage record '{name}' is gone (was the file replaced while it was read?).")).Open();
+                return tensor.Gather(storage);
+            });
+        });
+    }
+
+    private static ZipArchive OpenArchive(FileStream file)
+    {
         try
         {
-            archive = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
+            return new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
         }
         catch (InvalidDataException e)
         {
             throw new InvalidDataException($"truncated or corrupt zip archive ({e.Message})", e);
         }
-        using (archive)
-        {
-            var records = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
-            foreach (var entry in archive.Entries)
-            {
-                if (!records.TryAdd(entry.FullName, entry))
-                    throw new InvalidDataException($"the archive holds two records named '{entry.FullName}'; torch.save writes each once.");
-            }
-            var pickles = records.Keys.Where(name => name.EndsWith("/data.pkl", StringComparison.Ordinal) && name.IndexOf('/', StringComparison.Ordinal) == name.Length - "/data.pkl".Length).ToList();
-            if (pickles.Count != 1)
-                throw new InvalidDataException($"a zip archive that torch.save did not write: expected one <name>/data.pkl record, found {(pickles.Count == 0 ? "none" : string.Join(", ", pickles))}.");
-            string prefix = pickles[0][..^"data.pkl".Length];
-            if (records.TryGetValue(prefix + "byteorder", out var byteOrder) && ReadRecord(byteOrder, byteOrder.Length) is var order
-                && !order.AsSpan().SequenceEqual("little"u8))
-            {
-                throw new InvalidDataException("big-endian storages (byteorder record is not 'little') are not supported.");
-            }
-
-            var storages = new StorageTable();
-            object? root;
-            using (var pickle = new MemoryStream(ReadRecord(records[pickles[0]], records[pickles[0]].Length)))
-                root = RestrictedUnpickler.Load(pickle, id => storages.Register(RestrictedUnpickler.ParseStoragePersistentId(id, expectedLength: 5)));
-
-            var loaded = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            byte[] LoadStorage(StorageReference storage)
-            {
-                if (loaded.TryGetValue(storage.Key, out var bytes))
-                    return bytes;
-                string name = $"{prefix}data/{storage.Key}";
-                if (!records.TryGetValue(name, out var record))
-                    throw new InvalidDataException($"storage record '{name}' is missing from the archive.");
-                if (record.Length != storage.ByteCount)
-                    throw new InvalidDataException($"storage record '{name}' holds {record.Length} bytes; its {storage.ElementCount} {storage.ElementType} elements need {storage.ByteCount}.");
-                return loaded[storage.Key] = ReadRecord(record, storage.ByteCount);
-            }
-            return Extract(PyTorchSerialization.Zip, root, tensor => tensor.Materialize(LoadStorage(tensor.Storage)));
-        }
     }
 
-    private static byte[] ReadRecord(ZipArchiveEntry record, long length)
+    /// <summary>A small record read whole; <paramref name="maxLength"/> is checked against its declared size before anything is inflated.</summary>
+    private static byte[] ReadRecord(ZipArchiveEntry record, long maxLength)
     {
-        if (length > Array.MaxLength)
-            throw new InvalidDataException($"record '{record.FullName}' of {length} bytes is too large to load.");
-        var bytes = new byte[length];
+        if (record.Length > maxLength)
+            throw new InvalidDataException($"record '{record.FullName}' declares {record.Length} bytes; torch.save writes at most {maxLength} there.");
+        var bytes = new byte[record.Length];
         using var stream = record.Open();
         try
         {
@@ -170,12 +180,12 @@ public static class PyTorchCheckpoint
         }
         catch (EndOfStreamException e)
         {
-            throw new InvalidDataException($"record '{record.FullName}' is shorter than its declared {length} bytes (corrupt archive).", e);
+            throw new InvalidDataException($"record '{record.FullName}' is shorter than its declared {record.Length} bytes (corrupt archive).", e);
         }
         return bytes;
     }
 
-    private static PyTorchCheckpointContents ReadLegacy(FileStream file)
+    private static PyTorchCheckpointContents ReadLegacy(string path, FileStream file)
     {
         static object? NoPersistentIds(object? id) => throw new InvalidDataException("a legacy header pickle refers to a storage.");
 
@@ -202,7 +212,7 @@ public static class PyTorchCheckpoint
         if (RestrictedUnpickler.Load(file, NoPersistentIds) is not List<object?> keys || keys.Any(key => key is not string))
             throw new InvalidDataException("legacy file has no list of storage keys after its data.");
 
-        // Each storage: an int64 element count, then its elements. Note where each starts, read only those needed.
+        // Each storage: an int64 element count, then its elements. Note where each starts; tensors read from there.
         var dataOffsets = new Dictionary<string, long>(StringComparer.Ordinal);
         Span<byte> countBytes = stackalloc byte[8];
         foreach (string key in keys.Cast<string>())
@@ -219,28 +229,28 @@ public static class PyTorchCheckpoint
             file.Seek(storage.ByteCount, SeekOrigin.Current);
         }
 
-        var loaded = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        byte[] LoadStorage(StorageReference storage)
+        return Extract(PyTorchSerialization.Legacy, root, tensor =>
         {
-            if (loaded.TryGetValue(storage.Key, out var bytes))
-                return bytes;
-            if (!dataOffsets.TryGetValue(storage.Key, out long offset))
-                throw new InvalidDataException($"storage '{storage.Key}' is missing from the file's storage list.");
-            if (storage.ByteCount > Array.MaxLength)
-                throw new InvalidDataException($"storage '{storage.Key}' of {storage.ByteCount} bytes is too large to load.");
-            bytes = new byte[storage.ByteCount];
-            file.Position = offset;
-            file.ReadExactly(bytes);
-            return loaded[storage.Key] = bytes;
-        }
-        return Extract(PyTorchSerialization.Legacy, root, tensor => tensor.Materialize(LoadStorage(tensor.Storage)));
+            if (!dataOffsets.TryGetValue(tensor.Storage.Key, out long offset))
+                throw new InvalidDataException($"storage '{tensor.Storage.Key}' is missing from the file's storage list.");
+            return Deferred(path, tensor, () =>
+            {
+                using var reopened = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                reopened.Position = offset;
+                return tensor.Gather(reopened);
+            });
+        });
     }
+
+    /// <summary>A tensor whose elements are read from <paramref name="path"/> on first use, with any error naming the file.</summary>
+    private static TensorData Deferred(string path, TensorReference tensor, Func<byte[]> read)
+        => new(tensor.Storage.ElementType, tensor.Shape, () => CheckpointErrors.Reading(path, read));
 
     /// <summary>
     /// Picks the state dict out of what the file holds: the dict itself when its values are tensors, else its
     /// "state_dict" or "model" entry; removes DataParallel's prefix when every key has it.
     /// </summary>
-    private static PyTorchCheckpointContents Extract(PyTorchSerialization serialization, object? root, Func<TensorReference, TensorData> materialize)
+    private static PyTorchCheckpointContents Extract(PyTorchSerialization serialization, object? root, Func<TensorReference, TensorData> defer)
     {
         if (root is not PickleDict top)
             throw new InvalidDataException($"the file holds a {RestrictedUnpickler.Describe(root)}, not a state dict or a checkpoint dict.");
@@ -278,7 +288,7 @@ public static class PyTorchCheckpoint
         foreach (var (key, value) in weights.Items)
         {
             string name = (string)key!;
-            stateDict.Add(removePrefix ? name[DataParallelPrefix.Length..] : name, materialize((TensorReference)value!));
+            stateDict.Add(removePrefix ? name[DataParallelPrefix.Length..] : name, defer((TensorReference)value!));
         }
         var ignored = entry is null ? [] : top.Items.Where(item => !Equals(item.Key, entry)).Select(item => DescribeKey(item.Key)).ToList();
         return new PyTorchCheckpointContents(serialization, stateDict, entry, removePrefix, ignored);

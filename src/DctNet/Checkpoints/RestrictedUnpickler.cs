@@ -19,6 +19,16 @@ namespace DctNet.Checkpoints;
 /// </summary>
 internal sealed class RestrictedUnpickler
 {
+    /// <summary>
+    /// The most bytes one pickle may span. A state dict's pickle takes about 200 bytes per tensor (ResNet-50's, with
+    /// the release's optimizer state, is under 100 KB), so this admits models a hundred times larger than any here.
+    /// </summary>
+    public const int MaxPickleBytes = 16 << 20;
+
+    // The most opcodes one pickle may run: each builds at most one value of a few hundred bytes, so this bounds what a
+    // pickle of tiny opcodes (a million empty dicts) can make the process hold; a state dict needs ~25 per tensor.
+    private const int MaxOpcodes = 1_000_000;
+
     private static readonly Dictionary<(string Module, string Name), AllowedGlobal> Allowed = BuildAllowedGlobals();
 
     private readonly Stream stream;
@@ -26,6 +36,8 @@ internal sealed class RestrictedUnpickler
     private readonly List<object?> stack = [];
     private readonly List<int> marks = [];
     private readonly Dictionary<long, object?> memo = [];
+    private readonly long start;
+    private int opcodes;
 
     /// <param name="stream">Positioned at the pickle; left just after its STOP opcode.</param>
     /// <param name="persistentLoad">Resolves a BINPERSID id (torch's storage tuples).</param>
@@ -33,6 +45,7 @@ internal sealed class RestrictedUnpickler
     {
         this.stream = stream;
         this.persistentLoad = persistentLoad;
+        start = stream.Position;
     }
 
     /// <summary>Reads one pickle from the current position.</summary>
@@ -43,6 +56,8 @@ internal sealed class RestrictedUnpickler
         while (true)
         {
             long offset = stream.Position;
+            if (++opcodes > MaxOpcodes)
+                throw new InvalidDataException($"the pickle runs more than {MaxOpcodes:N0} opcodes; a state dict needs a few dozen per tensor.");
             byte opcode = ReadByte();
             switch (opcode)
             {
@@ -315,6 +330,7 @@ internal sealed class RestrictedUnpickler
 
     private byte ReadByte()
     {
+        EnsureWithinLimit(1);
         int value = stream.ReadByte();
         return value >= 0 ? (byte)value : throw Truncated();
     }
@@ -330,9 +346,16 @@ internal sealed class RestrictedUnpickler
         // Check before allocating, so a corrupt length cannot ask for gigabytes.
         if (count > stream.Length - stream.Position)
             throw Truncated();
+        EnsureWithinLimit(count);
         var bytes = new byte[count];
         stream.ReadExactly(bytes);
         return bytes;
+    }
+
+    private void EnsureWithinLimit(long count)
+    {
+        if (stream.Position - start + count > MaxPickleBytes)
+            throw new InvalidDataException($"the pickle is larger than {MaxPickleBytes >> 20} MiB; a state dict's takes about 200 bytes per tensor.");
     }
 
     private string ReadLine()

@@ -71,19 +71,27 @@ public static class SafeTensorsFile
             stream.Write(tensor.Bytes.Span);
     }
 
-    /// <summary>Reads and validates a file.</summary>
+    /// <summary>
+    /// Reads and validates a file: the header now, each tensor's bytes when first used (<see cref="TensorData"/>).
+    /// Checks what the reference checks: the header's size, its JSON, known dtypes, byte ranges that match each
+    /// shape and tile the data exactly (no gaps, overlaps or trailing bytes).
+    /// </summary>
     /// <exception cref="CheckpointException">Missing, truncated or invalid; the message starts with the path.</exception>
     public static SafeTensorsContents ReadFile(string path) => CheckpointErrors.Reading(path, () =>
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return Read(stream);
+        return Read(stream, (begin, length) => CheckpointErrors.Reading(path, () =>
+        {
+            using var reopened = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            var bytes = new byte[length];
+            reopened.Position = begin;
+            reopened.ReadExactly(bytes);
+            return bytes;
+        }));
     });
 
-    /// <summary>
-    /// Reads a seekable stream from its current position to its end. Checks what the reference checks: the header's size, its JSON, known dtypes,
-    /// byte ranges that match each shape and tile the data exactly (no gaps, overlaps or trailing bytes).
-    /// </summary>
-    internal static SafeTensorsContents Read(Stream stream)
+    /// <param name="readRange">Reads the bytes [begin, begin + length) of the file, when a tensor is first used.</param>
+    private static SafeTensorsContents Read(Stream stream, Func<long, long, byte[]> readRange)
     {
         var headerBytes = new byte[ReadHeaderLength(stream)];
         stream.ReadExactly(headerBytes);
@@ -130,12 +138,7 @@ public static class SafeTensorsFile
 
         var tensors = new StateDict();
         foreach (var (name, type, shape, begin, end) in entries)
-        {
-            var bytes = new byte[end - begin];
-            stream.Position = dataStart + begin;
-            stream.ReadExactly(bytes);
-            tensors.Add(name, new TensorData(type, shape, bytes));
-        }
+            tensors.Add(name, new TensorData(type, shape, () => readRange(dataStart + begin, end - begin)));
         return new SafeTensorsContents(tensors, metadata);
     }
 

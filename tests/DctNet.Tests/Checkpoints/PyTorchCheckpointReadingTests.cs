@@ -97,6 +97,79 @@ public sealed class PyTorchCheckpointReadingTests
     }
 
     [Fact]
+    public void A_view_declaring_gigabytes_costs_nothing_until_the_model_has_checked_its_shape()
+    {
+        using var directory = new TemporaryDirectory();
+        string path = directory.File("expanded.pth");
+        // weight: a 32768 x 32768 float view (4 GiB) with zero strides over a storage of one element.
+        WriteArchive(path, PickleBuilder.FloatTensorStateDict("weight", 1, 0, [32768, 32768], [0, 0]), storageBytes: 4);
+        using var module = TorchSharp.torch.nn.Linear(3, 4, hasBias: false);
+
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var weights = PyTorchCheckpoint.ReadStateDict(path);
+        var error = Assert.Throws<StateDictMismatchException>(() => ModuleState.Load(module, weights, path));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+
+        Assert.Equal(4L << 30, weights["weight"].ByteCount);
+        Assert.Contains("weight: [32768, 32768] vs [4, 3]", error.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 16 << 20, $"{allocated} bytes allocated");
+    }
+
+    [Fact]
+    public void A_view_reads_only_its_elements_from_a_storage_that_inflates_beyond_what_it_needs()
+    {
+        using var directory = new TemporaryDirectory();
+        string path = directory.File("inflating.pth");
+        // weight: a 4 x 3 view at the end of a 512 MiB storage record of zeros, deflated to about 0.5 MB.
+        const long StorageElements = 128L << 20;
+        WriteArchive(path, PickleBuilder.FloatTensorStateDict("weight", StorageElements, StorageElements - 12, [4, 3], [3, 1]), storageBytes: StorageElements * 4, deflate: true);
+
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        float[] values = PyTorchCheckpoint.ReadStateDict(path)["weight"].ToArray<float>();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+
+        Assert.Equal(new float[12], values);
+        Assert.True(allocated < 16 << 20, $"{allocated} bytes allocated");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_strided_view_wider_than_the_read_window_gathers_every_element(bool seekable)
+    {
+        // Storage element i holds i; the view spans 6,000,008 elements (24 MB), more than one 16 MiB window.
+        const int StorageElements = 6_000_008;
+        var storageBytes = new byte[StorageElements * 4];
+        for (int i = 0; i < StorageElements; i++)
+            BitConverter.TryWriteBytes(storageBytes.AsSpan(i * 4), (float)i);
+        var tensor = new TensorReference(new StorageReference("0", TensorElementType.Float32, StorageElements), 7, [3, 2], [2_000_000, 1_000_001]);
+        using var storage = seekable ? new MemoryStream(storageBytes) : (Stream)new BufferedStream(new NonSeekable(storageBytes));
+
+        float[] values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.Gather(storage)).ToArray();
+
+        Assert.Equal([7f, 1_000_008f, 2_000_007f, 3_000_008f, 4_000_007f, 5_000_008f], values);
+    }
+
+    private static void WriteArchive(string path, byte[] pickle, long storageBytes, bool deflate = false)
+    {
+        using var archive = new ZipArchive(File.Create(path), ZipArchiveMode.Create);
+        using (var data = archive.CreateEntry("archive/data.pkl", CompressionLevel.NoCompression).Open())
+            data.Write(pickle);
+        using var storage = archive.CreateEntry("archive/data/0", deflate ? CompressionLevel.Fastest : CompressionLevel.NoCompression).Open();
+        var zeros = new byte[1 << 20];
+        for (long left = storageBytes; left > 0; left -= zeros.Length)
+            storage.Write(zeros, 0, (int)Math.Min(left, zeros.Length));
+    }
+
+    /// <summary>A stream that can only be read forward, as an inflating zip record is.</summary>
+    private sealed class NonSeekable(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+
+        public override long Seek(long offset, SeekOrigin loc) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public void Truncated_legacy_data_says_how_much_is_missing()
     {
         string path = CheckpointFixtures.PathOf("truncated_data.legacy.pth");

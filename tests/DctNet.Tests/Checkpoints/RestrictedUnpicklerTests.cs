@@ -153,9 +153,9 @@ public sealed class RestrictedUnpicklerTests
     [Fact]
     public void A_value_nested_a_million_deep_or_shared_exponentially_is_described_in_a_few_words()
     {
-        // EMPTY_TUPLE, then TUPLE1 a million times: described recursively, this overflowed the stack.
+        // EMPTY_TUPLE, then TUPLE1 half a million times: described recursively, this overflowed the stack.
         var deep = new PickleBuilder().Protocol(2).Raw((byte)')');
-        for (int i = 0; i < 1_000_000; i++)
+        for (int i = 0; i < 500_000; i++)
             deep.Raw(0x85);
         // t = (); 60 times t = (t, t) through the memo: 2^60 leaves in 300 bytes (a description of all grew without bound).
         var shared = new PickleBuilder().Protocol(2).Raw((byte)')', (byte)'q', 0);
@@ -167,6 +167,32 @@ public sealed class RestrictedUnpicklerTests
 
         Assert.Equal("tuple (tuple of 1)", deepText);
         Assert.Equal("tuple (tuple of 2, tuple of 2)", sharedText);
+    }
+
+    [Fact]
+    public void A_pickle_of_a_million_tiny_values_is_refused_by_its_opcode_count()
+    {
+        // A million EMPTY_DICTs hold ~150 MB for a 1 MB file; ten million would hold gigabytes.
+        var many = new PickleBuilder().Protocol(2);
+        for (int i = 0; i < 1_000_001; i++)
+            many.Raw((byte)'}');
+
+        var error = Assert.Throws<InvalidDataException>(() => Load(many.Raw((byte)'.').Build()));
+
+        Assert.StartsWith("the pickle runs more than 1,000,000 opcodes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pickle_larger_than_16_MiB_is_refused_before_its_string_is_allocated()
+    {
+        var stream = new MemoryStream();
+        stream.Write(new PickleBuilder().Protocol(2).Raw((byte)'X', 0, 0, 0, 0x01).Build()); // a 16 MiB string
+        stream.SetLength(stream.Length + (16 << 20) + 1);
+
+        stream.Position = 0;
+        var error = Assert.Throws<InvalidDataException>(() => RestrictedUnpickler.Load(stream, _ => null));
+
+        Assert.StartsWith("the pickle is larger than 16 MiB", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -185,37 +211,5 @@ public sealed class RestrictedUnpicklerTests
             var (key, type, count) = RestrictedUnpickler.ParseStoragePersistentId(id, expectedLength: 5);
             return new StorageReference(key, type, count);
         });
-    }
-
-    /// <summary>Assembles protocol-2+ pickles opcode by opcode.</summary>
-    private sealed class PickleBuilder
-    {
-        private readonly List<byte> bytes = [];
-
-        public PickleBuilder Protocol(byte version) => Raw(0x80, version);
-
-        public PickleBuilder Global(string module, string name) => Raw((byte)'c').Raw(Encoding.UTF8.GetBytes($"{module}\n{name}\n"));
-
-        public PickleBuilder String(string value)
-        {
-            byte[] utf8 = Encoding.UTF8.GetBytes(value);
-            return Raw((byte)'X').Raw(BitConverter.GetBytes(utf8.Length)).Raw(utf8);
-        }
-
-        public PickleBuilder ShortString(string value)
-        {
-            byte[] utf8 = Encoding.UTF8.GetBytes(value);
-            return Raw(0x8C, (byte)utf8.Length).Raw(utf8);
-        }
-
-        public PickleBuilder Int(byte value) => Raw((byte)'K', value);
-
-        public PickleBuilder Raw(params byte[] values)
-        {
-            bytes.AddRange(values);
-            return this;
-        }
-
-        public byte[] Build() => [.. bytes];
     }
 }
