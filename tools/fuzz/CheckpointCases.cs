@@ -68,6 +68,12 @@ internal static class CheckpointCases
             byte[] whole = File.ReadAllBytes(path);
             File.WriteAllBytes(path, whole[..(whole.Length / 2)]);
         });
+        yield return ("zip-120-thousand-records", "model.pth", path =>
+        {
+            using var archive = new ZipArchive(File.Create(path), ZipArchiveMode.Create);
+            for (int i = 0; i < 120_000; i++)
+                archive.CreateEntry($"archive/data/{i}", CompressionLevel.NoCompression);
+        });
         yield return ("empty-file", "model.pth", path => File.WriteAllBytes(path, []));
 
         // The legacy layout: header pickles, then storages with their element counts.

@@ -150,6 +150,22 @@ public sealed class PyTorchCheckpointReadingTests
         Assert.Equal([7f, 1_000_008f, 2_000_007f, 3_000_008f, 4_000_007f, 5_000_008f], values);
     }
 
+    [Fact]
+    public void An_archive_of_more_records_than_any_model_has_is_refused_before_its_directory_is_read()
+    {
+        using var directory = new TemporaryDirectory();
+        string path = directory.File("records.pth");
+        using (var archive = new ZipArchive(File.Create(path), ZipArchiveMode.Create))
+        {
+            for (int i = 0; i <= 100_000; i++)
+                archive.CreateEntry($"archive/data/{i}", CompressionLevel.NoCompression);
+        }
+
+        var error = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(path));
+
+        Assert.StartsWith($"{path}: the archive declares 100001 records in a ", error.Message, StringComparison.Ordinal);
+    }
+
     private static void WriteArchive(string path, byte[] pickle, long storageBytes, bool deflate = false)
     {
         using var archive = new ZipArchive(File.Create(path), ZipArchiveMode.Create);
