@@ -54,6 +54,7 @@ internal static class CheckpointCases
         yield return ("zip-storage-bytes-overflow", "model.pth", path => Zip(path, Tensor("conv1.weight", Huge, 0, [4], [1]), [Storage("0", 16)]));
         yield return ("zip-offset-overflow", "model.pth", path => Zip(path, Tensor("conv1.weight", 4, long.MaxValue, [4], [1]), [Storage("0", 16)]));
         yield return ("zip-stride-overflow", "model.pth", path => Zip(path, Tensor("conv1.weight", 4, 0, [4, 4], [Huge, 1]), [Storage("0", 16)]));
+        yield return ("zip-million-dimensions", "model.pth", path => Zip(path, Tensor("conv1.weight", 1, 0, [.. Enumerable.Repeat(1L, 100_000)], [.. Enumerable.Repeat(1L, 100_000)]), [Storage("0", 4)]));
         yield return ("zip-negative-size", "model.pth", path => Zip(path, Tensor("conv1.weight", 4, 0, [-4], [1]), [Storage("0", 16)]));
 
         // Archives that lie about their records.
@@ -87,6 +88,10 @@ internal static class CheckpointCases
         yield return ("safetensors-offset-beyond-int64", "model.safetensors", path => SafeTensors(path, """{"conv1.weight":{"dtype":"F32","shape":[4],"data_offsets":[0,99999999999999999999999]}}"""));
         yield return ("safetensors-fractional-shape", "model.safetensors", path => SafeTensors(path, """{"conv1.weight":{"dtype":"F32","shape":[4.5],"data_offsets":[0,18]}}"""));
         yield return ("safetensors-deep-json", "model.safetensors", path => SafeTensors(path, "{\"a\":" + new string('[', 100_000) + new string(']', 100_000) + "}"));
+        yield return ("safetensors-200-thousand-tensors", "model.safetensors", path => SafeTensors(path,
+            "{" + string.Join(",", Enumerable.Range(0, 200_000).Select(i => $"\"t{i}\":{{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}")) + "}"));
+        yield return ("safetensors-8-million-dimensions", "model.safetensors", path => SafeTensors(path,
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[" + string.Join(",", Enumerable.Repeat("0", 8_000_000)) + "],\"data_offsets\":[0,0]}}"));
         yield return ("safetensors-data-beyond-file", "model.safetensors", path => SafeTensors(path, """{"conv1.weight":{"dtype":"F32","shape":[1000000000],"data_offsets":[0,4000000000]}}"""));
         yield return ("safetensors-1-5-gib-unused", "model.safetensors", path => SafeTensors(path, """{"unused":{"dtype":"F32","shape":[402653184],"data_offsets":[0,1610612736]}}""", sparseData: 1_610_612_736));
     }

@@ -130,7 +130,7 @@ public static class PyTorchCheckpoint
 
         var storages = new StorageTable();
         object? root;
-        using (var pickle = new MemoryStream(ReadRecord(records[pickles[0]], RestrictedUnpickler.MaxPickleBytes)))
+        using (var pickle = new MemoryStream(ReadRecord(records[pickles[0]], CheckpointLimits.MaxStructureBytes)))
             root = RestrictedUnpickler.Load(pickle, id => storages.Register(RestrictedUnpickler.ParseStoragePersistentId(id, expectedLength: 5)));
 
         string RecordOf(StorageReference storage)
@@ -171,12 +171,12 @@ public static class PyTorchCheckpoint
     /// <summary>
     /// Checks the number of records and the central directory's size that the archive's end records declare, before
     /// ZipArchive reads the directory: it keeps every record in memory (2 million empty records, a 230 MB file, took
-    /// 1.1 GB). torch.save writes one record per storage, so a hundred thousand is far beyond any model here.
+    /// 1.1 GB). torch.save writes one record per storage. (ZipArchive itself stops at the declared count.)
     /// </summary>
     private static void EnsureFewRecords(FileStream file)
     {
-        const int MaxRecords = 100_000;
-        const long MaxDirectoryBytes = 32 << 20;
+        const int MaxRecords = CheckpointLimits.MaxTensors + 3; // data.pkl, version, byteorder
+        const long MaxDirectoryBytes = MaxRecords * 320L; // 46 bytes of header, a name, zip64's extra field
         const int EndRecordBytes = 22, Zip64LocatorBytes = 20, Zip64EndRecordBytes = 56;
 
         // The end of central directory record: within the last 22 bytes plus an archive comment of up to 65535.
@@ -206,7 +206,7 @@ public static class PyTorchCheckpoint
             }
         }
         if (records > MaxRecords || directoryBytes > MaxDirectoryBytes)
-            throw new InvalidDataException($"the archive declares {records} records in a {directoryBytes}-byte directory; torch.save writes one per storage (at most {MaxRecords} are read).");
+            throw new InvalidDataException($"the archive declares {records} records in a {directoryBytes}-byte directory; torch.save writes one per storage (at most {CheckpointLimits.MaxTensors} storages are read).");
     }
 
     /// <summary>A small record read whole; <paramref name="maxLength"/> is checked against its declared size before anything is inflated.</summary>

@@ -19,16 +19,6 @@ namespace DctNet.Checkpoints;
 /// </summary>
 internal sealed class RestrictedUnpickler
 {
-    /// <summary>
-    /// The most bytes one pickle may span. A state dict's pickle takes about 200 bytes per tensor (ResNet-50's, with
-    /// the release's optimizer state, is under 100 KB), so this admits models a hundred times larger than any here.
-    /// </summary>
-    public const int MaxPickleBytes = 16 << 20;
-
-    // The most opcodes one pickle may run: each builds at most one value of a few hundred bytes, so this bounds what a
-    // pickle of tiny opcodes (a million empty dicts) can make the process hold; a state dict needs ~25 per tensor.
-    private const int MaxOpcodes = 1_000_000;
-
     private static readonly Dictionary<(string Module, string Name), AllowedGlobal> Allowed = BuildAllowedGlobals();
 
     private readonly Stream stream;
@@ -56,8 +46,8 @@ internal sealed class RestrictedUnpickler
         while (true)
         {
             long offset = stream.Position;
-            if (++opcodes > MaxOpcodes)
-                throw new InvalidDataException($"the pickle runs more than {MaxOpcodes:N0} opcodes; a state dict needs a few dozen per tensor.");
+            if (++opcodes > CheckpointLimits.MaxPickleOpcodes)
+                throw new InvalidDataException($"the pickle runs more than {CheckpointLimits.MaxPickleOpcodes:N0} opcodes; a state dict needs a few dozen per tensor.");
             byte opcode = ReadByte();
             switch (opcode)
             {
@@ -244,6 +234,8 @@ internal sealed class RestrictedUnpickler
         {
             throw new InvalidDataException($"{global.FullName} called with unexpected arguments ({string.Join(", ", args.Select(arg => Describe(arg)))}).");
         }
+        if (shape.Length > CheckpointLimits.MaxRank)
+            throw new InvalidDataException($"a tensor of {shape.Length} dimensions; at most {CheckpointLimits.MaxRank} are read.");
         var tensor = new TensorReference(storage, offset, shape, strides);
         tensor.ValidateBounds(storage.ElementCount);
         return tensor;
@@ -354,8 +346,8 @@ internal sealed class RestrictedUnpickler
 
     private void EnsureWithinLimit(long count)
     {
-        if (stream.Position - start + count > MaxPickleBytes)
-            throw new InvalidDataException($"the pickle is larger than {MaxPickleBytes >> 20} MiB; a state dict's takes about 200 bytes per tensor.");
+        if (stream.Position - start + count > CheckpointLimits.MaxStructureBytes)
+            throw new InvalidDataException($"the pickle is larger than {CheckpointLimits.MaxStructureBytes >> 20} MiB; a state dict's takes about 200 bytes per tensor.");
     }
 
     private string ReadLine()

@@ -17,8 +17,6 @@ public sealed record SafeTensorsContents(StateDict Tensors, IReadOnlyDictionary<
 public static class SafeTensorsFile
 {
     private const string MetadataKey = "__metadata__";
-    // The reference implementation's limit: a larger header is refused rather than allocated.
-    private const long MaxHeaderBytes = 100_000_000;
 
     /// <summary>Writes atomically: the file appears complete under <paramref name="path"/> or not at all.</summary>
     public static void WriteFile(string path, StateDict tensors, IReadOnlyDictionary<string, string>? metadata = null)
@@ -110,6 +108,7 @@ public static class SafeTensorsFile
             {
                 if (!names.Add(property.Name))
                     throw new InvalidDataException($"safetensors header names '{property.Name}' twice.");
+
                 if (property.Name == MetadataKey)
                 {
                     foreach (var item in property.Value.EnumerateObject())
@@ -117,6 +116,8 @@ public static class SafeTensorsFile
                     continue;
                 }
                 entries.Add(ParseEntry(property));
+                if (entries.Count > CheckpointLimits.MaxTensors)
+                    throw new InvalidDataException($"safetensors header declares more than {CheckpointLimits.MaxTensors} tensors.");
             }
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
@@ -148,8 +149,8 @@ public static class SafeTensorsFile
         if (stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) != 8)
             throw new InvalidDataException("not a safetensors file: shorter than its 8-byte header length.");
         ulong length = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
-        if (length > MaxHeaderBytes)
-            throw new InvalidDataException($"not a safetensors file: header length {length} exceeds {MaxHeaderBytes} bytes.");
+        if (length > CheckpointLimits.MaxStructureBytes)
+            throw new InvalidDataException($"safetensors header length {length} exceeds {CheckpointLimits.MaxStructureBytes} bytes (about 100 per tensor).");
         if ((long)length > stream.Length - stream.Position)
             throw new InvalidDataException($"truncated: the header needs {length} bytes, the file has {stream.Length - stream.Position} after its length.");
         return (long)length;
@@ -162,7 +163,10 @@ public static class SafeTensorsFile
         string dtype = info.GetProperty("dtype").GetString() ?? "";
         if (!TensorElementTypes.TryFromSafeTensorsName(dtype, out var type))
             throw new InvalidDataException($"tensor '{name}' has dtype '{dtype}', which is not supported.");
-        long[] shape = info.GetProperty("shape").EnumerateArray().Select(size => size.GetInt64()).ToArray();
+        var shapeArray = info.GetProperty("shape");
+        if (shapeArray.GetArrayLength() > CheckpointLimits.MaxRank)
+            throw new InvalidDataException($"tensor '{name}' has {shapeArray.GetArrayLength()} dimensions; at most {CheckpointLimits.MaxRank} are read.");
+        long[] shape = shapeArray.EnumerateArray().Select(size => size.GetInt64()).ToArray();
         long[] offsets = info.GetProperty("data_offsets").EnumerateArray().Select(offset => offset.GetInt64()).ToArray();
         if (shape.Any(size => size < 0) || offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
             throw new InvalidDataException($"tensor '{name}' has an invalid shape or data_offsets.");

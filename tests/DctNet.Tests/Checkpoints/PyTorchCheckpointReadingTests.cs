@@ -157,13 +157,14 @@ public sealed class PyTorchCheckpointReadingTests
         string path = directory.File("records.pth");
         using (var archive = new ZipArchive(File.Create(path), ZipArchiveMode.Create))
         {
-            for (int i = 0; i <= 100_000; i++)
+            // One record per storage, plus data.pkl, version and byteorder.
+            for (int i = 0; i < CheckpointLimits.MaxTensors + 4; i++)
                 archive.CreateEntry($"archive/data/{i}", CompressionLevel.NoCompression);
         }
 
         var error = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(path));
 
-        Assert.StartsWith($"{path}: the archive declares 100001 records in a ", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"{path}: the archive declares 100004 records in a ", error.Message, StringComparison.Ordinal);
     }
 
     private static void WriteArchive(string path, byte[] pickle, long storageBytes, bool deflate = false)

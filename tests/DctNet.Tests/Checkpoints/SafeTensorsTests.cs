@@ -127,12 +127,27 @@ public sealed class SafeTensorsTests
         string Error(string path) => Assert.Throws<CheckpointException>(() => SafeTensorsFile.ReadFile(path)).Message;
         Assert.Equal($"{truncated}: truncated: the tensors need {dataLength} bytes of data, the file has {dataLength - 10}.", Error(truncated));
         Assert.Equal($"{trailing}: 2 bytes after the last tensor's data.", Error(trailing));
-        Assert.Equal($"{absurdHeader}: not a safetensors file: header length {1L << 40} exceeds 100000000 bytes.", Error(absurdHeader));
+        Assert.Equal($"{absurdHeader}: safetensors header length {1L << 40} exceeds 16777216 bytes (about 100 per tensor).", Error(absurdHeader));
         Assert.Equal($"{overlapping}: tensor 'b' starts at byte 4 of the data, expected 8 (gap or overlap).", Error(overlapping));
         Assert.Equal($"{wrongSize}: tensor 'a' of shape [2] needs 16 bytes, its data_offsets span 8.", Error(wrongSize));
         Assert.Equal($"{unknownType}: tensor 'a' has dtype 'C64', which is not supported.", Error(unknownType));
         Assert.StartsWith($"{overflowing}: a size, count or offset in the file is out of range", Error(overflowing), StringComparison.Ordinal);
         Assert.StartsWith($"{huge}: safetensors header is not valid", Error(huge), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_header_declaring_more_tensors_than_any_model_has_is_refused()
+    {
+        using var directory = new TemporaryDirectory();
+        string path = directory.File("many.safetensors");
+        string entries = string.Join(",", Enumerable.Range(0, CheckpointLimits.MaxTensors + 1).Select(i => $$"""
+            "t{{i}}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}
+            """));
+        File.WriteAllBytes(path, Header("{" + entries + "}", 0));
+
+        var error = Assert.Throws<CheckpointException>(() => SafeTensorsFile.ReadFile(path));
+
+        Assert.Equal($"{path}: safetensors header declares more than 100000 tensors.", error.Message);
     }
 
     private static byte[] Header(string json, int dataBytes)

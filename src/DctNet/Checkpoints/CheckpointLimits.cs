@@ -1,0 +1,29 @@
+namespace DctNet.Checkpoints;
+
+/// <summary>
+/// What a checkpoint may declare before DctNet refuses to read it. A file is untrusted: what it declares decides what
+/// a reader allocates, so each bound is checked before the work it would cost. Every bound is far beyond any model
+/// here (ResNet-152 has about a thousand tensors; its state dict's pickle is about 200 KB) and keeps what the file's
+/// structure can make the process hold to a few hundred megabytes, beside the model's own weights.
+/// </summary>
+public static class CheckpointLimits
+{
+    /// <summary>Tensors (safetensors entries) or storages (zip records) in one file.</summary>
+    public const int MaxTensors = 100_000;
+
+    /// <summary>
+    /// The bytes of one pickle (torch.save's data.pkl), or of a safetensors JSON header. The safetensors library
+    /// allows 100 MB of header; a header of small tokens that size took 2 GB to parse, and ~100 bytes per tensor
+    /// make 16 MiB enough for <see cref="MaxTensors"/>.
+    /// </summary>
+    public const int MaxStructureBytes = 16 << 20;
+
+    /// <summary>Dimensions of one tensor: numpy's limit (NPY_MAXDIMS, 64 since numpy 2.0); models use at most 5.</summary>
+    public const int MaxRank = 64;
+
+    /// <summary>
+    /// The opcodes one pickle may run: each builds at most one value of a few hundred bytes (a million empty dicts
+    /// would hold ~150 MB), and a state dict needs a few dozen per tensor.
+    /// </summary>
+    public const int MaxPickleOpcodes = 1_000_000;
+}
