@@ -23,7 +23,9 @@ internal static class CheckpointCases
         {
             string directory = corpus.CaseDirectory(Class, name);
             content(Path.Combine(directory, fileName));
-            string[] command = (index++ % 3) switch
+            string[] command = name.Contains("detection", StringComparison.Ordinal)
+                ? ["detect", "--weights", fileName, image, "--out", "detections"]
+                : (index++ % 3) switch
             {
                 0 => ["predict", "--model", "resnet18", "--weights", fileName, image],
                 1 => ["convert", "--model", "resnet18", "--weights", fileName, "--out", "converted.safetensors"],
@@ -48,6 +50,11 @@ internal static class CheckpointCases
         yield return ("zip-stride-zero-4-gib", "model.pth", path => Zip(path, Tensor("conv1.weight", 1, 0, [32768, 32768], [0, 0]), [Storage("0", 4)]));
         yield return ("zip-overlapping-strides", "model.pth", path => Zip(path, Tensor("conv1.weight", 60_000, 0, [30_000, 30_000], [1, 1]), [Storage("0", 240_000)]));
         yield return ("zip-right-shape-stride-zero", "model.pth", path => Zip(path, Tensor("conv1.weight", 1, 0, [64, 3, 7, 7], [0, 0, 0, 0]), [Storage("0", 4)]));
+
+        // A classifier that declares two billion classes from one stored element: the model it asks for needs 4 TB.
+        yield return ("zip-two-billion-classes", "model.pth", path => Zip(path, PickleWriter.StateDict(
+            ("fc.weight", pickle => pickle.Tensor("0", 1, 0, [2_000_000_000, 512], [0, 0])),
+            ("fc.bias", pickle => pickle.Tensor("0", 1, 0, [2_000_000_000], [0]))), [Storage("0", 4)]));
 
         // Sizes at the edge of 64 bits.
         yield return ("zip-element-count-overflow", "model.pth", path => Zip(path, Tensor("conv1.weight", 8, 0, [Huge, 8], [0, 1]), [Storage("0", 32)]));
@@ -92,6 +99,13 @@ internal static class CheckpointCases
             "{" + string.Join(",", Enumerable.Range(0, 200_000).Select(i => $"\"t{i}\":{{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}")) + "}"));
         yield return ("safetensors-8-million-dimensions", "model.safetensors", path => SafeTensors(path,
             "{\"a\":{\"dtype\":\"F32\",\"shape\":[" + string.Join(",", Enumerable.Repeat("0", 8_000_000)) + "],\"data_offsets\":[0,0]}}"));
+        yield return ("safetensors-metadata-two-billion-classes", "model.safetensors", path => SafeTensors(path,
+            Metadata("dctnet", """{"format_version":1,"model":"resnet18","classes":2000000000}""")));
+        yield return ("safetensors-detection-scale-2-to-the-30", "model.safetensors", path => SafeTensors(path,
+            Metadata("dctnet_detection", """{"format_version":1,"model":"fasterrcnn-r50-fpn","categories":[{"id":1,"name":"a"}],"short_edge":800,"long_edge":1073741824}""")));
+        yield return ("safetensors-detection-40-thousand-categories", "model.safetensors", path => SafeTensors(path,
+            Metadata("dctnet_detection", """{"format_version":1,"model":"fasterrcnn-r50-fpn","short_edge":800,"long_edge":1333,"categories":["""
+                + string.Join(",", Enumerable.Range(1, 40_000).Select(i => $$$"""{"id":{{{i}}},"name":"c{{{i}}}"}""")) + "]}")));
         yield return ("safetensors-data-beyond-file", "model.safetensors", path => SafeTensors(path, """{"conv1.weight":{"dtype":"F32","shape":[1000000000],"data_offsets":[0,4000000000]}}"""));
         yield return ("safetensors-1-5-gib-unused", "model.safetensors", path => SafeTensors(path, """{"unused":{"dtype":"F32","shape":[402653184],"data_offsets":[0,1610612736]}}""", sparseData: 1_610_612_736));
     }
@@ -174,6 +188,10 @@ internal static class CheckpointCases
         file.Write(count);
         file.Write(new byte[64]);
     }
+
+    /// <summary>A header of no tensors whose __metadata__ holds <paramref name="json"/> under <paramref name="key"/>, as DctNet's checkpoints keep theirs.</summary>
+    private static string Metadata(string key, string json)
+        => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, Dictionary<string, string>> { ["__metadata__"] = new() { [key] = json } });
 
     private static void SafeTensors(string path, string header, ulong? headerLength = null, long sparseData = 0)
     {

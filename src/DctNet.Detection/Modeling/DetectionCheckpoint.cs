@@ -52,6 +52,8 @@ public sealed record DetectionCheckpoint(DetectionCheckpointMetadata Metadata, S
                 throw new InvalidDataException($"format {json.FormatVersion} is not supported (this version reads {FormatVersion})");
             if (string.IsNullOrEmpty(json.Model) || json.Categories is not { Length: > 0 })
                 throw new InvalidDataException("it lacks the model name or the categories");
+            if (json.Categories.Length >= CheckpointLimits.MaxClasses)
+                throw new InvalidDataException($"{json.Categories.Length} categories; a detector may have at most {CheckpointLimits.MaxClasses - 1} besides the background");
             var categories = json.Categories.Select(c => new CocoCategory(c.Id, c.Name ?? throw new InvalidDataException($"category {c.Id} has no name"), c.Supercategory)).ToList();
             var channels = json.Channels is { } ch ? ChannelSubset.FromLists(ch.Name, ch.Y, ch.Cb, ch.Cr) : null;
             var statistics = json.Statistics is { } st ? new ChannelStatistics(st.Mean, st.Std) : null;

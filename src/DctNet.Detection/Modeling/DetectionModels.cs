@@ -12,10 +12,31 @@ namespace DctNet.Detection.Modeling;
 public sealed record DetectionModelDefinition(string Name, string Description, bool Masks, bool TakesDct = false);
 
 /// <summary>The bounds an image is rescaled to fit, keeping its ratio (torchvision's min_size / max_size, mmdetection's img_scale).</summary>
-public readonly record struct InputScale(int ShortEdge, int LongEdge)
+public readonly record struct InputScale
 {
+    /// <summary>
+    /// The longest edge an image is rescaled to: three times the COCO recipes' 1333. A scale comes from the command
+    /// line or from a checkpoint's metadata, and decides how much every image costs.
+    /// </summary>
+    public const int MaxEdge = 4096;
+
+    /// <exception cref="ArgumentException">Not 0 &lt; short edge &lt;= long edge &lt;= <see cref="MaxEdge"/>.</exception>
+    public InputScale(int shortEdge, int longEdge)
+    {
+        if (shortEdge <= 0 || longEdge < shortEdge || longEdge > MaxEdge)
+            throw new ArgumentException($"the scale needs 0 < short edge <= long edge <= {MaxEdge}, got {shortEdge} and {longEdge}.");
+        ShortEdge = shortEdge;
+        LongEdge = longEdge;
+    }
+
     /// <summary>800 x 1333, the scale of the COCO recipes (REFERENCE.md section 4).</summary>
     public static InputScale Default { get; } = new(800, 1333);
+
+    public int ShortEdge { get; }
+
+    public int LongEdge { get; }
+
+    public void Deconstruct(out int shortEdge, out int longEdge) => (shortEdge, longEdge) = (ShortEdge, LongEdge);
 }
 
 /// <summary>

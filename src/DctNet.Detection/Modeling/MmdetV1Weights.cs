@@ -52,9 +52,13 @@ public static class MmdetV1Weights
     /// <summary>The classifier's outputs (background included), from <c>bbox_head.fc_cls</c>.</summary>
     /// <exception cref="CheckpointException">The file has no box classifier.</exception>
     public static int Classes(StateDict weights, string source)
-        => weights.TryGetValue("bbox_head.fc_cls.weight", out var classifier)
-            ? (int)classifier.Shape[0]
-            : throw new CheckpointException($"{source}: an mmdetection v1 file without bbox_head.fc_cls.weight; not a Faster or Mask R-CNN.");
+    {
+        if (!weights.TryGetValue("bbox_head.fc_cls.weight", out var classifier))
+            throw new CheckpointException($"{source}: an mmdetection v1 file without bbox_head.fc_cls.weight; not a Faster or Mask R-CNN.");
+        if (classifier.Shape.Count != 2 || classifier.Shape[0] is < 2 or > CheckpointLimits.MaxClasses)
+            throw new CheckpointException($"{source}: bbox_head.fc_cls.weight is {classifier.ShapeText}; a box classifier has 2 to {CheckpointLimits.MaxClasses} outputs.");
+        return (int)classifier.Shape[0];
+    }
 
     public static bool HasMasks(StateDict weights) => weights.ContainsKey("mask_head.conv_logits.weight");
 

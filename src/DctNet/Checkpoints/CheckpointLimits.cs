@@ -18,6 +18,14 @@ public static class CheckpointLimits
     /// </summary>
     public const int MaxStructureBytes = 16 << 20;
 
+    /// <summary>
+    /// The classes a checkpoint may declare, by its classifier's shape or its metadata: DctNet builds the model for
+    /// them before the weights are read, so the file decides that allocation (a 1 KB file declaring two billion
+    /// classes asked for 4 TB). ImageNet-21k's 21,843 is the largest label set of the published classifiers of these
+    /// families; 32,768 classes make ResNet-50's classifier 268 MB.
+    /// </summary>
+    public const int MaxClasses = 32_768;
+
     /// <summary>Dimensions of one tensor: numpy's limit (NPY_MAXDIMS, 64 since numpy 2.0); models use at most 5.</summary>
     public const int MaxRank = 64;
 

@@ -66,8 +66,8 @@ public sealed record CheckpointMetadata
         }
         if (parsed.FormatVersion != FormatVersion)
             throw new InvalidDataException($"DctNet metadata format {parsed.FormatVersion} is not supported (this version reads {FormatVersion}).");
-        if (string.IsNullOrEmpty(parsed.Model) || parsed.Classes <= 0)
-            throw new InvalidDataException("DctNet metadata lacks the model name or a positive class count.");
+        if (string.IsNullOrEmpty(parsed.Model) || parsed.Classes is <= 0 or > CheckpointLimits.MaxClasses)
+            throw new InvalidDataException($"DctNet metadata lacks the model name or a class count from 1 to {CheckpointLimits.MaxClasses}.");
         try
         {
             return new CheckpointMetadata

@@ -199,11 +199,13 @@ public sealed class InferenceModel : IDisposable
         if (WeightsLayout.Classifier(weights) is not var (key, weight))
             return requested ?? metadata?.Classes ?? 1000; // no known classifier: strict loading reports what is there
         long rows = weight.Shape[0];
+        if (rows is < 1 or > CheckpointLimits.MaxClasses)
+            throw new CheckpointException($"{path}: {key} is {weight.ShapeText}, {rows} classes; a classifier may have 1 to {CheckpointLimits.MaxClasses}.");
         if (metadata is not null && metadata.Classes != rows)
             throw new CheckpointException($"{path}: the metadata says {metadata.Classes} classes, but {key} is {weight.ShapeText}.");
         if (requested is { } classes && classes != rows)
             throw new ModelRequestException($"{path}: the classifier has {rows} outputs ({key} is {weight.ShapeText}), but {classes} classes were asked for.");
-        return checked((int)rows);
+        return (int)rows;
     }
 
     private static InputNormalization? ResolveNormalization(ModelDefinition definition, CheckpointMetadata? metadata, ChannelStatistics? requested, string path)

@@ -159,4 +159,23 @@ public sealed class InferenceModelTests
         Assert.Equal("RGB 3 x 224 x 224 (resize 256, crop 224, mean [0.5, 0.5, 0.5], std [0.25, 0.25, 0.25])", loaded.Pipeline.Description);
         Assert.Equal($"{malformed}: the metadata's normalization needs 3 means and 3 positive, finite standard deviations for mobilenetv2.", error.Message);
     }
+
+    [Fact]
+    public void A_classifier_declaring_more_classes_than_any_model_has_is_refused_before_the_model_is_built()
+    {
+        using var directory = new TemporaryDirectory();
+        string path = directory.File("classes.pth");
+        // fc.weight: 2e9 x 512 from one stored element, as a zero-stride view; the model it asks for would take 4 TB.
+        using (var archive = new System.IO.Compression.ZipArchive(File.Create(path), System.IO.Compression.ZipArchiveMode.Create))
+        {
+            using (var pickle = archive.CreateEntry("archive/data.pkl").Open())
+                pickle.Write(PickleBuilder.FloatTensorStateDict("fc.weight", 1, 0, [2_000_000_000, 512], [0, 0]));
+            using var storage = archive.CreateEntry("archive/data/0").Open();
+            storage.Write(new byte[4]);
+        }
+
+        var error = Assert.Throws<CheckpointException>(() => InferenceModel.Load(new InferenceRequest("resnet18", path)));
+
+        Assert.Equal($"{path}: fc.weight is [2000000000, 512], 2000000000 classes; a classifier may have 1 to 32768.", error.Message);
+    }
 }
