@@ -11,26 +11,62 @@ internal static class SkiaDecoder
 {
     public static unsafe RgbImage Decode(ReadOnlySpan<byte> data, string source, long maxPixels)
     {
-        using var skData = SKData.CreateCopy(data);
-        using var codec = SKCodec.Create(skData)
-            ?? throw new ImageDecodeException(source, "not a decodable image (the header is unreadable)");
-        var info = codec.Info;
-        ImageDecoder.CheckPixelLimit(source, info.Width, info.Height, maxPixels);
+        // The codec reads the caller's bytes in place (no copy of the file) while they are pinned here.
+        fixed (byte* bytes = data)
+        {
+            using var skData = SKData.Create((IntPtr)bytes, data.Length);
+            using var codec = SKCodec.Create(skData)
+                ?? throw new ImageDecodeException(source, "not a decodable image (the header is unreadable)");
+            var info = codec.Info;
+            ImageDecoder.CheckPixelLimit(source, info.Width, info.Height, maxPixels);
 
-        bool sixteenBit = info.ColorType == SKColorType.Rgba16161616;
-        var target = new SKImageInfo(info.Width, info.Height,
-            sixteenBit ? SKColorType.Rgba16161616 : SKColorType.Rgba8888, SKAlphaType.Unpremul, colorspace: null);
+            bool sixteenBit = info.ColorType == SKColorType.Rgba16161616;
+            var target = new SKImageInfo(info.Width, info.Height,
+                sixteenBit ? SKColorType.Rgba16161616 : SKColorType.Rgba8888, SKAlphaType.Unpremul, colorspace: null);
+            var image = new RgbImage(info.Width, info.Height);
+            if (codec.StartScanlineDecode(target) == SKCodecResult.Success)
+                DecodeRows(codec, target, image, sixteenBit, source);
+            else
+                DecodeWhole(codec, target, image, sixteenBit, source);
+            return image;
+        }
+    }
+
+    /// <summary>
+    /// One row at a time into a one-row buffer, so that the only full-size allocation is the RGB result: OpenCV's
+    /// footprint, where a whole RGBA intermediate would add 4 (or 8) bytes per pixel to its 3.
+    /// </summary>
+    private static unsafe void DecodeRows(SKCodec codec, SKImageInfo target, RgbImage image, bool sixteenBit, string source)
+    {
+        var row = new byte[target.RowBytes];
+        fixed (byte* rowPointer = row)
+        {
+            for (int i = 0; i < target.Height; i++)
+            {
+                int y = codec.NextScanline; // already the output row: bottom-up BMPs deliver their last row first
+                if (codec.GetScanlines((IntPtr)rowPointer, 1, target.RowBytes) != 1)
+                    throw new ImageDecodeException(source, "truncated or corrupt image data");
+                ToRgb(row, image.Row(y), sixteenBit);
+            }
+        }
+    }
+
+    /// <summary>Formats Skia decodes only whole (WebP, interlaced PNG): through a full-size RGBA buffer.</summary>
+    private static unsafe void DecodeWhole(SKCodec codec, SKImageInfo target, RgbImage image, bool sixteenBit, string source)
+    {
         var rgba = new byte[target.BytesSize64];
         SKCodecResult result;
         fixed (byte* pixels = rgba)
             result = codec.GetPixels(target, (IntPtr)pixels);
-        if (result is not (SKCodecResult.Success))
+        if (result is not SKCodecResult.Success)
             throw new ImageDecodeException(source, result == SKCodecResult.IncompleteInput
                 ? "truncated image data"
                 : $"corrupt image data ({result})");
+        ToRgb(rgba, image.Pixels, sixteenBit);
+    }
 
-        var image = new RgbImage(info.Width, info.Height);
-        var rgb = image.Pixels;
+    private static void ToRgb(ReadOnlySpan<byte> rgba, Span<byte> rgb, bool sixteenBit)
+    {
         if (sixteenBit)
         {
             // Little-endian 16-bit samples: the high byte is the odd one. OpenCV strips the low byte.
@@ -50,6 +86,5 @@ internal static class SkiaDecoder
                 rgb[j + 2] = rgba[i + 2];
             }
         }
-        return image;
     }
 }
