@@ -1,3 +1,4 @@
+using DctNet.Frequency.IO;
 using Spectre.Console;
 
 namespace DctNet.Cli;
@@ -8,11 +9,14 @@ internal sealed class CliContext(TextWriter output, TextWriter error, bool inter
     private readonly Lock _errorLock = new();
     private IAnsiConsole? _liveConsole;
 
-    /// <summary>Results and summaries.</summary>
-    public TextWriter Out { get; } = output;
+    /// <summary>Results and summaries; control characters in what is written are shown escaped (see <see cref="PrintableWriter"/>).</summary>
+    public TextWriter Out { get; } = new PrintableWriter(output);
 
-    /// <summary>Errors, and the progress display when <see cref="Interactive"/>.</summary>
-    public TextWriter Error { get; } = error;
+    /// <summary>Errors and warnings; control characters in what is written are shown escaped (see <see cref="PrintableWriter"/>).</summary>
+    public TextWriter Error { get; } = new PrintableWriter(error);
+
+    /// <summary>The error stream as given, for the progress display's own terminal codes when <see cref="Interactive"/>.</summary>
+    public TextWriter Terminal { get; } = error;
 
     /// <summary>True when <see cref="Error"/> is a terminal: a Spectre.Console progress bar is drawn there.</summary>
     public bool Interactive { get; } = interactive;
@@ -26,7 +30,7 @@ internal sealed class CliContext(TextWriter output, TextWriter error, bool inter
         lock (_errorLock)
         {
             if (_liveConsole is { } console)
-                console.WriteLine(line, new Style(Color.Red));
+                console.WriteLine(FileNames.Printable(line), new Style(Color.Red));
             else
                 Error.WriteLine(line);
         }
