@@ -86,7 +86,7 @@ public static partial class FileProbe
         }
         catch (IOException e)
         {
-            throw new FileRefusedException(path, $"cannot read the file ({e.Message})");
+            throw new FileRefusedException(path, IsLink(path) ? $"a symbolic link that cannot be followed ({e.Message})" : $"cannot read the file ({e.Message})");
         }
         throw new FileRefusedException(path, MissingReason(path));
     }
@@ -96,16 +96,31 @@ public static partial class FileProbe
     {
         if (FileNames.IsUndecodable(path))
             return FileNames.UndecodableReason;
+        if (IsLink(path))
+        {
+            try
+            {
+                _ = Stat(path, followLinks: true);
+            }
+            catch (IOException e)
+            {
+                return $"a symbolic link that cannot be followed ({e.Message})";
+            }
+            return "a symbolic link whose target does not exist";
+        }
+        return "does not exist";
+    }
+
+    private static bool IsLink(string path)
+    {
         try
         {
-            if (Stat(path, followLinks: false) is { Kind: FileKind.SymbolicLink })
-                return "a symbolic link whose target does not exist";
+            return Stat(path, followLinks: false) is { Kind: FileKind.SymbolicLink };
         }
         catch (IOException)
         {
-            // The folder is unreadable: "no such file" is then the honest answer.
+            return false; // the folder is unreadable: "does not exist" is then the honest answer
         }
-        return "no such file";
     }
 
     /// <summary>"a FIFO (named pipe)", "a character device", ...: for messages.</summary>

@@ -100,15 +100,15 @@ public sealed class ImageDecoder
                 declaredPixels = width * height;
                 break;
             case ImageHeader.Outcome.Malformed:
-                throw new ImageDecodeException(path, $"not a decodable {format} image (its header is malformed)");
+                throw new ImageDecodeException(path, $"not a decodable {Name(format)} image (its header is malformed)");
             case ImageHeader.Outcome.BeyondPrefix when head.Length < size:
-                throw new ImageDecodeException(path, $"no {format} image size in the first {HeaderWindow >> 20} MiB of a {size:N0}-byte file; not read further");
+                throw new ImageDecodeException(path, $"no {Name(format)} image size in the first {HeaderWindow >> 20} MiB of a {size:N0}-byte file; not read further");
             case ImageHeader.Outcome.BeyondPrefix:
                 break; // the whole file is in hand: the decoder says what is missing
         }
         long limit = Math.Min(MaxFileBytes(declaredPixels), Array.MaxLength);
         if (size > limit)
-            throw new ImageDecodeException(path, $"{size:N0} bytes is more than a {format} image of {declaredPixels:N0} pixels can take "
+            throw new ImageDecodeException(path, $"{size:N0} bytes is more than a {Name(format)} image of {declaredPixels:N0} pixels can take "
                 + $"(at most {limit:N0} bytes); not read");
         if (head.Length == size)
             return head;
@@ -136,6 +136,8 @@ public sealed class ImageDecoder
             throw new ImageDecodeException(path, $"cannot read the file ({e.Message})", e);
         }
     }
+
+    private static string Name(ImageFormat format) => format == ImageFormat.WebP ? "WebP" : format.ToString().ToUpperInvariant();
 
     private static void CheckSupported(ImageFormat format, string source)
     {

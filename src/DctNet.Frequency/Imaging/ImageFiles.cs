@@ -25,8 +25,9 @@ public static class ImageFiles
     /// <summary>
     /// Walks <paramref name="root"/> (itself followed if it is a link) for image files. Hidden entries (names starting
     /// with '.') are ignored. Links to files are read when they lead to a regular file. Links to folders are entered only
-    /// when <paramref name="followLinks"/>, and then every folder is entered once, known by its device and inode, so a
-    /// loop of links ends and a folder reached twice is not read twice. Nothing is opened: types come from statx, so a
+    /// when <paramref name="followLinks"/>, after every folder reachable without links, and then every folder is entered
+    /// once, known by its device and inode: a loop of links ends, and a folder reached twice is read once, under its own
+    /// path where it has one. Nothing is opened: types come from statx, so a
     /// FIFO, device or socket named like an image is listed in <see cref="ImageFileList.Skipped"/> instead.
     /// </summary>
     /// <exception cref="IOException">The root itself cannot be read.</exception>
@@ -41,8 +42,11 @@ public static class ImageFiles
         else
             throw new DirectoryNotFoundException($"{root}: not a folder");
 
+        // Links to folders wait until every folder reachable without links has been entered, so a folder is always
+        // read under its own path, and --follow-links only adds what the links alone lead to.
         var pending = new Stack<string>([""]);
-        while (pending.TryPop(out var folder))
+        var links = new Queue<(string Relative, FileStatus Target)>();
+        while (pending.TryPop(out var folder) || NextLink(links, entered, out folder))
         {
             string[] names;
             try
@@ -84,6 +88,9 @@ public static class ImageFiles
                     case { Kind: FileKind.Directory } when link && !followLinks:
                         unfollowed++;
                         break;
+                    case { Kind: FileKind.Directory } directory when link:
+                        links.Enqueue((relative, directory));
+                        break;
                     case { Kind: FileKind.Directory } directory:
                         if (entered.Add((directory.Device, directory.Inode)))
                             pending.Push(relative);
@@ -100,6 +107,21 @@ public static class ImageFiles
         images.Sort(StringComparer.Ordinal);
         skipped.Sort((a, b) => StringComparer.Ordinal.Compare(a.Path, b.Path));
         return new ImageFileList(images, skipped, unfollowed);
+    }
+
+    /// <summary>The first waiting link to a folder not entered yet, which is then entered; false when none is left.</summary>
+    private static bool NextLink(Queue<(string Relative, FileStatus Target)> links, HashSet<(ulong, ulong)> entered, out string folder)
+    {
+        while (links.TryDequeue(out var link))
+        {
+            if (entered.Add((link.Target.Device, link.Target.Inode)))
+            {
+                folder = link.Relative;
+                return true;
+            }
+        }
+        folder = "";
+        return false;
     }
 
     /// <summary>The names in one folder, hidden ones left out, in ordinal order.</summary>

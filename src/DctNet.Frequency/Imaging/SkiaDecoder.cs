@@ -33,8 +33,8 @@ internal static class SkiaDecoder
     }
 
     /// <summary>
-    /// One row at a time into a one-row buffer, so that the only full-size allocation is the RGB result: OpenCV's
-    /// footprint, where a whole RGBA intermediate would add 4 (or 8) bytes per pixel to its 3.
+    /// One row at a time into a one-row buffer (JPEG and BMP), so that the only full-size allocation is the RGB result:
+    /// OpenCV's footprint, where a whole RGBA intermediate would add 4 bytes per pixel to its 3.
     /// </summary>
     private static unsafe void DecodeRows(SKCodec codec, SKImageInfo target, RgbImage image, bool sixteenBit, string source)
     {
@@ -51,7 +51,10 @@ internal static class SkiaDecoder
         }
     }
 
-    /// <summary>Formats Skia decodes only whole (WebP, interlaced PNG): through a full-size RGBA buffer.</summary>
+    /// <summary>
+    /// Formats Skia decodes only whole (PNG and WebP: this Skia answers Unimplemented to a scanline decode of them):
+    /// through a full-size RGBA buffer, 4 bytes a pixel (8 for 16-bit PNG) beside the result's 3.
+    /// </summary>
     private static unsafe void DecodeWhole(SKCodec codec, SKImageInfo target, RgbImage image, bool sixteenBit, string source)
     {
         var rgba = new byte[target.BytesSize64];
