@@ -23,10 +23,14 @@ internal sealed class CliContext(TextWriter output, TextWriter error, bool inter
 
     public CancellationToken Cancellation { get; } = cancellation;
 
-    /// <summary>Writes <c>error: message</c> as one line; safe to call from worker threads, also while a progress bar is live.</summary>
+    /// <summary>
+    /// Writes <c>error: message</c> as one line; safe to call from worker threads, also while a progress bar is live.
+    /// A line break inside the message (a file name's, an exception's) shows as \n: the message is not reworded, since
+    /// collapsing breaks to spaces would make a name with a newline indistinguishable from one with a space.
+    /// </summary>
     public void ReportError(string message)
     {
-        string line = "error: " + OneLine(message);
+        string line = "error: " + message.Trim();
         lock (_errorLock)
         {
             if (_liveConsole is { } console)
@@ -43,7 +47,7 @@ internal sealed class CliContext(TextWriter output, TextWriter error, bool inter
             _liveConsole = console;
     }
 
-    /// <summary>Collapses a multi-line message to one line.</summary>
+    /// <summary>Collapses multi-line prose (help text, the parser's messages) to one line.</summary>
     public static string OneLine(string message)
         => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -15,21 +15,29 @@ internal static class ImageInputs
 
     /// <summary>
     /// The image files below <paramref name="root"/>; each entry that looks like an image but is not read (a FIFO, a device,
-    /// a dangling link, a name .NET cannot open) is reported as an error line and returned among the failures.
+    /// a dangling link, a name .NET cannot open) is reported as an error line and returned among the failures. A folder
+    /// without a single readable image gets one line instead (see <see cref="NoImages"/>).
     /// </summary>
     public static ImageFileList Walk(CliContext context, string root, bool followLinks)
     {
         var found = ImageFiles.Find(root, followLinks);
+        if (found.Relative.Count == 0)
+            return found;
         foreach (var skipped in found.Skipped)
             context.ReportError($"{skipped.Path}: {skipped.Reason}; skipped.");
         return found;
     }
 
-    /// <summary>The one line for a folder without a single image file to read.</summary>
+    /// <summary>The one line for a folder without a single image file to read: what was skipped (the first one and its reason) and the links not entered.</summary>
     public static string NoImages(string root, ImageFileList found)
-        => $"{root}: no image files ({string.Join(' ', ImageFiles.Extensions)}) in this folder or below"
-            + (found.Skipped.Count > 0 ? $" that can be read ({found.Skipped.Count} skipped)" : "")
-            + (found.UnfollowedFolderLinks > 0 ? $"; {found.UnfollowedFolderLinks} links to folders were not followed (--follow-links enters them)." : ".");
+    {
+        string line = $"{root}: no image files ({string.Join(' ', ImageFiles.Extensions)}) that can be read in this folder or below";
+        if (found.Skipped.Count > 0)
+            line += $"; skipped {found.Skipped[0].Path}: {found.Skipped[0].Reason}" + (found.Skipped.Count > 1 ? $", and {found.Skipped.Count - 1} more" : "");
+        if (found.UnfollowedFolderLinks > 0)
+            line += $"; {found.UnfollowedFolderLinks} links to folders were not followed (--follow-links enters them)";
+        return line + ".";
+    }
 
     /// <summary>A usage error naming <paramref name="option"/> when a path given there does not exist, with the reason when there is one.</summary>
     public static UsageException Missing(string option, string path)
