@@ -157,6 +157,39 @@ public sealed class ImageFileTests : IDisposable
         Assert.True(allocated < Width * Height * 3 + (1 << 20), $"{allocated:N0} bytes allocated for a {Width * Height * 3:N0}-byte image");
     }
 
+    [Theory]
+    [InlineData("png_rgb.png")]
+    [InlineData("png_rgb16.png")]
+    [InlineData("png_rgba.png")]
+    [InlineData("png_gray.png")]
+    [InlineData("png_palette.png")]
+    [InlineData("png_small.png")]
+    public void A_png_decoded_in_bands_equals_the_whole_decode(string fixture)
+    {
+        byte[] png = File.ReadAllBytes(Fixtures.PathOf("images/" + fixture));
+        var banded = SkiaDecoder.Decode(png, fixture, ImageDecoder.DefaultMaxPixels, wholeDecodeLimit: 0);
+        var whole = SkiaDecoder.Decode(png, fixture, ImageDecoder.DefaultMaxPixels, wholeDecodeLimit: long.MaxValue);
+        Assert.Equal(whole.Pixels, banded.Pixels);
+    }
+
+    [Fact]
+    public void A_large_png_is_decoded_in_bands_through_a_quarter_of_its_rgba()
+    {
+        const int Width = 1600, Height = 1200;
+        using var bitmap = new SKBitmap(Width, Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        bitmap.Erase(new SKColor(10, 200, 30));
+        using var encoded = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        byte[] png = encoded.ToArray();
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var image = SkiaDecoder.Decode(png, "flat.png", ImageDecoder.DefaultMaxPixels, wholeDecodeLimit: 0);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal([10, 200, 30], image.Pixels[^3..]);
+        long bound = Width * Height * 3 + Width * Height * 4 / SkiaDecoder.Bands + (1 << 20);
+        Assert.True(allocated < bound, $"{allocated:N0} bytes allocated, more than {bound:N0}");
+    }
+
     /// <summary>A bottom-up 24-bit BMP of one colour (stored B, G, R).</summary>
     private static byte[] FlatBmp(int width, int height, byte blue, byte green, byte red)
     {

@@ -9,7 +9,22 @@ namespace DctNet.Frequency.Imaging;
 /// </summary>
 internal static class SkiaDecoder
 {
-    public static unsafe RgbImage Decode(ReadOnlySpan<byte> data, string source, long maxPixels)
+    /// <summary>
+    /// The largest RGBA buffer an image is decoded into whole when Skia cannot give it row by row (PNG): above it, the
+    /// image is decoded in <see cref="Bands"/> horizontal bands through a buffer of a band, each band a decode that
+    /// skips the rows above it. 64 MiB is a 16-megapixel image, whose whole decode costs little beside the process.
+    /// </summary>
+    internal const long WholeDecodeLimit = 64L << 20;
+
+    /// <summary>
+    /// Four bands: the peak is the RGB result plus a quarter of the RGBA image (4 bytes a pixel instead of 7), and the
+    /// decode runs about 2.5 times as long, since each band re-reads the stream from the start.
+    /// </summary>
+    internal const int Bands = 4;
+
+    public static RgbImage Decode(ReadOnlySpan<byte> data, string source, long maxPixels) => Decode(data, source, maxPixels, WholeDecodeLimit);
+
+    internal static unsafe RgbImage Decode(ReadOnlySpan<byte> data, string source, long maxPixels, long wholeDecodeLimit)
     {
         // The codec reads the caller's bytes in place (no copy of the file) while they are pinned here.
         fixed (byte* bytes = data)
@@ -26,7 +41,7 @@ internal static class SkiaDecoder
             var image = new RgbImage(info.Width, info.Height);
             if (codec.StartScanlineDecode(target) == SKCodecResult.Success)
                 DecodeRows(codec, target, image, sixteenBit, source);
-            else
+            else if (target.BytesSize64 <= wholeDecodeLimit || !DecodeBands(codec, target, image, sixteenBit, source))
                 DecodeWhole(codec, target, image, sixteenBit, source);
             return image;
         }
@@ -52,8 +67,36 @@ internal static class SkiaDecoder
     }
 
     /// <summary>
-    /// Formats Skia decodes only whole (PNG and WebP: this Skia answers Unimplemented to a scanline decode of them):
-    /// through a full-size RGBA buffer, 4 bytes a pixel (8 for 16-bit PNG) beside the result's 3.
+    /// <see cref="Bands"/> incremental decodes, each of a subset of rows, through one band-sized buffer (PNG: this Skia
+    /// answers Unimplemented to a scanline decode of it, but decodes row subsets); false, with nothing done, where the
+    /// codec cannot (WebP).
+    /// </summary>
+    private static unsafe bool DecodeBands(SKCodec codec, SKImageInfo target, RgbImage image, bool sixteenBit, string source)
+    {
+        int rowsPerBand = (target.Height + Bands - 1) / Bands;
+        var band = new byte[(long)rowsPerBand * target.RowBytes];
+        int rgbRow = image.Stride;
+        fixed (byte* bandPointer = band)
+        {
+            for (int top = 0; top < target.Height; top += rowsPerBand)
+            {
+                int rows = Math.Min(rowsPerBand, target.Height - top);
+                var options = new SKCodecOptions(new SKRectI(0, top, target.Width, top + rows));
+                var result = codec.StartIncrementalDecode(target, (IntPtr)bandPointer, target.RowBytes, options);
+                if (result == SKCodecResult.Unimplemented && top == 0)
+                    return false;
+                if (result == SKCodecResult.Success)
+                    result = codec.IncrementalDecode(out _);
+                ThrowUnlessDecoded(result, source);
+                ToRgb(band.AsSpan(0, rows * target.RowBytes), image.Pixels.AsSpan(top * rgbRow, rows * rgbRow), sixteenBit);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Formats Skia decodes only whole (WebP, and small PNGs, see <see cref="WholeDecodeLimit"/>): through a full-size
+    /// RGBA buffer, 4 bytes a pixel (8 for 16-bit PNG) beside the result's 3.
     /// </summary>
     private static unsafe void DecodeWhole(SKCodec codec, SKImageInfo target, RgbImage image, bool sixteenBit, string source)
     {
@@ -61,11 +104,16 @@ internal static class SkiaDecoder
         SKCodecResult result;
         fixed (byte* pixels = rgba)
             result = codec.GetPixels(target, (IntPtr)pixels);
+        ThrowUnlessDecoded(result, source);
+        ToRgb(rgba, image.Pixels, sixteenBit);
+    }
+
+    private static void ThrowUnlessDecoded(SKCodecResult result, string source)
+    {
         if (result is not SKCodecResult.Success)
             throw new ImageDecodeException(source, result == SKCodecResult.IncompleteInput
                 ? "truncated image data"
                 : $"corrupt image data ({result})");
-        ToRgb(rgba, image.Pixels, sixteenBit);
     }
 
     private static void ToRgb(ReadOnlySpan<byte> rgba, Span<byte> rgb, bool sixteenBit)
