@@ -134,6 +134,15 @@ public sealed class HostileImageInputTests : IDisposable
 
         var stats = CliHarness.Run("stats", "--data", _harness.Temp, "--out", source);
         Assert.Equal(ExitCodes.Usage, stats.ExitCode);
+
+        // Checked before the weights are even looked for: detect's picture of photo.png is DIR/photo.png.
+        var detect = CliHarness.Run("detect", "--model", "fasterrcnn-r50-fpn", "--weights", _harness.PathIn("absent.pth"), source, "--out", _harness.Temp);
+        Assert.Equal(ExitCodes.Usage, detect.ExitCode);
+        Assert.StartsWith($"error: --out '{source}' is the input {source} itself", Assert.Single(detect.ErrorLines), StringComparison.Ordinal);
+
+        var predict = CliHarness.Run("predict", "--model", "resnet18", "--weights", _harness.PathIn("absent.pth"), source, "--logits", source);
+        Assert.Equal(ExitCodes.Usage, predict.ExitCode);
+        Assert.StartsWith($"error: --logits '{source}' is the input {source} itself", Assert.Single(predict.ErrorLines), StringComparison.Ordinal);
         Assert.Equal(original, File.ReadAllBytes(source));
     }
 

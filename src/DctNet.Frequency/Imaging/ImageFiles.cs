@@ -37,10 +37,11 @@ public static class ImageFiles
         var skipped = new List<SkippedFile>();
         int unfollowed = 0;
         var entered = new HashSet<(ulong Device, ulong Inode)>();
-        if (FileProbe.Stat(root, followLinks: true) is { Kind: FileKind.Directory } rootStatus)
-            entered.Add((rootStatus.Device, rootStatus.Inode));
-        else
-            throw new DirectoryNotFoundException($"{root}: not a folder");
+        var rootStatus = FileProbe.Stat(root, followLinks: true)
+            ?? throw new DirectoryNotFoundException($"{root}: {FileProbe.MissingReason(root)}");
+        if (rootStatus.Kind != FileKind.Directory)
+            throw new DirectoryNotFoundException($"{root}: {FileProbe.Describe(rootStatus.Kind)}, not a folder");
+        entered.Add((rootStatus.Device, rootStatus.Inode));
 
         // Links to folders wait until every folder reachable without links has been entered, so a folder is always
         // read under its own path, and --follow-links only adds what the links alone lead to.
