@@ -1,10 +1,11 @@
+using System.Text.RegularExpressions;
 using DctNet.Frequency.IO;
 using Spectre.Console;
 
 namespace DctNet.Cli;
 
 /// <summary>Where a command writes, whether a live progress display may be drawn, and the Ctrl+C signal.</summary>
-internal sealed class CliContext(TextWriter output, TextWriter error, bool interactive, CancellationToken cancellation)
+internal sealed partial class CliContext(TextWriter output, TextWriter error, bool interactive, CancellationToken cancellation)
 {
     private readonly Lock _errorLock = new();
     private IAnsiConsole? _liveConsole;
@@ -23,14 +24,10 @@ internal sealed class CliContext(TextWriter output, TextWriter error, bool inter
 
     public CancellationToken Cancellation { get; } = cancellation;
 
-    /// <summary>
-    /// Writes <c>error: message</c> as one line; safe to call from worker threads, also while a progress bar is live.
-    /// A line break inside the message (a file name's, an exception's) shows as \n: the message is not reworded, since
-    /// collapsing breaks to spaces would make a name with a newline indistinguishable from one with a space.
-    /// </summary>
+    /// <summary>Writes <c>error: message</c> as one line (see <see cref="OneLineMessage"/>); safe to call from worker threads, also while a progress bar is live.</summary>
     public void ReportError(string message)
     {
-        string line = "error: " + message.Trim();
+        string line = "error: " + OneLineMessage(message);
         lock (_errorLock)
         {
             if (_liveConsole is { } console)
@@ -46,6 +43,16 @@ internal sealed class CliContext(TextWriter output, TextWriter error, bool inter
         lock (_errorLock)
             _liveConsole = console;
     }
+
+    /// <summary>
+    /// A message for an error line: the line breaks of a multi-line report (a break followed by indentation, as
+    /// such reports are laid out) become spaces; any other line break, such as one inside a file name, is left for
+    /// the writer to show as \n, so the name reads as it is and still cannot start a line.
+    /// </summary>
+    public static string OneLineMessage(string message) => IndentedLineBreak().Replace(message.Trim(), " ");
+
+    [GeneratedRegex(@"\r?\n[ \t]+")]
+    private static partial Regex IndentedLineBreak();
 
     /// <summary>Collapses multi-line prose (help text, the parser's messages) to one line.</summary>
     public static string OneLine(string message)
