@@ -117,7 +117,8 @@ public sealed class FuzzSuiteTests(ITestOutputHelper output) : IDisposable
             {
                 string name = Path.GetRelativePath(directory, entry.FullName);
                 bool link = entry.LinkTarget is not null;
-                entries[name] = link ? $"-> {entry.LinkTarget}" : entry is FileInfo file ? $"{file.Length} {file.LastWriteTimeUtc.Ticks}" : "dir";
+                // A name that is not UTF-8 cannot be looked up by .NET's spelling of it: it is listed, unmeasured.
+                entries[name] = link ? $"-> {entry.LinkTarget}" : !entry.Exists ? "not UTF-8" : entry is FileInfo file ? $"{file.Length} {file.LastWriteTimeUtc.Ticks}" : "dir";
                 if (entry is DirectoryInfo && !link)
                     pending.Push(entry.FullName);
             }

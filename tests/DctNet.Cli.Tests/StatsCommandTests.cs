@@ -136,7 +136,7 @@ public sealed class StatsCommandTests(ITestOutputHelper output)
 
         var missing = CliHarness.Run("stats", "--data", harness.PathIn("nowhere"), "--out", harness.PathIn("stats.json"));
         Assert.Equal(2, missing.ExitCode);
-        Assert.Equal([$"error: --data '{harness.PathIn("nowhere")}' is not a folder. (see 'dctnet stats --help')"], missing.ErrorLines);
+        Assert.Equal([$"error: --data '{harness.PathIn("nowhere")}': does not exist. (see 'dctnet stats --help')"], missing.ErrorLines);
     }
 
     [HymenopteraFact]

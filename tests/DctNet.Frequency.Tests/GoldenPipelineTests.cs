@@ -49,7 +49,7 @@ public class GoldenPipelineTests
     {
         var turbo = new ImageDecoder(jpeg: JpegBackend.TurboJpeg);
         var skia = new ImageDecoder(jpeg: JpegBackend.Skia);
-        var files = ImageFiles.FindRelative(Fixtures.ImageNetSamples).Select(f => Path.Combine(Fixtures.ImageNetSamples, f)).ToList();
+        var files = ImageFiles.Find(Fixtures.ImageNetSamples).Relative.Select(f => Path.Combine(Fixtures.ImageNetSamples, f)).ToList();
         Assert.True(files.Count >= 1000, $"{files.Count} samples");
         var differing = new System.Collections.Concurrent.ConcurrentBag<string>();
         Parallel.ForEach(files, path =>

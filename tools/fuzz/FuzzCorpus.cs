@@ -69,6 +69,7 @@ public sealed class FuzzCorpus(string root)
         var writers = new Func<FuzzCorpus, IEnumerable<FuzzCase>>[]
         {
             CheckpointCases.Write,
+            ImageCases.Write,
         };
         var cases = writers.SelectMany(write => write(this)).ToList();
         var duplicate = cases.GroupBy(c => c.ToString()).FirstOrDefault(group => group.Count() > 1);

@@ -31,6 +31,7 @@ internal static class BenchTransformCommand
             DefaultValueFactory = _ => 5,
         };
         var pipeline = new PipelineOptions();
+        var followLinks = ImageInputs.FollowLinksOption();
         var jpegDecoder = new Option<JpegBackend?>("--jpeg-decoder")
         {
             Description = "Which libjpeg-turbo decodes JPEG files: TurboJpeg (the system's libturbojpeg) or Skia (SkiaSharp's own). "
@@ -59,17 +60,19 @@ internal static class BenchTransformCommand
         command.Options.Add(pipeline.Crop);
         command.Options.Add(warmup);
         command.Options.Add(jpegDecoder);
+        command.Options.Add(followLinks);
 
         command.SetAction(parse =>
         {
             string folder = parse.GetRequiredValue(data);
             var transform = new DctTransform(pipeline.ResolveGeometry(parse), pipeline.ResolveChannels(parse), ChannelStatistics.ImageNet);
             if (!Directory.Exists(folder))
-                throw new UsageException($"--data '{folder}' is not a folder.");
-            var files = ImageFiles.FindRelative(folder).Take(parse.GetValue(limit)).Select(r => Path.Combine(folder, r)).ToArray();
+                throw File.Exists(folder) ? new UsageException($"--data '{folder}' is not a folder.") : ImageInputs.Missing("--data", folder);
+            var found = ImageInputs.Walk(context, folder, parse.GetValue(followLinks));
+            var files = found.Relative.Take(parse.GetValue(limit)).Select(r => Path.Combine(folder, r)).ToArray();
             if (files.Length == 0)
             {
-                context.ReportError($"{folder}: no image files ({string.Join(' ', ImageFiles.Extensions)}) in this folder or below.");
+                context.ReportError(ImageInputs.NoImages(folder, found));
                 return ExitCodes.Failure;
             }
             ImageDecoder decoder;

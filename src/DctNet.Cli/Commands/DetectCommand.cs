@@ -96,6 +96,7 @@ internal static class DetectCommand
             string[] paths = parse.GetRequiredValue(images);
             string folder = parse.GetRequiredValue(output);
             var pictures = PicturePaths(paths, folder);
+            ImageInputs.RefuseOverwritingInputs("--out", pictures, paths);
             var imageIds = ImageIds(paths, parse.GetValue(annotations));
             double minimumScore = parse.GetValue(score);
             var on = ComputeDevice.Parse(parse.GetValue(device)!);

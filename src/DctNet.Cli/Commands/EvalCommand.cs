@@ -24,6 +24,7 @@ internal static class EvalCommand
         var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per forward pass.", 16);
         var threads = PipelineOptions.PositiveInt("--threads", "Threads that decode and transform images (while the model runs on the previous batch), "
             + "and libtorch's threads for the model; the default is the number of cores.", Environment.ProcessorCount);
+        var followLinks = ImageInputs.FollowLinksOption();
         var json = new Option<string>("--json")
         {
             Description = "Also write the result as JSON: {\"top1\": percent, \"top5\": percent, \"count\": images counted, \"failures\": images skipped, "
@@ -49,6 +50,7 @@ internal static class EvalCommand
         command.Options.Add(batchSize);
         command.Options.Add(threads);
         command.Options.Add(json);
+        command.Options.Add(followLinks);
         command.Options.Add(weights.Seed);
         command.Options.Add(weights.Device);
 
@@ -58,12 +60,14 @@ internal static class EvalCommand
             ImageFolder dataset;
             try
             {
-                dataset = ImageFolder.Open(root);
+                dataset = ImageFolder.Open(root, parse.GetValue(followLinks));
             }
             catch (ArgumentException e)
             {
                 throw new UsageException($"--data: {e.Message}");
             }
+            foreach (var skipped in dataset.Skipped)
+                context.ReportError($"{skipped.Path}: {skipped.Reason}; skipped.");
             int threadCount = parse.GetValue(threads);
             int batch = parse.GetValue(batchSize);
             set_num_threads(threadCount);
@@ -93,9 +97,10 @@ internal static class EvalCommand
             }
             if (parse.GetValue(json) is { } jsonPath)
                 WriteJson(jsonPath, outcome, model, root);
-            if (outcome.Failures.Count == 0)
+            int failed = outcome.Failures.Count + dataset.Skipped.Count;
+            if (failed == 0)
                 return ExitCodes.Success;
-            context.ReportError($"{outcome.Failures.Count} of {dataset.Samples.Count} images could not be read; they are not counted.");
+            context.ReportError($"{failed} of {dataset.Samples.Count + dataset.Skipped.Count} images could not be read; they are not counted.");
             return ExitCodes.Failure;
         });
         return command;

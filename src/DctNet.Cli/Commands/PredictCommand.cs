@@ -74,7 +74,9 @@ internal static class PredictCommand
             if (tensorPath is not null && imagePaths.Length > 0)
                 throw new UsageException("give either image files or --input-tensor, not both.");
             if (tensorPath is not null && !File.Exists(tensorPath))
-                throw new UsageException($"--input-tensor '{tensorPath}' does not exist.");
+                throw ImageInputs.Missing("--input-tensor", tensorPath);
+            if (parse.GetValue(logits) is { } logitsOut)
+                ImageInputs.RefuseOverwritingInput("--logits", logitsOut, tensorPath is null ? imagePaths : [tensorPath]);
 
             set_num_threads(parse.GetValue(threads));
             using var model = weights.Load(parse, foldBatchNorm: true);

@@ -14,7 +14,7 @@ internal static class StatsCommand
     {
         var data = new Option<string>("--data")
         {
-            Description = "Folder of images, walked recursively (same file types as transform; hidden files ignored).",
+            Description = "Folder of images, walked recursively (same file types as transform; hidden files ignored, links to folders entered only with --follow-links).",
             HelpName = "folder",
             Required = true,
         };
@@ -30,6 +30,7 @@ internal static class StatsCommand
         pipeline.Channels.Description = "The channel subset the statistics are meant for (6, 24, 32, 48, 64, 192 or a subset file), recorded "
             + "in the file as \"channels\". All 192 channels are always measured and written: --stats takes 192 and picks the subset's.";
         pipeline.Channels.DefaultValueFactory = _ => "192";
+        var followLinks = ImageInputs.FollowLinksOption();
 
         var command = new Command("stats", """
             Measures the per-channel mean and population standard deviation (ddof 0) of the raw DCT coefficients over a
@@ -55,36 +56,40 @@ internal static class StatsCommand
         command.Options.Add(pipeline.Crop);
         command.Options.Add(pipeline.Threads);
         command.Options.Add(pipeline.MaxPixels);
+        command.Options.Add(followLinks);
 
         command.SetAction(parse =>
         {
             string root = parse.GetRequiredValue(data);
             if (!Directory.Exists(root))
-                throw new UsageException($"--data '{root}' is not a folder.");
+                throw File.Exists(root) ? new UsageException($"--data '{root}' is not a folder.") : ImageInputs.Missing("--data", root);
             var channels = pipeline.ResolveChannels(parse);
             var transform = new DctTransform(pipeline.ResolveGeometry(parse), ChannelSubset.All, statistics: null);
             var decoder = new ImageDecoder(parse.GetValue(pipeline.MaxPixels));
-            return Measure(context, transform, decoder, root, parse.GetRequiredValue(output), channels, parse.GetValue(pipeline.Threads));
+            return Measure(context, transform, decoder, root, parse.GetRequiredValue(output), channels, parse.GetValue(pipeline.Threads), parse.GetValue(followLinks));
         });
         return command;
     }
 
-    private static int Measure(CliContext context, DctTransform transform, ImageDecoder decoder, string root, string target, ChannelSubset channels, int threads)
+    private static int Measure(CliContext context, DctTransform transform, ImageDecoder decoder, string root, string target, ChannelSubset channels, int threads, bool followLinks)
     {
-        var relatives = ImageFiles.FindRelative(root);
+        var found = ImageInputs.Walk(context, root, followLinks);
+        var relatives = found.Relative;
         if (relatives.Count == 0)
         {
-            context.ReportError($"{root}: no image files ({string.Join(' ', ImageFiles.Extensions)}) in this folder or below.");
+            context.ReportError(ImageInputs.NoImages(root, found));
             return ExitCodes.Failure;
         }
+        ImageInputs.RefuseOverwritingInput("--out", target, relatives.Select(relative => Path.Combine(root, relative)));
 
         // Each image is reduced on its worker thread, then folded into the total in file order, so that the file
         // is the same bit for bit whatever the thread count and timing (floating-point merges do not commute).
         // Images that finish ahead of an earlier one wait in 'pending': a few per thread, 4.6 KB each.
-        var total = new ChannelStatisticsAccumulator();
+        var statistics = new ChannelStatisticsAccumulator();
         var pending = new Dictionary<int, ChannelStatisticsAccumulator?>();
         int nextToFold = 0;
-        var failures = new List<string>();
+        var failures = found.Skipped.Select(skipped => skipped.Path).ToList();
+        int total = relatives.Count + failures.Count; // the skipped entries count as images that failed
         var foldLock = new Lock();
         int done = 0;
         var clock = Stopwatch.StartNew();
@@ -112,7 +117,7 @@ internal static class StatsCommand
                     while (pending.Remove(nextToFold, out var next))
                     {
                         if (next is not null)
-                            total.Merge(next);
+                            statistics.Merge(next);
                         nextToFold++;
                     }
                 }
@@ -126,30 +131,30 @@ internal static class StatsCommand
             return ExitCodes.Interrupted;
         }
         failures.Sort(StringComparer.Ordinal);
-        if (total.Samples == 0)
+        if (statistics.Samples == 0)
         {
-            context.ReportError($"none of the {relatives.Count} images could be read; {target} was not written.");
+            context.ReportError($"none of the {total} images could be read; {target} was not written.");
             return ExitCodes.Failure;
         }
 
-        total.WriteJson(target, root, new Dictionary<string, object?>
+        statistics.WriteJson(target, root, new Dictionary<string, object?>
         {
             ["failures"] = failures.Count,
             ["failed_files"] = failures,
             ["channels"] = channels.Name,
             ["resize"] = transform.Geometry.Resize,
             ["crop"] = transform.Geometry.Crop,
-            ["values_per_channel"] = total.ValuesPerChannel,
+            ["values_per_channel"] = statistics.ValuesPerChannel,
         });
         double seconds = clock.Elapsed.TotalSeconds;
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"statistics of {total.Samples} of {relatives.Count} images ({total.ValuesPerChannel} values per channel, resize {transform.Geometry.Resize}, "
-            + $"crop {transform.Geometry.Crop}) in {seconds:0.0} s ({total.Samples / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {target}"));
-        if (total.ZeroVarianceChannels() is { Length: > 0 } constant)
+            $"statistics of {statistics.Samples} of {total} images ({statistics.ValuesPerChannel} values per channel, resize {transform.Geometry.Resize}, "
+            + $"crop {transform.Geometry.Crop}) in {seconds:0.0} s ({statistics.Samples / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {target}"));
+        if (statistics.ZeroVarianceChannels() is { Length: > 0 } constant)
             context.Error.WriteLine($"warning: {constant.Length} channels never varied over these images (std 0), written with std 1: {string.Join(' ', constant)}");
         if (failures.Count == 0)
             return ExitCodes.Success;
-        context.Error.WriteLine($"error: {failures.Count} of {relatives.Count} images could not be read; the statistics cover the other {total.Samples}:");
+        context.Error.WriteLine($"error: {failures.Count} of {total} images could not be read; the statistics cover the other {statistics.Samples}:");
         foreach (string failure in failures)
             context.Error.WriteLine($"  {failure}");
         return ExitCodes.Failure;

@@ -14,7 +14,8 @@ internal static class TransformCommand
     {
         var input = new Argument<string>("image-or-folder")
         {
-            Description = "An image file, or a folder walked recursively for .jpg .jpeg .png .bmp .webp .gif files (any case; other files and hidden files are ignored).",
+            Description = "An image file, or a folder walked recursively for .jpg .jpeg .png .bmp .webp .gif files (any case; other files and hidden files are ignored, "
+                + "links to folders are entered only with --follow-links).",
         };
         var output = new Option<string>("--out")
         {
@@ -24,13 +25,15 @@ internal static class TransformCommand
             Required = true,
         };
         var pipeline = new PipelineOptions();
+        var followLinks = ImageInputs.FollowLinksOption();
 
         var command = new Command("transform", """
             Transforms images into DCTNet's frequency-domain input: float32 .npy files of C x crop/8 x crop/8.
             Computed as the release's validation pipeline does: OpenCV-compatible decode, bilinear resize of the
             shorter side, centre crop, libjpeg quality-100 4:2:0 DCT coefficients, channel subset, normalization.
             A folder is processed in parallel; a file that fails is reported as 'error: <path>: <reason>', nothing
-            is written for it, the others still run, and the exit code is 1.
+            is written for it, the others still run, and the exit code is 1. Entries named like images that are not
+            regular files (FIFOs, devices, sockets, dangling links) are never opened: they fail the same way.
 
             Examples:
               dctnet transform photo.jpg --out photo.npy
@@ -49,6 +52,7 @@ internal static class TransformCommand
         command.Options.Add(pipeline.Crop);
         command.Options.Add(pipeline.Threads);
         command.Options.Add(pipeline.MaxPixels);
+        command.Options.Add(followLinks);
 
         command.SetAction(parse =>
         {
@@ -56,11 +60,11 @@ internal static class TransformCommand
             string target = parse.GetRequiredValue(output);
             var transform = new DctTransform(pipeline.ResolveGeometry(parse), pipeline.ResolveChannels(parse), pipeline.ResolveStatistics(parse));
             var decoder = new ImageDecoder(parse.GetValue(pipeline.MaxPixels));
+            if (Directory.Exists(source))
+                return TransformFolder(context, transform, decoder, source, target, parse.GetValue(pipeline.Threads), parse.GetValue(followLinks));
             if (File.Exists(source))
                 return TransformFile(context, transform, decoder, source, target);
-            if (Directory.Exists(source))
-                return TransformFolder(context, transform, decoder, source, target, parse.GetValue(pipeline.Threads));
-            throw new UsageException($"input '{source}' does not exist.");
+            throw ImageInputs.Missing("input", source);
         });
         return command;
     }
@@ -73,6 +77,7 @@ internal static class TransformCommand
     {
         if (Directory.Exists(target) || target.EndsWith(Path.DirectorySeparatorChar) || target.EndsWith(Path.AltDirectorySeparatorChar))
             target = Path.Combine(target, Path.ChangeExtension(Path.GetFileName(source), ".npy"));
+        ImageInputs.RefuseOverwritingInput("--out", target, [source]);
         var buffer = new float[transform.OutputLength];
         try
         {
@@ -106,21 +111,22 @@ internal static class TransformCommand
         }
     }
 
-    private static int TransformFolder(CliContext context, DctTransform transform, ImageDecoder decoder, string root, string outRoot, int threads)
+    private static int TransformFolder(CliContext context, DctTransform transform, ImageDecoder decoder, string root, string outRoot, int threads, bool followLinks)
     {
         if (File.Exists(outRoot))
             throw new UsageException($"--out '{outRoot}' is a file; a folder input needs an output folder.");
 
-        var relatives = ImageFiles.FindRelative(root);
+        var found = ImageInputs.Walk(context, root, followLinks);
+        var relatives = found.Relative;
         if (relatives.Count == 0)
         {
-            context.ReportError($"{root}: no image files ({string.Join(' ', ImageFiles.Extensions)}) in this folder or below.");
+            context.ReportError(ImageInputs.NoImages(root, found));
             return ExitCodes.Failure;
         }
 
         // Two inputs with one output (a.jpg, a.png -> a.npy): the first in ordinal order wins, the others fail.
         // Decided up front so that the outcome does not depend on thread timing.
-        var failures = new List<string>();
+        var failures = found.Skipped.Select(skipped => skipped.Path).ToList();
         var failuresLock = new Lock();
         var owners = new Dictionary<string, string>(ImageFiles.PathComparer);
         var work = new List<string>(relatives.Count);
@@ -179,7 +185,7 @@ internal static class TransformCommand
             }, context.Cancellation));
         clock.Stop();
 
-        int total = relatives.Count;
+        int total = relatives.Count + found.Skipped.Count;
         double seconds = clock.Elapsed.TotalSeconds;
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"transformed {written} of {total} images in {seconds:0.0} s ({written / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {outRoot}: {Describe(transform)}"));

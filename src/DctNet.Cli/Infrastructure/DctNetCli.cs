@@ -41,13 +41,13 @@ public static class DctNetCli
         }
         catch (UsageException e)
         {
-            context.Error.WriteLine($"error: {CliContext.OneLine(e.Message)} (see '{CommandPath(parse.CommandResult)} --help')");
+            context.Error.WriteLine($"error: {CliContext.OneLineMessage(e.Message)} (see '{CommandPath(parse.CommandResult)} --help')");
             return ExitCodes.Usage;
         }
         catch (ModelRequestException e)
         {
             // The weights or the data contradict an option: fixed on the command line, like any usage error.
-            context.Error.WriteLine($"error: {CliContext.OneLine(e.Message)} (see '{CommandPath(parse.CommandResult)} --help')");
+            context.Error.WriteLine($"error: {CliContext.OneLineMessage(e.Message)} (see '{CommandPath(parse.CommandResult)} --help')");
             return ExitCodes.Usage;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CheckpointException or CocoFormatException or DetectionDataException)

@@ -27,7 +27,7 @@ internal static class ProgressDisplay
             return;
         }
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Terminal) });
         Exception? fault = null;
         var worker = new Thread(() =>
         {

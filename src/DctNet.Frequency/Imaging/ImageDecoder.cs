@@ -1,3 +1,6 @@
+using DctNet.Frequency.IO;
+using Microsoft.Win32.SafeHandles;
+
 namespace DctNet.Frequency.Imaging;
 
 /// <summary>The libjpeg-turbo that decodes JPEG files.</summary>
@@ -44,18 +47,104 @@ public sealed class ImageDecoder
         : $"SkiaSharp's libjpeg-turbo (SkiaSharp {typeof(SkiaSharp.SKCodec).Assembly.GetName().Version?.ToString(3)})"
             + (TurboJpegNative.IsAvailable ? "" : ": libturbojpeg.so.0 not found, `apt-get install libturbojpeg0` gives the faster TurboJPEG");
 
+    /// <summary>
+    /// Where the header of a file must end: marker segments are at most 64 KiB each, and 16 MiB holds the largest ICC
+    /// profiles and EXIF thumbnails of camera files many times over. A file that has not declared its size by then is
+    /// refused before more of it is read.
+    /// </summary>
+    public const int HeaderWindow = 16 << 20;
+
+    /// <summary>
+    /// The most bytes an image of <paramref name="pixels"/> pixels can plausibly take: 16 bytes per pixel, twice the
+    /// largest uncompressed sample (16-bit RGBA PNG, 8 bytes) to cover container framing and entropy coding that
+    /// expands noise, plus 64 MiB of metadata (EXIF, ICC, XMP). Anything larger is not read.
+    /// </summary>
+    public static long MaxFileBytes(long pixels) => pixels * 16 + (64L << 20);
+
+    /// <summary>
+    /// Reads and decodes one image file, judging it before the work: the path must be a regular file (FIFOs, devices,
+    /// sockets and folders are never opened, or read), its header must be one of the supported formats and declare a size
+    /// within <see cref="MaxPixels"/>, and its length must be plausible for that size (<see cref="MaxFileBytes"/>).
+    /// </summary>
     public RgbImage DecodeFile(string path)
     {
-        byte[] data;
+        SafeFileHandle handle;
+        long size;
         try
         {
-            data = File.ReadAllBytes(path);
+            (handle, size) = FileProbe.OpenRegularFile(path);
+        }
+        catch (FileRefusedException e)
+        {
+            throw new ImageDecodeException(path, e.Reason, e);
+        }
+        using (handle)
+            return Decode(ReadChecked(handle, size, path), path);
+    }
+
+    private byte[] ReadChecked(SafeFileHandle handle, long size, string path)
+    {
+        if (size == 0)
+            throw new ImageDecodeException(path, "the file is empty");
+        var head = new byte[(int)Math.Min(size, HeaderWindow)];
+        ReadExactly(handle, head, 0, path);
+        var format = ImageFormatSniffer.Detect(head);
+        CheckSupported(format, path);
+        long declaredPixels = MaxPixels;
+        switch (ImageHeader.ReadSize(head, format, out long width, out long height))
+        {
+            case ImageHeader.Outcome.Declared:
+                if (width > int.MaxValue || height > int.MaxValue)
+                    throw new ImageDecodeException(path, $"invalid image size {width}x{height}");
+                CheckPixelLimit(path, (int)width, (int)height, MaxPixels);
+                declaredPixels = width * height;
+                break;
+            case ImageHeader.Outcome.Malformed:
+                throw new ImageDecodeException(path, $"not a decodable {Name(format)} image (its header is malformed)");
+            case ImageHeader.Outcome.BeyondPrefix when head.Length < size:
+                throw new ImageDecodeException(path, $"no {Name(format)} image size in the first {HeaderWindow >> 20} MiB of a {size:N0}-byte file; not read further");
+            case ImageHeader.Outcome.BeyondPrefix:
+                break; // the whole file is in hand: the decoder says what is missing
+        }
+        long limit = Math.Min(MaxFileBytes(declaredPixels), Array.MaxLength);
+        if (size > limit)
+            throw new ImageDecodeException(path, $"{size:N0} bytes is more than a {Name(format)} image of {declaredPixels:N0} pixels can take "
+                + $"(at most {limit:N0} bytes); not read");
+        if (head.Length == size)
+            return head;
+        var data = new byte[size];
+        head.CopyTo(data, 0);
+        ReadExactly(handle, data.AsSpan(head.Length), head.Length, path);
+        return data;
+    }
+
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset, string path)
+    {
+        try
+        {
+            while (!buffer.IsEmpty)
+            {
+                int read = RandomAccess.Read(handle, buffer, offset);
+                if (read == 0)
+                    throw new ImageDecodeException(path, "the file became shorter while it was read");
+                buffer = buffer[read..];
+                offset += read;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ImageDecodeException(path, $"cannot read the file ({e.Message})", e);
         }
-        return Decode(data, path);
+    }
+
+    private static string Name(ImageFormat format) => format == ImageFormat.WebP ? "WebP" : format.ToString().ToUpperInvariant();
+
+    private static void CheckSupported(ImageFormat format, string source)
+    {
+        if (format == ImageFormat.Gif)
+            throw new ImageDecodeException(source, "GIF is not supported (the reference decoder, OpenCV 4.6 imread, cannot read it)");
+        if (format == ImageFormat.Unknown)
+            throw new ImageDecodeException(source, "unrecognised image format (supported: JPEG, PNG, BMP, WebP)");
     }
 
     /// <param name="source">Names the data in error messages, usually its path.</param>
@@ -63,13 +152,13 @@ public sealed class ImageDecoder
     {
         if (data.IsEmpty)
             throw new ImageDecodeException(source, "the file is empty");
-        return ImageFormatSniffer.Detect(data) switch
+        var format = ImageFormatSniffer.Detect(data);
+        CheckSupported(format, source);
+        return format switch
         {
             ImageFormat.Jpeg when Jpeg == JpegBackend.TurboJpeg => JpegDecoder.Decode(data, source, MaxPixels),
             ImageFormat.Jpeg => DecodeJpegWithSkia(data, source),
-            ImageFormat.Png or ImageFormat.Bmp or ImageFormat.WebP => SkiaDecoder.Decode(data, source, MaxPixels),
-            ImageFormat.Gif => throw new ImageDecodeException(source, "GIF is not supported (the reference decoder, OpenCV 4.6 imread, cannot read it)"),
-            _ => throw new ImageDecodeException(source, "unrecognised image format (supported: JPEG, PNG, BMP, WebP)"),
+            _ => SkiaDecoder.Decode(data, source, MaxPixels),
         };
     }
 

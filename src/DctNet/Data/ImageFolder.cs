@@ -8,18 +8,23 @@ namespace DctNet.Data;
 /// </summary>
 public sealed class ImageFolder
 {
-    private ImageFolder(string root, ClassLabels classes, IReadOnlyList<(string Path, int Label)> samples)
+    private ImageFolder(string root, ClassLabels classes, IReadOnlyList<(string Path, int Label)> samples, IReadOnlyList<SkippedFile> skipped)
     {
         Root = root;
         Classes = classes;
         Samples = samples;
+        Skipped = skipped;
     }
 
     public string Root { get; }
     public ClassLabels Classes { get; }
     public IReadOnlyList<(string Path, int Label)> Samples { get; }
 
-    public static ImageFolder Open(string root)
+    /// <summary>Image-named entries of the class folders that are not samples: FIFOs, devices, dangling links, undecodable names.</summary>
+    public IReadOnlyList<SkippedFile> Skipped { get; }
+
+    /// <param name="followLinks">Enter links to folders below the class folders (each folder once); the class folders themselves are always followed.</param>
+    public static ImageFolder Open(string root, bool followLinks = false)
     {
         if (!Directory.Exists(root))
             throw new ArgumentException($"Dataset folder '{root}' does not exist.");
@@ -27,13 +32,16 @@ public sealed class ImageFolder
         if (classes.Count == 0)
             throw new ArgumentException($"{root}: no class folders (expected {root}/<class>/<image>).");
         var samples = new List<(string, int)>();
+        var skipped = new List<SkippedFile>();
         for (int label = 0; label < classes.Count; label++)
         {
             string classRoot = Path.Combine(root, classes.Names[label]);
-            samples.AddRange(ImageFiles.FindRelative(classRoot).Select(relative => (Path.Combine(classRoot, relative), label)));
+            var found = ImageFiles.Find(classRoot, followLinks);
+            samples.AddRange(found.Relative.Select(relative => (Path.Combine(classRoot, relative), label)));
+            skipped.AddRange(found.Skipped);
         }
         if (samples.Count == 0)
             throw new ArgumentException($"{root}: the class folders hold no images ({string.Join(' ', ImageFiles.Extensions)}).");
-        return new ImageFolder(root, classes, samples);
+        return new ImageFolder(root, classes, samples, skipped);
     }
 }

@@ -182,7 +182,7 @@ public sealed class DemoRun
         var decoder = new ImageDecoder();
         var buffer = new float[transform.OutputLength];
         var total = new ChannelStatisticsAccumulator();
-        var files = ImageFiles.FindRelative(root);
+        var files = ImageFiles.Find(root).Relative;
         foreach (string relative in files)
         {
             cancellation.ThrowIfCancellationRequested();

@@ -1,0 +1,171 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace DctNet.Frequency.IO;
+
+/// <summary>The type of a file system entry, as stat(2) gives it.</summary>
+public enum FileKind
+{
+    Regular,
+    Directory,
+    SymbolicLink,
+    Fifo,
+    Socket,
+    CharacterDevice,
+    BlockDevice,
+}
+
+/// <summary>What statx(2) says about a path: type, size, and the device and inode that identify it across links.</summary>
+public readonly record struct FileStatus(FileKind Kind, long Size, ulong Device, ulong Inode);
+
+/// <summary>
+/// Looks at files without opening them, and opens regular files without ever blocking. .NET has no public API for a
+/// file's type, and opening a FIFO blocks until a writer comes, opening a device can have effects, and reading one
+/// (/dev/zero) never ends: so the type is read first with statx, whose record has one layout on every Linux
+/// architecture (DctNet runs on Linux only: libtorch and Skia's native assets are the linux-x64 ones).
+/// </summary>
+public static partial class FileProbe
+{
+    private const int AtCurrentDirectory = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxBasicStats = 0x7ff;
+    private const int StatxRecordBytes = 256;
+    private const int ErrorNotFound = 2;
+    private const int ErrorNotDirectory = 20;
+    private const int OpenReadOnlyNonBlocking = 0x800 | 0x100 | 0x80000; // O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC
+
+    /// <summary>
+    /// The status of <paramref name="path"/>, of the link itself unless <paramref name="followLinks"/>; null when nothing
+    /// is there (also for a link whose target is missing when following).
+    /// </summary>
+    /// <exception cref="IOException">Any other failure (permission, name too long, a loop of links), with the system's reason.</exception>
+    public static unsafe FileStatus? Stat(string path, bool followLinks)
+    {
+        byte* record = stackalloc byte[StatxRecordBytes];
+        if (statx(AtCurrentDirectory, path, followLinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, record) == 0)
+            return Parse(new ReadOnlySpan<byte>(record, StatxRecordBytes));
+        int error = Marshal.GetLastPInvokeError();
+        if (error is ErrorNotFound or ErrorNotDirectory)
+            return null;
+        throw new IOException(Marshal.GetPInvokeErrorMessage(error));
+    }
+
+    /// <summary>
+    /// Opens a regular file for reading after checking, without opening it, that it is one. The open itself does not
+    /// block (O_NONBLOCK), and the type is checked again on the open handle, so a FIFO or device swapped in between
+    /// is refused too. Returns the handle and the size of what was opened.
+    /// </summary>
+    /// <exception cref="FileRefusedException">The path is missing, not a regular file, or cannot be opened.</exception>
+    public static unsafe (SafeFileHandle Handle, long Size) OpenRegularFile(string path)
+    {
+        var status = StatOrRefuse(path);
+        if (status.Kind != FileKind.Regular)
+            throw new FileRefusedException(path, Describe(status.Kind) + ", not a regular file");
+        int descriptor = open(path, OpenReadOnlyNonBlocking);
+        if (descriptor < 0)
+            throw new FileRefusedException(path, $"cannot open the file ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})");
+        var handle = new SafeFileHandle(descriptor, ownsHandle: true);
+        byte* record = stackalloc byte[StatxRecordBytes];
+        if (statx(descriptor, "", AtEmptyPath, StatxBasicStats, record) != 0 || Parse(new ReadOnlySpan<byte>(record, StatxRecordBytes)) is not { Kind: FileKind.Regular } opened)
+        {
+            handle.Dispose();
+            throw new FileRefusedException(path, "not a regular file (it changed while it was opened)");
+        }
+        return (handle, opened.Size);
+    }
+
+    /// <summary>The status, following links; a missing file is refused with the most useful reason.</summary>
+    private static FileStatus StatOrRefuse(string path)
+    {
+        try
+        {
+            if (Stat(path, followLinks: true) is { } status)
+                return status;
+        }
+        catch (IOException e)
+        {
+            throw new FileRefusedException(path, IsLink(path) ? $"a symbolic link that cannot be followed ({e.Message})" : $"cannot read the file ({e.Message})");
+        }
+        throw new FileRefusedException(path, MissingReason(path));
+    }
+
+    /// <summary>Why nothing can be read at <paramref name="path"/>: a dangling link, an undecodable name, or simply missing.</summary>
+    public static string MissingReason(string path)
+    {
+        if (FileNames.IsUndecodable(path))
+            return FileNames.UndecodableReason;
+        if (IsLink(path))
+        {
+            try
+            {
+                _ = Stat(path, followLinks: true);
+            }
+            catch (IOException e)
+            {
+                return $"a symbolic link that cannot be followed ({e.Message})";
+            }
+            return "a symbolic link whose target does not exist";
+        }
+        return "does not exist";
+    }
+
+    private static bool IsLink(string path)
+    {
+        try
+        {
+            return Stat(path, followLinks: false) is { Kind: FileKind.SymbolicLink };
+        }
+        catch (IOException)
+        {
+            return false; // the folder is unreadable: "does not exist" is then the honest answer
+        }
+    }
+
+    /// <summary>"a FIFO (named pipe)", "a character device", ...: for messages.</summary>
+    public static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.Regular => "a regular file",
+        FileKind.Directory => "a folder",
+        FileKind.SymbolicLink => "a symbolic link",
+        FileKind.Fifo => "a FIFO (named pipe)",
+        FileKind.Socket => "a socket",
+        FileKind.CharacterDevice => "a character device",
+        FileKind.BlockDevice => "a block device",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>struct statx: stx_mode (u16) at 28, stx_ino at 32, stx_size at 40, stx_dev_major/minor at 136/140.</summary>
+    private static FileStatus Parse(ReadOnlySpan<byte> record)
+    {
+        int mode = BinaryPrimitives.ReadUInt16LittleEndian(record[28..]);
+        var kind = (mode & 0xF000) switch
+        {
+            0x8000 => FileKind.Regular,
+            0x4000 => FileKind.Directory,
+            0xA000 => FileKind.SymbolicLink,
+            0x1000 => FileKind.Fifo,
+            0xC000 => FileKind.Socket,
+            0x2000 => FileKind.CharacterDevice,
+            _ => FileKind.BlockDevice,
+        };
+        ulong device = ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(record[136..]) << 32) | BinaryPrimitives.ReadUInt32LittleEndian(record[140..]);
+        return new FileStatus(kind, (long)BinaryPrimitives.ReadUInt64LittleEndian(record[40..]), device, BinaryPrimitives.ReadUInt64LittleEndian(record[32..]));
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int statx(int directory, string path, int flags, uint mask, byte* record);
+
+    // open(2) is variadic, but its third argument (the mode) is read only with O_CREAT, which is never passed here.
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+}
+
+/// <summary>A file that is not read at all: missing, not a regular file, or not openable; the message names it and says why.</summary>
+public sealed class FileRefusedException(string path, string reason) : IOException($"{path}: {reason}")
+{
+    public string Path { get; } = path;
+
+    public string Reason { get; } = reason;
+}
