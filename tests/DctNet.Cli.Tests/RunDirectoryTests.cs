@@ -76,6 +76,69 @@ public sealed class RunDirectoryTests
         }
     }
 
+    /// <summary>
+    /// A real full disk: a tmpfs mounted in a user and mount namespace of its own, sized so that epoch 1's files fit
+    /// and epoch 2's first checkpoint does not. The run stops with one line, keeps epoch 1 whole, and leaves no
+    /// temporary file; a resume on the still full disk does the same; once there is room it finishes.
+    /// </summary>
+    [TmpfsFact]
+    public void A_full_disk_stops_the_run_with_one_line_and_keeps_the_last_committed_epoch_whole()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        string mount = Directory.CreateDirectory(harness.PathIn("disk")).FullName;
+        string report = Directory.CreateDirectory(harness.PathIn("report")).FullName;
+        string run = Path.Combine(mount, "run");
+        string script = harness.PathIn("full-disk.sh");
+        File.WriteAllText(script, """
+            set -u
+            export LC_ALL=C
+            mount=$1 data=$2 report=$3 host=$4 dll=$5
+            dctnet() { "$host" exec "$dll" "$@"; }
+            train=(train --model resnet18-dct-s2 --channels 6 --data "$data" --batch-size 2 --threads 1)
+            mount -t tmpfs -o size=1g tmpfs "$mount" || exit 90
+            # What epoch 1 leaves (best, last and the state: four checkpoints' worth), measured, plus half a checkpoint.
+            dctnet "${train[@]}" --out "$mount/probe" --epochs 1 > /dev/null || exit 91
+            size=$(( $(du -sb "$mount/probe" | cut -f1) + $(stat -c %s "$mount/probe/last.safetensors") / 2 ))
+            rm -r "$mount/probe"
+            mount -o remount,size=$size "$mount" || exit 92
+            step() { name=$1; shift; dctnet "$@" > "$report/$name.out" 2> "$report/$name.err"; echo $? > "$report/$name.exit"
+                     ls -A "$mount/run" > "$report/$name.files"; cp "$mount/run/metrics.jsonl" "$report/$name.metrics"; }
+            step full "${train[@]}" --out "$mount/run" --epochs 2
+            step resume-full train --resume "$mount/run"
+            step eval eval --model resnet18-dct-s2 --weights "$mount/run" --data "$data/val" --threads 1
+            mount -o remount,size=1g "$mount" || exit 93
+            step resume-room train --resume "$mount/run"
+            """);
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        var start = new ProcessStartInfo("unshare") { RedirectStandardError = true };
+        foreach (string argument in (string[])["--user", "--map-root-user", "--mount", "bash", script, mount, data, report, host, typeof(DctNetCli).Assembly.Location])
+            start.ArgumentList.Add(argument);
+        using (var namespaced = Process.Start(start)!)
+        {
+            string errors = namespaced.StandardError.ReadToEnd();
+            namespaced.WaitForExit();
+            Assert.True(namespaced.ExitCode == 0, $"the full-disk script failed with {namespaced.ExitCode}: {errors}");
+        }
+        string Read(string name) => File.ReadAllText(Path.Combine(report, name));
+        string[] keptFiles = ["best.safetensors", "curves.png", "last.safetensors", "metrics.jsonl", "options.json", "run.lock", "tensorboard", "train_state.safetensors"];
+
+        foreach (string step in (string[])["full", "resume-full"])
+        {
+            Assert.Equal("1", Read($"{step}.exit").Trim());
+            string error = Assert.Single(Read($"{step}.err").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Matches($"^error: {System.Text.RegularExpressions.Regex.Escape(run)}/(best|last|train_state)\\.safetensors: not written \\(No space left on device\\); ", error);
+            Assert.EndsWith($"{run} keeps its last committed epoch; continue with: dctnet train --resume {run}", error, StringComparison.Ordinal);
+            Assert.Equal(keptFiles, Read($"{step}.files").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("{\"epoch\":1,", Assert.Single(Read($"{step}.metrics").Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        }
+        Assert.Contains("epoch 1/2: train loss", Read("full.out"), StringComparison.Ordinal);
+        Assert.Contains("resuming after epoch 1 of 2", Read("resume-full.out"), StringComparison.Ordinal);
+        Assert.Equal("0", Read("eval.exit").Trim());
+        Assert.Equal("0", Read("resume-room.exit").Trim());
+        Assert.Equal(2, Read("resume-room.metrics").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
     /// <summary>The dctnet of this build in a child process, its output drained (and dropped) so that it never blocks on a full pipe.</summary>
     private static Process StartDctnet(string[] arguments)
     {
@@ -102,6 +165,34 @@ public sealed class RunDirectoryTests
             Assert.False(child.HasExited, $"dctnet train exited with {(child.HasExited ? child.ExitCode : 0)} before its first epoch");
             Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "dctnet train committed no epoch in 3 minutes");
             Thread.Sleep(100);
+        }
+    }
+}
+
+/// <summary>A fact that mounts a tmpfs in a user and mount namespace of its own; skipped with the reason where this host refuses that.</summary>
+public sealed class TmpfsFactAttribute : FactAttribute
+{
+    public TmpfsFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Skip = "tmpfs and unshare are Linux's.";
+            return;
+        }
+        try
+        {
+            var start = new ProcessStartInfo("unshare") { RedirectStandardError = true };
+            foreach (string argument in (string[])["--user", "--map-root-user", "--mount", "mount", "-t", "tmpfs", "tmpfs", Path.GetTempPath()])
+                start.ArgumentList.Add(argument);
+            using var probe = Process.Start(start)!;
+            string error = probe.StandardError.ReadToEnd().Trim();
+            probe.WaitForExit();
+            if (probe.ExitCode != 0)
+                Skip = $"this host refuses a tmpfs in a namespace of its own ({error}); the full-disk test needs a small file system to fill.";
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Skip = $"unshare cannot be run ({e.Message}); the full-disk test mounts a small tmpfs in a namespace of its own.";
         }
     }
 }

@@ -419,7 +419,7 @@ public sealed class DetectionTrainingRun : IDisposable
         CompletedEpochs = metrics.Epoch;
         BestBboxAp = best;
         string metricsPath = Path.Combine(Directory, MetricsFile);
-        File.AppendAllText(metricsPath, record.MetricsLine + "\n");
+        CommittedMetrics.Append(metricsPath, record.MetricsLine, metrics.Epoch);
         DetectionCurves.Render(ReadMetrics(metricsPath), Path.Combine(Directory, CurvesFile), $"{Options.Model} - {Path.GetFileName(Path.GetFullPath(Directory))}");
     }
 

@@ -415,7 +415,7 @@ public sealed class TrainingRun : IDisposable
         });
         CompletedEpochs = metrics.Epoch;
         BestValTop1 = best;
-        File.AppendAllText(Path.Combine(Directory, MetricsFile), record.MetricsLine + "\n");
+        CommittedMetrics.Append(Path.Combine(Directory, MetricsFile), record.MetricsLine, metrics.Epoch);
     }
 
     private void LoadState(string path)
