@@ -76,6 +76,26 @@ public sealed class RunDirectoryTests
         }
     }
 
+    /// <summary>A write the file system refuses, as a full disk does, on any host: last.safetensors is a folder, so its rename fails.</summary>
+    [Fact]
+    public void A_refused_write_exits_1_with_one_line_naming_the_file_and_the_resume_and_leaves_no_temporary_file()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        string run = harness.PathIn("run");
+        string last = Path.Combine(run, "last.safetensors");
+        Directory.CreateDirectory(Path.Combine(last, "in-the-way"));
+
+        var result = CliHarness.Run(TrainArguments(data, run, epochs: 1));
+
+        Assert.Equal(1, result.ExitCode);
+        string error = Assert.Single(result.ErrorLines);
+        Assert.StartsWith($"error: {last}: not written (", error, StringComparison.Ordinal);
+        Assert.EndsWith($"{run} keeps its last committed epoch; continue with: dctnet train --resume {run}", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(CliHarness.FilesBelow(run), file => file.EndsWith(".tmp", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(run, TrainingRun.StateFile)));
+    }
+
     /// <summary>
     /// A real full disk: a tmpfs mounted in a user and mount namespace of its own, sized so that epoch 1's files fit
     /// and epoch 2's first checkpoint does not. The run stops with one line, keeps epoch 1 whole, and leaves no
