@@ -119,7 +119,7 @@ public sealed class RunDirectoryLock : IDisposable
         return line.Trim() is { Length: > 0 } owner ? owner : "another process (not yet recorded)";
     }
 
-    /// <summary>Releases the claim (closing the file releases the flock).</summary>
+    /// <summary>Releases the claim (closing the file releases the flock); disposing again does nothing.</summary>
     public void Dispose() => file.Dispose();
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
