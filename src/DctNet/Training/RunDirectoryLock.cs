@@ -17,7 +17,8 @@ namespace DctNet.Training;
 /// way, SIGKILL and the OOM killer included, so no stale lock outlives its owner, as a pid file's would (and a pid file
 /// cannot tell a live owner from a recycled pid). .NET's FileShare.None is flock too, but with it every other .NET open
 /// of the file takes a shared flock and fails, so the refused process could not read who holds the directory: the file
-/// is opened with open(2) itself and read and written without .NET's locks. It is opened close-on-exec, so that child
+/// is opened with open(2) itself and read and written without .NET's locks (while it is held, .NET's File.ReadAllText
+/// of it is refused as well; cat reads it). It is opened close-on-exec, so that child
 /// processes do not inherit the claim and keep it after the owner's death. The file stays after release: deleting it
 /// would let a process that opened the old file and one that creates a new one both hold "the" lock.
 /// </remarks>
@@ -27,7 +28,7 @@ public sealed class RunDirectoryLock : IDisposable
     public const string FileName = "run.lock";
 
     // Linux's values (x64 and arm64 alike).
-    private const int OpenReadWrite = 0x2, OpenCreate = 0x40, OpenCloseOnExec = 0x80000, ReadWriteForOwner = 0x1A4; // O_RDWR, O_CREAT, O_CLOEXEC, 0644
+    private const int OpenReadWrite = 0x2, OpenCreate = 0x40, OpenCloseOnExec = 0x80000, CreatedMode = 0x1A4; // O_RDWR, O_CREAT, O_CLOEXEC, rw-r--r--
     private const int LockExclusive = 2, LockNonBlocking = 4; // LOCK_EX, LOCK_NB
     private const int WouldBlock = 11; // EWOULDBLOCK
     private const int OwnerBytes = 256;
@@ -54,7 +55,7 @@ public sealed class RunDirectoryLock : IDisposable
         System.IO.Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, FileName);
         // open(2) is variadic; on Linux x64 and arm64 the mode travels as a fixed int argument does.
-        int descriptor = Open(Encoding.UTF8.GetBytes(path + "\0"), OpenReadWrite | OpenCreate | OpenCloseOnExec, ReadWriteForOwner);
+        int descriptor = Open(Encoding.UTF8.GetBytes(path + "\0"), OpenReadWrite | OpenCreate | OpenCloseOnExec, CreatedMode);
         if (descriptor < 0)
             throw new IOException($"{path}: cannot open the run directory's lock ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}).");
         var file = new SafeFileHandle(descriptor, ownsHandle: true);
