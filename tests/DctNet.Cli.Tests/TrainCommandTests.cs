@@ -39,7 +39,7 @@ public sealed class TrainCommandTests
         Assert.Contains("skipped 1", result.Out);
         Assert.Contains("warning: " + Path.Combine(data, "val", "bees", "placeholder.gif"), result.Error);
         var files = CliHarness.FilesBelow(run);
-        Assert.Equal(["best.safetensors", "curves.png", "last.safetensors", "metrics.jsonl", "options.json", "train_state.safetensors"],
+        Assert.Equal(["best.safetensors", "curves.png", "last.safetensors", "metrics.jsonl", "options.json", "run.lock", "train_state.safetensors"],
             files.Where(file => !file.StartsWith("tensorboard/", StringComparison.Ordinal)));
         Assert.Single(files, file => file.StartsWith("tensorboard/events.out.tfevents.", StringComparison.Ordinal));
         var line = Assert.Single(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")));
@@ -77,7 +77,7 @@ public sealed class TrainCommandTests
 
         Assert.Equal(130, exitCode);
         Assert.Contains($"interrupted in epoch 1; {run} keeps 0 complete epoch(s). Continue with: dctnet train --resume {run}", stderr.ToString());
-        Assert.Equal(["options.json"], CliHarness.FilesBelow(run));
+        Assert.Equal(["options.json", "run.lock"], CliHarness.FilesBelow(run));
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public sealed class TrainDetTests
         Assert.Contains("epoch 1/1: loss ", result.Out);
         Assert.Contains("| val box AP ", result.Out);
         Assert.Contains("| val mask AP ", result.Out);
-        Assert.Equal(["best.safetensors", "curves.png", "last.safetensors", "metrics.jsonl", "options.json", "train_state.safetensors"], CliHarness.FilesBelow(run));
+        Assert.Equal(["best.safetensors", "curves.png", "last.safetensors", "metrics.jsonl", "options.json", "run.lock", "train_state.safetensors"], CliHarness.FilesBelow(run));
         using (var metrics = JsonDocument.Parse(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Single()))
         {
             var line = metrics.RootElement;

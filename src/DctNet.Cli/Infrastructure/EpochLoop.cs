@@ -5,7 +5,7 @@ namespace DctNet.Cli;
 
 /// <summary>
 /// The epoch loop that <c>train</c> and <c>train-det</c> share: one epoch under a progress bar, Ctrl+C and failed
-/// epochs as exit codes, every skipped file warned about once, the epoch's line on stdout.
+/// epochs (a full disk included) as exit codes, every skipped file warned about once, the epoch's line on stdout.
 /// </summary>
 internal sealed class EpochLoop(CliContext context, string command)
 {
@@ -30,6 +30,12 @@ internal sealed class EpochLoop(CliContext context, string command)
         catch (Exception e) when (e is TrainingDivergedException or TrainingDataException)
         {
             context.ReportError(e.Message);
+            return ExitCodes.Failure;
+        }
+        catch (IOException e)
+        {
+            // A full disk, say: every file of an epoch is written whole or not at all, so the run is intact up to its commit.
+            context.ReportError($"{e.Message} {directory} keeps its last committed epoch; continue with: dctnet {command} --resume {directory}");
             return ExitCodes.Failure;
         }
         foreach (var failure in failures.Where(f => warned.Add(f.Path)))

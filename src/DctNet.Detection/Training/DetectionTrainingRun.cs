@@ -33,7 +33,8 @@ public sealed record DetectionTrainingProgress(int Epoch, string Phase, int Proc
 /// <item><c>train_state.safetensors</c>: the commit point - weights, momentum buffers, the completed epochs, the best AP
 /// and that epoch's metrics line; a resume starts from it alone;</item>
 /// <item><c>metrics.jsonl</c>: one <see cref="DetectionEpochMetrics"/> line per epoch, appended after the commit;</item>
-/// <item><c>curves.png</c>: loss terms and validation AP per epoch, redrawn after each commit.</item>
+/// <item><c>curves.png</c>: loss terms and validation AP per epoch, redrawn after each commit;</item>
+/// <item><c>run.lock</c>: the <see cref="RunDirectoryLock"/> of the process that holds the directory, or held it last.</item>
 /// </list>
 /// The batch order, the flips and the samplers' draws derive from the seed and the epoch alone
 /// (<see cref="SeededStreams"/>) and the learning rate from the step, so a resumed run repeats the uninterrupted one.
@@ -59,13 +60,15 @@ public sealed class DetectionTrainingRun : IDisposable
     private readonly ImageDecoder decoder = new();
     private readonly Device device;
     private readonly bool[] landscape;
+    private readonly RunDirectoryLock claim;
     private string? lastCommittedLine;
 
-    private DetectionTrainingRun(DetectionTrainingOptions options, string directory, GeneralizedRCNN model, DetectionCheckpointMetadata metadata,
+    private DetectionTrainingRun(DetectionTrainingOptions options, RunDirectoryLock claim, GeneralizedRCNN model, DetectionCheckpointMetadata metadata,
         CocoDetectionSet trainSet, CocoDetectionSet valSet, string? initialization)
     {
         Options = options;
-        Directory = directory;
+        this.claim = claim;
+        Directory = claim.Directory;
         this.model = model;
         this.metadata = metadata;
         this.trainSet = trainSet;
@@ -106,42 +109,15 @@ public sealed class DetectionTrainingRun : IDisposable
     /// <exception cref="CocoFormatException">A malformed annotation file.</exception>
     /// <exception cref="DetectionDataException">Images or annotations that cannot be trained on.</exception>
     /// <exception cref="CheckpointException">Starting weights that cannot be read or do not fit.</exception>
+    /// <exception cref="IOException">Another process holds the directory (<see cref="RunDirectoryLock"/>), or it cannot be written.</exception>
     public static DetectionTrainingRun Start(DetectionTrainingOptions options, string directory)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (File.Exists(Path.Combine(directory, OptionsFile)))
-            throw new ArgumentException($"{directory} already holds a run ({OptionsFile}); resume it or choose another directory.");
-        var run = Open(options, directory, initialize: true);
-        AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
-        return run;
-    }
-
-    /// <summary>Continues the run in <paramref name="directory"/> after its last committed epoch.</summary>
-    /// <exception cref="CheckpointException">The run directory's files are missing or do not fit the model.</exception>
-    public static DetectionTrainingRun Resume(string directory)
-    {
-        string optionsPath = Path.Combine(directory, OptionsFile);
-        if (!File.Exists(optionsPath))
-            throw new CheckpointException($"{directory}: not a detection training run directory (no {OptionsFile}).");
-        DetectionTrainingOptions options;
+        var run = Open(options, () => RunDirectoryLock.AcquireForNewRun(directory, OptionsFile), initialize: true);
         try
         {
-            options = DetectionTrainingOptions.FromJson(File.ReadAllText(optionsPath));
-        }
-        catch (InvalidDataException e)
-        {
-            throw new CheckpointException($"{optionsPath}: {e.Message}");
-        }
-        string statePath = Path.Combine(directory, StateFile);
-        // Killed before its first commit: the run starts again, exactly as it first did.
-        (SafeTensorsContents Contents, StateRecord Record)? state = File.Exists(statePath) ? ReadState(statePath) : null;
-        var run = Open(options, directory, initialize: state is null, state?.Record.Statistics());
-        try
-        {
-            if (state is { } committed)
-                run.LoadState(committed.Contents, committed.Record, statePath);
-            run.ReconcileMetrics();
+            AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
             return run;
         }
         catch
@@ -151,8 +127,55 @@ public sealed class DetectionTrainingRun : IDisposable
         }
     }
 
+    /// <summary>Continues the run in <paramref name="directory"/> after its last committed epoch.</summary>
+    /// <exception cref="CheckpointException">The run directory's files are missing or do not fit the model.</exception>
+    /// <exception cref="IOException">Another process holds the directory (<see cref="RunDirectoryLock"/>), or it cannot be written.</exception>
+    public static DetectionTrainingRun Resume(string directory)
+    {
+        string optionsPath = Path.Combine(directory, OptionsFile);
+        if (!File.Exists(optionsPath))
+            throw new CheckpointException($"{directory}: not a detection training run directory (no {OptionsFile}).");
+        // Claimed before anything is read: a live owner is named at once, and its files do not change under the resume.
+        var claim = RunDirectoryLock.Acquire(directory);
+        try
+        {
+            DetectionTrainingOptions options;
+            try
+            {
+                options = DetectionTrainingOptions.FromJson(File.ReadAllText(optionsPath));
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CheckpointException($"{optionsPath}: {e.Message}");
+            }
+            string statePath = Path.Combine(directory, StateFile);
+            // Killed before its first commit: the run starts again, exactly as it first did.
+            (SafeTensorsContents Contents, StateRecord Record)? state = File.Exists(statePath) ? ReadState(statePath) : null;
+            var run = Open(options, () => claim, initialize: state is null, state?.Record.Statistics());
+            try
+            {
+                if (state is { } committed)
+                    run.LoadState(committed.Contents, committed.Record, statePath);
+                run.ReconcileMetrics();
+                return run;
+            }
+            catch
+            {
+                run.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            claim.Dispose();
+            throw;
+        }
+    }
+
+    /// <param name="claim">Claims the run directory; called once the data and the starting weights are known good, so
+    /// that a refused command leaves no directory behind. The run owns the claim from then on (disposed with it, or on failure).</param>
     /// <param name="statistics">A resumed DCT run's normalization, as its state recorded it; resolved afresh when null.</param>
-    private static DetectionTrainingRun Open(DetectionTrainingOptions options, string directory, bool initialize, ChannelStatistics? statistics = null)
+    private static DetectionTrainingRun Open(DetectionTrainingOptions options, Func<RunDirectoryLock> claim, bool initialize, ChannelStatistics? statistics = null)
     {
         var definition = DetectionModels.Find(options.Model);
         var trainSet = CocoDetectionSet.Open(options.Data, options.Annotations, training: true, masks: definition.Masks, options.Strict);
@@ -168,20 +191,28 @@ public sealed class DetectionTrainingRun : IDisposable
         var initWeights = initPath is null ? null : WeightsFile.Read(initPath);
         if (definition.TakesDct)
             statistics ??= StatisticsFor(options, initWeights, initPath);
-        System.IO.Directory.CreateDirectory(directory);
-        set_num_threads(options.Threads);
-        // The fresh weights are drawn from libtorch's generator: seeding it makes them a function of the seed.
-        manual_seed(options.Seed);
-        var model = DetectionModels.Create(definition.Name, categories.Count + 1, channels: channels, scale: options.Scale, statistics: statistics);
+        var held = claim();
         try
         {
-            string? initialization = initWeights is null ? null : DetectionInitialization.Apply(model, initWeights.Weights, initPath!);
-            var metadata = new DetectionCheckpointMetadata(definition.Name, categories, model.DctInput?.Channels, options.Scale, model.DctInput?.Statistics);
-            return new DetectionTrainingRun(options, directory, model, metadata, trainSet, valSet, initialization);
+            set_num_threads(options.Threads);
+            // The fresh weights are drawn from libtorch's generator: seeding it makes them a function of the seed.
+            manual_seed(options.Seed);
+            var model = DetectionModels.Create(definition.Name, categories.Count + 1, channels: channels, scale: options.Scale, statistics: statistics);
+            try
+            {
+                string? initialization = initWeights is null ? null : DetectionInitialization.Apply(model, initWeights.Weights, initPath!);
+                var metadata = new DetectionCheckpointMetadata(definition.Name, categories, model.DctInput?.Channels, options.Scale, model.DctInput?.Statistics);
+                return new DetectionTrainingRun(options, held, model, metadata, trainSet, valSet, initialization);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
         }
         catch
         {
-            model.Dispose();
+            held.Dispose();
             throw;
         }
     }
@@ -388,7 +419,7 @@ public sealed class DetectionTrainingRun : IDisposable
         CompletedEpochs = metrics.Epoch;
         BestBboxAp = best;
         string metricsPath = Path.Combine(Directory, MetricsFile);
-        File.AppendAllText(metricsPath, record.MetricsLine + "\n");
+        CommittedMetrics.Append(metricsPath, record.MetricsLine, metrics.Epoch);
         DetectionCurves.Render(ReadMetrics(metricsPath), Path.Combine(Directory, CurvesFile), $"{Options.Model} - {Path.GetFileName(Path.GetFullPath(Directory))}");
     }
 
@@ -427,9 +458,11 @@ public sealed class DetectionTrainingRun : IDisposable
         public ChannelStatistics? Statistics() => StatisticsMean is { } mean && StatisticsStd is { } std ? new ChannelStatistics(mean, std) : null;
     }
 
+    /// <summary>Frees the model and releases the run directory to other processes.</summary>
     public void Dispose()
     {
         optimizer.Dispose();
         model.Dispose();
+        claim.Dispose();
     }
 }

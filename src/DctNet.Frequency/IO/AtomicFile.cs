@@ -1,7 +1,11 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
 namespace DctNet.Frequency.IO;
 
 /// <summary>Write-then-rename, so that an interrupted run never leaves a half-written output.</summary>
-public static class AtomicFile
+public static partial class AtomicFile
 {
     /// <summary>
     /// Opens a temporary file beside <paramref name="path"/> (the folder is created if needed); <see cref="AtomicFileWriter.Commit"/>
@@ -9,16 +13,71 @@ public static class AtomicFile
     /// </summary>
     public static AtomicFileWriter Create(string path) => new(path);
 
+    /// <exception cref="IOException">
+    /// <paramref name="path"/> could not be written (a full disk, say): one line that starts with the path and gives the
+    /// reason. The file keeps its previous content and no temporary file is left.
+    /// </exception>
     public static void Write(string path, Action<Stream> write)
     {
-        using var file = Create(path);
-        write(file.Stream);
-        file.Commit();
+        ArgumentNullException.ThrowIfNull(write);
+        try
+        {
+            using var file = Create(path);
+            write(file.Stream);
+            file.Commit();
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{path}: not written ({IOFailure.Reason(e)}); it keeps its previous content, if it had any.", e);
+        }
     }
 
     public static void WriteAllBytes(string path, ReadOnlyMemory<byte> bytes) => Write(path, stream => stream.Write(bytes.Span));
 
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+
+    /// <summary>
+    /// Deletes the temporary files in <paramref name="folder"/> (not below it) that writers killed mid-write left there:
+    /// the files named as <see cref="Create"/> names them whose writing process is no longer running. A live process's
+    /// temporary file - a write in progress - is kept, and so is every file named otherwise.
+    /// </summary>
+    /// <remarks>
+    /// The writer is known by the process id in the name; in a folder that processes of another host or PID namespace
+    /// also write to, their live writes cannot be told from abandoned ones, so call this only on a folder this process
+    /// owns (a locked run directory).
+    /// </remarks>
+    public static void RemoveAbandoned(string folder)
+    {
+        foreach (string path in Directory.EnumerateFiles(folder, ".*.tmp", new EnumerationOptions { AttributesToSkip = 0 }))
+        {
+            if (TemporaryName().Match(Path.GetFileName(path)) is { Success: true } name
+                && int.TryParse(name.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                && !IsRunning(pid))
+                File.Delete(path);
+        }
+    }
+
+    internal static string TemporaryPath(string directory, string path)
+        => Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+
+    /// <summary>The names <see cref="TemporaryPath"/> gives: <c>.{name}.{pid}.{32 hex digits}.tmp</c>.</summary>
+    [GeneratedRegex(@"^\..+\.(?<pid>[0-9]{1,10})\.[0-9a-f]{32}\.tmp$", RegexOptions.CultureInvariant)]
+    private static partial Regex TemporaryName();
+
+    private static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId)
+            return true;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>A file being written under a temporary name; see <see cref="AtomicFile.Create"/>.</summary>
@@ -35,13 +94,14 @@ public sealed class AtomicFileWriter : IDisposable
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         // Same folder, so that the final rename stays on one file system.
-        temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        temporary = AtomicFile.TemporaryPath(directory, path);
         stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
     }
 
     public Stream Stream => stream;
 
     /// <summary>Closes the temporary file and renames it over the target.</summary>
+    /// <exception cref="IOException">The buffered rest could not be written (a full disk) or the rename failed; disposing deletes the temporary file.</exception>
     public void Commit()
     {
         stream.Dispose();
@@ -49,10 +109,20 @@ public sealed class AtomicFileWriter : IDisposable
         committed = true;
     }
 
+    /// <summary>Deletes the temporary file unless it was committed.</summary>
     public void Dispose()
     {
-        stream.Dispose();
-        if (!committed)
-            File.Delete(temporary);
+        if (committed)
+            return;
+        try
+        {
+            stream.Dispose();
+        }
+        catch (IOException)
+        {
+            // Closing flushes the buffer, which fails again on a full disk; what it holds is discarded anyway, and the
+            // write's own exception is the one to report. The handle is closed all the same.
+        }
+        File.Delete(temporary);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using DctNet.Frequency.IO;
 
 namespace DctNet.Training;
@@ -10,17 +11,46 @@ namespace DctNet.Training;
 public static class CommittedMetrics
 {
     /// <summary>
-    /// Rewrites <paramref name="path"/> (atomically) to the committed epochs' lines only, each once and in order; the
-    /// last epoch's line comes back from the state when the file lost it.
+    /// Appends the line of the epoch just committed. An append that fails (a full disk) is cut back off, so that the file
+    /// holds whole lines only; <see cref="Reconcile"/> restores the line from the state.
+    /// </summary>
+    /// <exception cref="IOException">One line naming the file and the reason.</exception>
+    public static void Append(string path, string line, int epoch)
+    {
+        try
+        {
+            // Unbuffered: the line reaches the file in the write, and a failed one leaves no buffer to flush at closing.
+            using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, bufferSize: 0);
+            long length = file.Seek(0, SeekOrigin.End);
+            try
+            {
+                file.Write(Encoding.UTF8.GetBytes(line + "\n"));
+            }
+            catch (IOException)
+            {
+                file.SetLength(length);
+                throw;
+            }
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{path}: epoch {epoch}'s line not appended ({IOFailure.Reason(e)}); the epoch is committed, and resuming the run restores the line.", e);
+        }
+    }
+
+    /// <summary>
+    /// Rewrites <paramref name="path"/> (atomically, and only if it changes) to the committed epochs' lines only, each
+    /// once and in order; the last epoch's line comes back from the state when the file lost it.
     /// </summary>
     /// <param name="epochOf">The epoch of a well-formed line, or null for one a killed process left half written.</param>
     public static void Reconcile(string path, int completedEpochs, string? lastCommittedLine, Func<string, int?> epochOf)
     {
         ArgumentNullException.ThrowIfNull(epochOf);
         var kept = new List<string>();
-        if (File.Exists(path))
+        string? existing = File.Exists(path) ? File.ReadAllText(path) : null;
+        if (existing is not null)
         {
-            foreach (string line in File.ReadAllLines(path))
+            foreach (string line in existing.ReplaceLineEndings("\n").Split('\n'))
             {
                 if (epochOf(line) is { } epoch && epoch == kept.Count + 1 && epoch <= completedEpochs)
                     kept.Add(line);
@@ -28,6 +58,9 @@ public static class CommittedMetrics
         }
         if (kept.Count == completedEpochs - 1 && lastCommittedLine is not null)
             kept.Add(lastCommittedLine);
-        AtomicFile.WriteAllText(path, string.Concat(kept.Select(line => line + "\n")));
+        string reconciled = string.Concat(kept.Select(line => line + "\n"));
+        // Unchanged after a clean stop, the usual case: a resume then writes nothing before its first epoch.
+        if (reconciled != existing)
+            AtomicFile.WriteAllText(path, reconciled);
     }
 }

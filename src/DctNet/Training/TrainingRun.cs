@@ -52,7 +52,9 @@ public sealed record TrainableModel(nn.Module<Tensor, Tensor> Module, Checkpoint
 /// <item><c>curves.png</c> (loss and accuracy per epoch) and TensorBoard event files under <c>tensorboard/</c>,
 /// refreshed after each commit for people watching the run.</item>
 /// </list>
-/// Every file but metrics.jsonl is written to a temporary name and renamed. The learning rate, the sample order, the
+/// Every file but metrics.jsonl is written to a temporary name and renamed. The run holds the directory while it is
+/// open (<see cref="RunDirectoryLock"/>, <c>run.lock</c>): a second process is refused, and the temporary files of a
+/// killed one are removed when the next run claims the directory. The learning rate, the sample order, the
 /// augmentation and the gate's noise derive from the seed and the epoch alone (<see cref="SeededStreams"/>), so a resumed
 /// run repeats the uninterrupted one.
 /// </summary>
@@ -74,16 +76,18 @@ public sealed class TrainingRun : IDisposable
     private readonly LearningRateSchedule schedule;
     private readonly ImageDecoder decoder = new();
     private readonly Device device;
+    private readonly RunDirectoryLock claim;
     private double? loaderImagesPerSecond;
     private TorchSharp.Modules.SummaryWriter? tensorBoard;
 
     /// <summary>The metrics line of the epoch the loaded state committed (null for a fresh run).</summary>
     private string? lastCommittedLine;
 
-    private TrainingRun(TrainingOptions options, string directory, TrainableModel trainable, ImageFolder trainData, ImageFolder valData)
+    private TrainingRun(TrainingOptions options, RunDirectoryLock claim, TrainableModel trainable, ImageFolder trainData, ImageFolder valData)
     {
         Options = options;
-        Directory = directory;
+        this.claim = claim;
+        Directory = claim.Directory;
         this.trainable = trainable;
         this.trainData = trainData;
         this.valData = valData;
@@ -114,42 +118,15 @@ public sealed class TrainingRun : IDisposable
 
     /// <summary>Starts a run of the model <paramref name="build"/> makes (for the options and the class count) in a new (or empty) run directory.</summary>
     /// <exception cref="ArgumentException">Invalid options, datasets or run directory.</exception>
+    /// <exception cref="IOException">Another process holds the directory (<see cref="RunDirectoryLock"/>), or it cannot be written.</exception>
     public static TrainingRun Start(TrainingOptions options, string directory, Func<TrainingOptions, int, TrainableModel> build)
     {
         options.Validate();
-        if (File.Exists(Path.Combine(directory, OptionsFile)))
-            throw new ArgumentException($"{directory} already holds a run ({OptionsFile}); resume it or choose another directory.");
-        var run = Open(options, directory, build, initialize: true);
-        AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
-        return run;
-    }
-
-    /// <summary>Continues the registry-model run in <paramref name="directory"/> after its last committed epoch.</summary>
-    public static TrainingRun Resume(string directory) => Resume(directory, TrainableModel.FromRegistry);
-
-    /// <exception cref="CheckpointException">The run directory's files are missing or do not fit the model.</exception>
-    public static TrainingRun Resume(string directory, Func<TrainingOptions, int, TrainableModel> build)
-    {
-        string optionsPath = Path.Combine(directory, OptionsFile);
-        if (!File.Exists(optionsPath))
-            throw new CheckpointException($"{directory}: not a training run directory (no {OptionsFile}).");
-        TrainingOptions options;
+        var (trainData, valData) = OpenData(options);
+        var run = Open(options, RunDirectoryLock.AcquireForNewRun(directory, OptionsFile), build, trainData, valData, initialize: true);
         try
         {
-            options = TrainingOptions.FromJson(File.ReadAllText(optionsPath));
-        }
-        catch (InvalidDataException e)
-        {
-            throw new CheckpointException($"{optionsPath}: {e.Message}");
-        }
-        string statePath = Path.Combine(directory, StateFile);
-        // Killed before its first commit: the run starts again, exactly as it first did.
-        var run = Open(options, directory, build, initialize: !File.Exists(statePath));
-        try
-        {
-            if (File.Exists(statePath))
-                run.LoadState(statePath);
-            run.ReconcileMetrics();
+            AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
             return run;
         }
         catch
@@ -159,26 +136,87 @@ public sealed class TrainingRun : IDisposable
         }
     }
 
-    private static TrainingRun Open(TrainingOptions options, string directory, Func<TrainingOptions, int, TrainableModel> build, bool initialize)
+    /// <summary>Continues the registry-model run in <paramref name="directory"/> after its last committed epoch.</summary>
+    public static TrainingRun Resume(string directory) => Resume(directory, TrainableModel.FromRegistry);
+
+    /// <exception cref="CheckpointException">The run directory's files are missing or do not fit the model.</exception>
+    /// <exception cref="IOException">Another process holds the directory (<see cref="RunDirectoryLock"/>), or it cannot be written.</exception>
+    public static TrainingRun Resume(string directory, Func<TrainingOptions, int, TrainableModel> build)
+    {
+        string optionsPath = Path.Combine(directory, OptionsFile);
+        if (!File.Exists(optionsPath))
+            throw new CheckpointException($"{directory}: not a training run directory (no {OptionsFile}).");
+        // Claimed before anything is read: a live owner is named at once, and its files do not change under the resume.
+        var claim = RunDirectoryLock.Acquire(directory);
+        try
+        {
+            TrainingOptions options;
+            try
+            {
+                options = TrainingOptions.FromJson(File.ReadAllText(optionsPath));
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CheckpointException($"{optionsPath}: {e.Message}");
+            }
+            string statePath = Path.Combine(directory, StateFile);
+            var (trainData, valData) = OpenData(options);
+            // Killed before its first commit: the run starts again, exactly as it first did.
+            var run = Open(options, claim, build, trainData, valData, initialize: !File.Exists(statePath));
+            try
+            {
+                if (File.Exists(statePath))
+                    run.LoadState(statePath);
+                run.ReconcileMetrics();
+                return run;
+            }
+            catch
+            {
+                run.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            claim.Dispose();
+            throw;
+        }
+    }
+
+    private static (ImageFolder Train, ImageFolder Val) OpenData(TrainingOptions options)
     {
         var trainData = ImageFolder.Open(Path.Combine(options.Data, "train"));
         var valData = ImageFolder.Open(Path.Combine(options.Data, "val"));
         if (!trainData.Classes.Names.SequenceEqual(valData.Classes.Names))
             throw new ArgumentException($"{options.Data}: train and val have different class folders.");
-        System.IO.Directory.CreateDirectory(directory);
-        set_num_threads(options.Threads);
-        // The initialization draws from libtorch's generator: seeding it makes the fresh weights a function of the seed.
-        manual_seed(options.Seed);
-        var trainable = build(options, trainData.Classes.Count);
+        return (trainData, valData);
+    }
+
+    /// <param name="claim">The run directory, held by this process; the run owns it from here on (disposed with it, or on failure).</param>
+    private static TrainingRun Open(TrainingOptions options, RunDirectoryLock claim, Func<TrainingOptions, int, TrainableModel> build,
+        ImageFolder trainData, ImageFolder valData, bool initialize)
+    {
         try
         {
-            if (initialize && options.Init is { } init)
-                Initialize(trainable.Module, init);
-            return new TrainingRun(options, directory, trainable, trainData, valData);
+            set_num_threads(options.Threads);
+            // The initialization draws from libtorch's generator: seeding it makes the fresh weights a function of the seed.
+            manual_seed(options.Seed);
+            var trainable = build(options, trainData.Classes.Count);
+            try
+            {
+                if (initialize && options.Init is { } init)
+                    Initialize(trainable.Module, init);
+                return new TrainingRun(options, claim, trainable, trainData, valData);
+            }
+            catch
+            {
+                trainable.Module.Dispose();
+                throw;
+            }
         }
         catch
         {
-            trainable.Module.Dispose();
+            claim.Dispose();
             throw;
         }
     }
@@ -377,7 +415,7 @@ public sealed class TrainingRun : IDisposable
         });
         CompletedEpochs = metrics.Epoch;
         BestValTop1 = best;
-        File.AppendAllText(Path.Combine(Directory, MetricsFile), record.MetricsLine + "\n");
+        CommittedMetrics.Append(Path.Combine(Directory, MetricsFile), record.MetricsLine, metrics.Epoch);
     }
 
     private void LoadState(string path)
@@ -402,9 +440,11 @@ public sealed class TrainingRun : IDisposable
 
     private sealed record StateRecord(int CompletedEpochs, double BestValTop1, int Seed, string MetricsLine);
 
+    /// <summary>Frees the model and releases the run directory to other processes.</summary>
     public void Dispose()
     {
         optimizer.Dispose();
         trainable.Module.Dispose();
+        claim.Dispose();
     }
 }

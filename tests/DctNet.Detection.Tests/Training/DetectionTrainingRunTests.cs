@@ -2,6 +2,7 @@ using DctNet.Checkpoints;
 using DctNet.Inference;
 using DctNet.Detection.Modeling;
 using DctNet.Detection.Training;
+using DctNet.Training;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Tests.Training;
@@ -102,6 +103,24 @@ public sealed class DetectionTrainingRunTests
         Assert.Contains("already holds a run", taken.Message, StringComparison.Ordinal);
         var none = Assert.Throws<CheckpointException>(() => DetectionTrainingRun.Resume(folder.File("empty")));
         Assert.Contains("not a detection training run directory", none.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_directory_another_run_holds_is_refused_to_a_new_run_and_to_a_resume_naming_the_owner()
+    {
+        using var folder = new TemporaryDirectory();
+        var set = TinyDetectionSets.Drawn(folder.Path);
+        string run = folder.File("run");
+        string owner = $"{run}: in use by process {Environment.ProcessId} on {Environment.MachineName} since ";
+        using var held = RunDirectoryLock.Acquire(run);
+
+        var start = Assert.Throws<IOException>(() => DetectionTrainingRun.Start(TinyDetectionSets.Options("fasterrcnn-r50-fpn", set), run));
+        File.WriteAllText(Path.Combine(run, DetectionTrainingRun.OptionsFile), "{}");
+        var resume = Assert.Throws<IOException>(() => DetectionTrainingRun.Resume(run));
+
+        Assert.StartsWith(owner, start.Message, StringComparison.Ordinal);
+        Assert.StartsWith(owner, resume.Message, StringComparison.Ordinal);
+        Assert.Equal([DetectionTrainingRun.OptionsFile, RunDirectoryLock.FileName], Directory.GetFiles(run).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     private static Dictionary<string, float[]> Snapshot(nn.Module model)

@@ -120,6 +120,36 @@ public class TrainingRunTests
         Assert.Equal(committed, File.Exists(metrics) ? File.ReadAllLines(metrics).Length : 0);
     }
 
+    /// <summary>
+    /// A write the file system refuses, as a full disk does, here where no disk can be filled: last.safetensors is a
+    /// folder, so its rename fails once the temporary file is whole. (RunDirectoryTests fills a real tmpfs where mounting is allowed.)
+    /// </summary>
+    [Fact]
+    public void A_refused_write_stops_the_epoch_with_the_file_named_and_leaves_the_committed_epoch_and_no_temporary_file()
+    {
+        using var tiny = new TinyRun();
+        string directory = tiny.RunDirectory("run");
+        string last = Path.Combine(directory, "last.safetensors"), state = Path.Combine(directory, "train_state.safetensors");
+        using var run = TrainingRun.Start(tiny.Options(epochs: 2), directory, TinyRun.Build);
+        run.RunEpoch();
+        byte[] committedState = File.ReadAllBytes(state);
+        string committedMetrics = File.ReadAllText(Path.Combine(directory, "metrics.jsonl"));
+        File.Delete(last);
+        Directory.CreateDirectory(Path.Combine(last, "in-the-way"));
+
+        var error = Assert.Throws<IOException>(() => run.RunEpoch());
+
+        Assert.StartsWith($"{last}: not written (", error.Message);
+        Assert.Equal(1, run.CompletedEpochs);
+        Assert.Equal(committedState, File.ReadAllBytes(state));
+        Assert.Equal(committedMetrics, File.ReadAllText(Path.Combine(directory, "metrics.jsonl")));
+        Assert.Empty(Directory.GetFiles(directory, "*.tmp", new EnumerationOptions { AttributesToSkip = 0 }));
+
+        Directory.Delete(last, recursive: true);
+        run.RunEpoch();
+        Assert.True(run.Finished);
+    }
+
     [Fact]
     public void A_gated_run_logs_the_mean_number_of_channels_on()
     {

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using DctNet.Training;
+
+namespace DctNet.Tests.Training;
+
+/// <summary>
+/// A run directory has one writer: a second run in it is refused with the owner named, and claiming it clears what
+/// killed writers left. (flock is per open file, so two runs of this one process contend as two processes do; the
+/// CLI tests kill a real second process.)
+/// </summary>
+[Collection(SharedTorchGenerator.Name)]
+public class RunDirectoryLockTests
+{
+    [Fact]
+    public void A_second_run_in_a_held_directory_is_refused_naming_the_owner_and_the_directory_is_free_once_the_first_closes()
+    {
+        using var tiny = new TinyRun();
+        string directory = tiny.RunDirectory("run");
+        string owner = $"{directory}: in use by process {Environment.ProcessId} on {Environment.MachineName} since ";
+        using (var first = TrainingRun.Start(tiny.Options(epochs: 2), directory, TinyRun.Build))
+        {
+            first.RunEpoch();
+            string options = File.ReadAllText(Path.Combine(directory, TrainingRun.OptionsFile));
+
+            var start = Assert.Throws<IOException>(() => TrainingRun.Start(tiny.Options(epochs: 2) with { Seed = 8 }, directory, TinyRun.Build));
+            var resume = Assert.Throws<IOException>(() => TrainingRun.Resume(directory, TinyRun.Build));
+
+            Assert.StartsWith(owner, start.Message);
+            Assert.StartsWith(owner, resume.Message);
+            Assert.Equal(options, File.ReadAllText(Path.Combine(directory, TrainingRun.OptionsFile)));
+            Assert.Single(File.ReadAllLines(Path.Combine(directory, TrainingRun.MetricsFile)));
+        }
+
+        using (var resumed = TrainingRun.Resume(directory, TinyRun.Build))
+            Assert.Equal(1, resumed.CompletedEpochs);
+        // Read once released: .NET's own reads take a shared flock, which the held file refuses.
+        Assert.StartsWith($"process {Environment.ProcessId} on ", File.ReadAllText(Path.Combine(directory, RunDirectoryLock.FileName)));
+    }
+
+    [Fact]
+    public void Claiming_a_directory_removes_the_temporary_files_of_killed_writers_and_keeps_a_live_ones()
+    {
+        using var tiny = new TinyRun();
+        string directory = tiny.RunDirectory("run");
+        using (var run = TrainingRun.Start(tiny.Options(epochs: 2), directory, TinyRun.Build))
+            run.RunEpoch();
+        int killed = ExitedProcessId();
+        string abandoned = Path.Combine(directory, $".train_state.safetensors.{killed}.{Guid.NewGuid():N}.tmp");
+        string live = Path.Combine(directory, $".result.json.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllBytes(abandoned, new byte[1000]);
+        File.WriteAllBytes(live, new byte[10]);
+
+        using (TrainingRun.Resume(directory, TinyRun.Build))
+        {
+            Assert.False(File.Exists(abandoned));
+            Assert.True(File.Exists(live));
+        }
+    }
+
+    [Fact]
+    public void A_start_refused_for_its_data_leaves_no_directory_behind()
+    {
+        using var tiny = new TinyRun();
+        string directory = tiny.RunDirectory("run");
+
+        Assert.Throws<ArgumentException>(() => TrainingRun.Start(tiny.Options(epochs: 1) with { Data = tiny.RunDirectory("missing") }, directory, TinyRun.Build));
+
+        Assert.False(Directory.Exists(directory));
+    }
+
+    [Fact]
+    public void A_directory_that_holds_a_run_is_refused_to_a_new_one_and_keeps_its_options()
+    {
+        using var tiny = new TinyRun();
+        string directory = tiny.RunDirectory("run");
+        using (TrainingRun.Start(tiny.Options(epochs: 1), directory, TinyRun.Build))
+        {
+        }
+
+        var error = Assert.Throws<ArgumentException>(() => TrainingRun.Start(tiny.Options(epochs: 1) with { Seed = 8 }, directory, TinyRun.Build));
+
+        Assert.Contains("already holds a run", error.Message);
+        Assert.Equal(7, TrainingOptions.FromJson(File.ReadAllText(Path.Combine(directory, TrainingRun.OptionsFile))).Seed);
+    }
+
+    /// <summary>The id of a process that has ended (and been reaped), as a killed writer's is.</summary>
+    private static int ExitedProcessId()
+    {
+        using var process = Process.Start("true")!;
+        process.WaitForExit();
+        return process.Id;
+    }
+}
