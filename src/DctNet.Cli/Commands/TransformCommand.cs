@@ -60,10 +60,10 @@ internal static class TransformCommand
             string target = parse.GetRequiredValue(output);
             var transform = new DctTransform(pipeline.ResolveGeometry(parse), pipeline.ResolveChannels(parse), pipeline.ResolveStatistics(parse));
             var decoder = new ImageDecoder(parse.GetValue(pipeline.MaxPixels));
-            if (Directory.Exists(source))
-                return TransformFolder(context, transform, decoder, source, target, parse.GetValue(pipeline.Threads), parse.GetValue(followLinks));
             if (File.Exists(source))
                 return TransformFile(context, transform, decoder, source, target);
+            if (Directory.Exists(source))
+                return TransformFolder(context, transform, decoder, source, target, parse.GetValue(pipeline.Threads), parse.GetValue(followLinks));
             throw ImageInputs.Missing("input", source);
         });
         return command;
