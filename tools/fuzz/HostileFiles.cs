@@ -13,11 +13,15 @@ public static partial class HostileFiles
             throw new IOException($"mkfifo {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
     }
 
-    /// <summary>A Unix-domain socket bound at <paramref name="path"/>; it stays in the file system after the socket is closed.</summary>
+    /// <summary>
+    /// A Unix-domain socket's file system entry at <paramref name="path"/>, made with mknod (.NET's Socket removes the
+    /// entry it bound when it is closed).
+    /// </summary>
     public static void MakeSocket(string path)
     {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        const uint SocketType = 0xC000; // S_IFSOCK
+        if (mknod(path, SocketType | 0b110_100_100, 0) != 0)
+            throw new IOException($"mknod {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
     }
 
     /// <summary>
@@ -39,6 +43,9 @@ public static partial class HostileFiles
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int mkfifo(string path, uint mode);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mknod(string path, uint mode, ulong device);
 
     [LibraryImport("libc", SetLastError = true)]
     private static unsafe partial int creat(byte* path, uint mode);
