@@ -125,7 +125,8 @@ internal static class PredictCommand
             _ => null,
         };
         int channels = model.Input.Shape[0];
-        if (batchShape is null || batchShape[0] == 0 || batchShape[1] != channels)
+        // A zero-sized dimension (an empty .npy) has no rows to predict and no image for the model's convolutions.
+        if (batchShape is null || batchShape.Contains(0) || batchShape[1] != channels)
         {
             context.ReportError($"{path}: shape ({string.Join(", ", shape)}) is not {channels} x H x W or N x {channels} x H x W, the input of {model.Definition.Name} "
                 + $"({model.Pipeline.Description}).");
