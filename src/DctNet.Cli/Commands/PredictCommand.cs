@@ -29,16 +29,16 @@ internal static class PredictCommand
             Description = "Also write the logits (before softmax) as float32 .npy, N x classes: one row per predicted input, "
                 + "in order; unreadable images have no row.",
             HelpName = "OUT.npy",
-        };
-        var topK = PipelineOptions.PositiveInt("--topk", "Classes printed per input, most probable first.", 5);
+        }.OutputFile();
+        var topK = PipelineOptions.PositiveInt("--topk", "Classes printed per input, most probable first.", 5, OptionRanges.MaxClasses);
         var labels = new Option<string>("--labels")
         {
             Description = "Class names, one per line in class order ('id<TAB>name' keeps the name; blank and '#' lines are skipped). "
                 + "[default: ImageNet's names for 1000-class models, else 'class N']",
             HelpName = "labels.txt",
         };
-        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Inputs per forward pass: images, or rows of --input-tensor.", 16);
-        var threads = PipelineOptions.PositiveInt("--threads", "Threads that decode and transform images, and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var batchSize = PipelineOptions.BatchSize("Inputs per forward pass: images, or rows of --input-tensor.", 16);
+        var threads = PipelineOptions.ThreadCount("Threads that decode and transform images, and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
 
         var command = new Command("predict", """
             Classifies images with trained weights: prints the top-k classes of each input with their softmax probabilities.
