@@ -150,4 +150,18 @@ public class OptionRangeTests
         Assert.StartsWith($"error: {Fill(message)}", Assert.Single(result.ErrorLines));
         Assert.Equal(["existing.txt"], CliHarness.FilesBelow(harness.Temp));
     }
+
+    [Fact]
+    public void A_one_class_dataset_is_refused_before_a_run_directory_is_made()
+    {
+        using var harness = new CliHarness();
+        harness.CopyImage("jpeg_420.jpg", "data/train/ants/a.jpg");
+        harness.CopyImage("jpeg_420.jpg", "data/val/ants/a.jpg");
+
+        var result = CliHarness.Run("train", "--model", "resnet18-dct-s2", "--data", harness.PathIn("data"), "--out", harness.PathIn("run"), "--epochs", "1");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"error: {harness.PathIn("data", "train")}: one class folder (ants); a classifier learns nothing from one class", Assert.Single(result.ErrorLines));
+        Assert.False(Directory.Exists(harness.PathIn("run")));
+    }
 }

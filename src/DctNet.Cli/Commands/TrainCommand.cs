@@ -141,12 +141,25 @@ internal static class TrainCommand
                     GateLambda = parse.GetValue(gateLambda),
                 };
                 string directory = Required(output);
+                RefuseSingleClass(options.Data);
                 run = RunCommandLine.Open(() => TrainingRun.Start(options, directory));
             }
             using (run)
                 return Train(context, run);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Refused rather than warned about: with one class the softmax cross-entropy is 0 whatever the weights, so no
+    /// gradient reaches them, and top-1 reads 100% from the first batch; a run would be hours of nothing.
+    /// </summary>
+    private static void RefuseSingleClass(string data)
+    {
+        string train = Path.Combine(data, "train");
+        if (Directory.Exists(train) && ClassLabels.FromImageFolder(train) is { Count: 1 } classes)
+            throw new UsageException($"{train}: one class folder ({classes.Names[0]}); a classifier learns nothing from one class "
+                + "(its loss is 0 and its top-1 100% whatever the weights), so training needs at least two.");
     }
 
     private static int Train(CliContext context, TrainingRun run)
