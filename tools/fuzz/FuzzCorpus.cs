@@ -27,6 +27,9 @@ public sealed class FuzzCorpus(string root)
     {
         var writers = new Func<FuzzCorpus, IEnumerable<FuzzCase>>[]
         {
+            NpyCases.Write,
+            CocoCases.Write,
+            CliCases.Write,
         };
         var cases = writers.SelectMany(write => write(this)).ToList();
         var duplicate = cases.GroupBy(c => c.ToString()).FirstOrDefault(group => group.Count() > 1);
