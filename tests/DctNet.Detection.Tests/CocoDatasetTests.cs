@@ -170,6 +170,22 @@ public class CocoDatasetTests
     }
 
     [Fact]
+    public void Outlines_beyond_the_files_budget_are_refused_at_the_annotation_that_passes_it()
+    {
+        using var folder = new TemporaryDirectory();
+        string path = folder.File("many.json");
+        // Each object's outline, there and back across 1.6 million pixels, walks 16 million points: under the
+        // per-object bound; the 94th passes the file's 1.5e9.
+        var annotations = Enumerable.Range(1, 100).Select(id =>
+            $$"""{"id": {{id}}, "image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "area": 4, "segmentation": [[0, 0, 1600000, 1]]}""");
+        File.WriteAllText(path, $$"""
+            {"images": [{"id": 1, "width": 2000000, "height": 100}], "categories": [{"id": 5, "name": "cat"}], "annotations": [{{string.Join(", ", annotations)}}]}
+            """);
+        var error = Assert.Throws<CocoFormatException>(() => CocoDataset.Load(path));
+        Assert.Contains("annotations[93] (id 94): the polygon outlines up to here are", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Many_points_in_one_polygon_are_read_and_rasterized_in_bounded_time()
     {
         // 2 million vertices on a small circle: a long list, a short walk.
