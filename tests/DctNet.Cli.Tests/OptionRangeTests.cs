@@ -89,8 +89,8 @@ public class OptionRangeTests
     [InlineData("--crop 40000", "--crop must be from 8 to 4096, got 40000.")]
     [InlineData("--crop 2147483640", "--crop must be from 8 to 4096, got 2147483640.")]
     [InlineData("--resize 2147483647", "--resize must be from 0 to 8192, got 2147483647.")]
-    [InlineData("--max-pixels 0", "--max-pixels must be from 1 to 536870911, got 0.")]
-    [InlineData("--max-pixels 9223372036854775807", "--max-pixels must be from 1 to 536870911, got 9223372036854775807.")]
+    [InlineData("--max-pixels 0", "--max-pixels must be from 1 to 536870897, got 0.")]
+    [InlineData("--max-pixels 9223372036854775807", "--max-pixels must be from 1 to 536870897, got 9223372036854775807.")]
     [InlineData("--out", "--out is an empty string.")]
     public void The_issues_absurd_sizes_are_usage_errors_and_nothing_is_written(string options, string message)
     {

@@ -35,14 +35,8 @@ internal static class OptionRanges
     /// <summary>Timed passes of a benchmark: its best settles within tens.</summary>
     public const int MaxRepetitions = 1000;
 
-    /// <summary>A decoded image is one .NET array of 4 bytes a pixel, so it cannot hold more pixels than this.</summary>
-    public const long MaxPixels = 536_870_911; // Array.MaxLength / 4, rounded down
-
-    /// <summary>A whole number from 1 up: counts whose only limit is what they count (e.g. the first N images).</summary>
-    public static Option<T> Positive<T>(this Option<T> option) where T : struct, INumber<T>, IMinMaxValue<T> => option.InRange(T.One, T.MaxValue);
-
-    /// <inheritdoc cref="Positive{T}(Option{T})"/>
-    public static Option<T?> Positive<T>(this Option<T?> option) where T : struct, INumber<T>, IMinMaxValue<T> => option.InRange(T.One, T.MaxValue);
+    /// <summary>Skia decodes into one .NET array of 4 bytes a pixel (RGBA), so no image can have more pixels than this.</summary>
+    public static readonly long MaxPixels = Array.MaxLength / 4;
 
     /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>.</summary>
     public static Option<T> InRange<T>(this Option<T> option, T min, T max) where T : struct, INumber<T>, IMinMaxValue<T>
