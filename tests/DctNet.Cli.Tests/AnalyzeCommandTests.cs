@@ -76,7 +76,7 @@ public sealed class AnalyzeCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--export-subset", "193", "at most 192")]
+    [InlineData("--export-subset", "193", "--export-subset must be from 1 to 192, got 193.")]
     [InlineData("--export-subset", "0", "--export-subset")]
     public void Subset_size_outside_1_to_192_is_a_usage_error(string option, string value, string message)
     {

@@ -95,4 +95,38 @@ public sealed class CocoEvalTests
         Assert.Single(result.ErrorLines);
         Assert.EndsWith("(see 'dctnet coco-eval --help')", result.ErrorLines[0], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_ground_truth_polygon_of_huge_coordinates_is_evaluated_as_its_part_in_the_image()
+    {
+        using var harness = new CliHarness();
+        // The object covers the whole 64 x 48 image; so does the detection: a perfect match.
+        string gt = harness.Write("gt.json", System.Text.Encoding.UTF8.GetBytes("""
+            {"images": [{"id": 1, "width": 64, "height": 48}], "categories": [{"id": 1, "name": "all"}],
+             "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 64, 48], "area": 3072,
+                              "segmentation": [[-1e300, -1e300, 1e300, -1e300, 1e300, 1e300, -1e300, 1e300]]}]}
+            """));
+        string dt = harness.Write("dt.json", System.Text.Encoding.UTF8.GetBytes("""
+            [{"image_id": 1, "category_id": 1, "score": 0.9, "segmentation": {"size": [48, 64], "counts": [0, 3072]}}]
+            """));
+
+        var result = CliHarness.Run("coco-eval", "--gt", gt, "--dt", dt, "--iou-type", "segm");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.EndsWith("= 1.000", result.Out.Split('\n')[0]);
+    }
+
+    [Fact]
+    public void An_image_size_beyond_what_a_mask_can_count_is_one_line_naming_the_file()
+    {
+        using var harness = new CliHarness();
+        string gt = harness.Write("gt.json", System.Text.Encoding.UTF8.GetBytes("""
+            {"images": [{"id": 1, "width": 1000000000, "height": 1000000000}], "categories": [{"id": 1, "name": "all"}], "annotations": []}
+            """));
+
+        var result = CliHarness.Run("coco-eval", "--gt", gt, "--dt", Path.Combine(Coco, "dt_bbox.json"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"error: {gt}: images[0] (id 1): size 1000000000 x 1000000000; width and height must be from 1 to 16777216.", Assert.Single(result.ErrorLines));
+    }
 }

@@ -124,6 +124,24 @@ public sealed partial class PredictTests(TrainedWeights weights) : IClassFixture
         AssertClose(expected.data<float>().ToArray(), Npy.ReadFile(harness.PathIn("logits.npy")).AsFloat32());
     }
 
+    [Theory]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 6, 8, 8), }", 64, "'shape' has the dimension -1; dimensions are whole numbers >= 0.")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 6, 512, 512), }", 64,
+        "the file is truncated: shape (1000, 6, 512, 512) of '<f4' declares 6291456000 data bytes, but 64 follow the header.")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 6, 8, 8), }", 0, "shape (0, 6, 8, 8) is not C x H x W or N x C x H x W, with no dimension 0.")]
+    public void A_hostile_tensor_is_refused_naming_it_before_any_weights_are_read(string header, int dataBytes, string reason)
+    {
+        using var harness = new CliHarness();
+        byte[] headerBytes = System.Text.Encoding.ASCII.GetBytes(header.PadRight(118) + "\n");
+        string path = harness.Write("bad.npy", [0x93, .. "NUMPY"u8, 1, 0, (byte)headerBytes.Length, 0, .. headerBytes, .. new byte[dataBytes]]);
+
+        var result = CliHarness.Run("predict", "--model", TrainedWeights.Model, "--weights", harness.PathIn("absent.safetensors"), "--input-tensor", path);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"error: {path}: {reason}", Assert.Single(result.ErrorLines));
+        Assert.Equal(["bad.npy"], CliHarness.FilesBelow(harness.Temp));
+    }
+
     [Fact]
     public void A_tensor_of_other_channels_is_refused_in_one_line()
     {

@@ -70,6 +70,9 @@ public sealed class FuzzCorpus(string root)
         {
             CheckpointCases.Write,
             ImageCases.Write,
+            NpyCases.Write,
+            CocoCases.Write,
+            CliCases.Write,
         };
         var cases = writers.SelectMany(write => write(this)).ToList();
         var duplicate = cases.GroupBy(c => c.ToString()).FirstOrDefault(group => group.Count() > 1);

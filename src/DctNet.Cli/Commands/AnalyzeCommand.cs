@@ -35,20 +35,20 @@ internal static class AnalyzeCommand
                 + $"{HeatmapFile} and, with --export-subset, {SubsetFile}; created if missing.",
             HelpName = "DIR",
             Required = true,
-        };
+        }.OutputFolder();
         var exportSubset = new Option<int?>("--export-subset")
         {
             Description = $"Also write the K most selected channels as DIR/{SubsetFile} ({{\"y\": [...], \"cb\": [...], \"cr\": [...]}}, ties to the lower channel index), "
                 + "which --channels accepts everywhere.",
             HelpName = "K",
-        }.Positive();
+        }.InRange(1, 192);
         var model = new Option<string>("--model")
         {
             Description = "The model the weights are for (see 'dctnet models'). [default: the one a DctNet checkpoint or the run's options name]",
             HelpName = "name",
         };
-        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per forward pass.", 16);
-        var threads = PipelineOptions.PositiveInt("--threads", "Threads that decode and transform images, and libtorch's threads for the model; "
+        var batchSize = PipelineOptions.BatchSize("Images per forward pass.", 16);
+        var threads = PipelineOptions.ThreadCount("Threads that decode and transform images, and libtorch's threads for the model; "
             + "the default is the number of cores.", Environment.ProcessorCount);
         var seed = new Option<ulong>("--seed")
         {

@@ -13,10 +13,10 @@ internal static class BenchDetectCommand
     {
         var model = DetectionOptions.Model();
         var channels = DetectionOptions.Channels();
-        var threads = PipelineOptions.PositiveInt("--threads", "Threads of libtorch's intra-op pool.", 2);
-        var runs = PipelineOptions.PositiveInt("--runs", "Timed passes after one warm-up; the best one is reported.", 3);
-        var height = PipelineOptions.PositiveInt("--height", "Height of the random input image.", 800);
-        var width = PipelineOptions.PositiveInt("--width", "Width of the random input image.", 1333);
+        var threads = PipelineOptions.ThreadCount("Threads of libtorch's intra-op pool.", 2);
+        var runs = PipelineOptions.PositiveInt("--runs", "Timed passes after one warm-up; the best one is reported.", 3, OptionRanges.MaxRepetitions);
+        var height = PipelineOptions.PositiveInt("--height", "Height of the random input image.", 800, OptionRanges.MaxDetectionSide);
+        var width = PipelineOptions.PositiveInt("--width", "Width of the random input image.", 1333, OptionRanges.MaxDetectionSide);
         var command = new Command("detect", """
             Inference time per image of a detection model, the whole pipeline (transform, backbone, RPN, RoI heads, mask
             paste; for -dct models the DCT input from the image's 8-bit pixels too) on one uniformly random image

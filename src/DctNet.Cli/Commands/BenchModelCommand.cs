@@ -12,10 +12,10 @@ internal static class BenchModelCommand
     public static Command Create(CliContext context)
     {
         var options = new ModelOptions();
-        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per forward pass.", 16);
+        var batchSize = PipelineOptions.BatchSize("Images per forward pass.", 16);
         var device = DeviceOption.Create();
-        var threads = PipelineOptions.PositiveInt("--threads", "Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
-        var batches = PipelineOptions.PositiveInt("--batches", "Timed forward passes; the best one is reported.", 5);
+        var threads = PipelineOptions.ThreadCount("Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
+        var batches = PipelineOptions.PositiveInt("--batches", "Timed forward passes; the best one is reported.", 5, OptionRanges.MaxRepetitions);
         var command = new Command("model", """
             Inference throughput of a model as predict and eval run it: random input of the model's shape, evaluation
             mode, BatchNorms folded into the convolutions, channels-last layout, no gradients,

@@ -12,10 +12,10 @@ internal static class BenchTrainCommand
     public static Command Create(CliContext context)
     {
         var options = new ModelOptions();
-        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per SGD step.", 16);
+        var batchSize = PipelineOptions.BatchSize("Images per SGD step.", 16);
         var device = DeviceOption.Create();
-        var threads = PipelineOptions.PositiveInt("--threads", "Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
-        var steps = PipelineOptions.PositiveInt("--steps", "Timed SGD steps; the best one is reported.", 5);
+        var threads = PipelineOptions.ThreadCount("Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
+        var steps = PipelineOptions.PositiveInt("--steps", "Timed SGD steps; the best one is reported.", 5, OptionRanges.MaxRepetitions);
         var command = new Command("train", """
             SGD training throughput of a model in the layout and memory setting 'dctnet train' uses (channels-last,
             glibc keeping freed tensor memory): random input of the model's shape and random labels, training mode,

@@ -23,13 +23,13 @@ internal static class BenchTransformCommand
             HelpName = "folder",
             Required = true,
         };
-        var limit = PipelineOptions.PositiveInt("--limit", "Use the first N images of --data.", 200);
+        var limit = PipelineOptions.PositiveInt("--limit", "Use the first N images of --data.", 200, int.MaxValue);
         var warmup = new Option<int>("--warmup")
         {
             Description = "Images transformed before measuring (JIT, caches); not counted.",
             HelpName = "N",
             DefaultValueFactory = _ => 5,
-        };
+        }.InRange(0, OptionRanges.MaxRepetitions);
         var pipeline = new PipelineOptions();
         var followLinks = ImageInputs.FollowLinksOption();
         var jpegDecoder = new Option<JpegBackend?>("--jpeg-decoder")

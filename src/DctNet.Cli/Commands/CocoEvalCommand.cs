@@ -33,7 +33,7 @@ internal static class CocoEvalCommand
             Description = "Also write the 12 numbers as JSON: {\"AP\", \"AP50\", \"AP75\", \"APs\", \"APm\", \"APl\", \"AR1\", \"AR10\", \"AR100\", \"ARs\", \"ARm\", \"ARl\", "
                 + "\"iou_type\", \"gt\", \"dt\"} (-1 where there is nothing to evaluate, as pycocotools).",
             HelpName = "OUT.json",
-        };
+        }.OutputFile();
         var command = new Command("coco-eval", """
             Evaluates COCO results against COCO annotations as pycocotools' COCOeval does with its default parameters
             (IoU 0.50:0.95, 101 recall points, 1/10/100 detections, small/medium/large areas), and prints its

@@ -17,7 +17,7 @@ internal static class ConvertCommand
                 + "load_state_dict accept. Written atomically.",
             HelpName = "OUT.safetensors|OUT.pth",
             Required = true,
-        };
+        }.OutputFile();
         var releaseLayout = new Option<bool>("--release-layout")
         {
             Description = "PyTorch output only: write what the release's training script saves - DataParallel's 'module.' before every key, "

@@ -22,8 +22,8 @@ internal static class DemoCommand
             Description = $"The demo folder: created, or a previous demo's, which is replaced (nothing else is touched).",
             HelpName = "DIR",
             DefaultValueFactory = _ => DefaultOutput,
-        };
-        var threads = PipelineOptions.PositiveInt("--threads", "Image workers and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        }.OutputFolder();
+        var threads = PipelineOptions.ThreadCount("Image workers and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
         var seed = new Option<int>("--seed") { Description = "Seed of the dataset, the initializations, the sample orders, the augmentation and the gates' noise.", HelpName = "N", DefaultValueFactory = _ => 0 };
 
         var size = plan.Dataset;

@@ -37,19 +37,13 @@ internal static class DetectCommand
             Description = $"Output folder: {ResultsFile} (COCO results) and <image name>.png per image. Created if missing.",
             HelpName = "DIR",
             Required = true,
-        };
+        }.OutputFolder();
         var score = new Option<double>("--score")
         {
             Description = "Keep detections with at least this score, in the results file and the pictures.",
             HelpName = "0..1",
             DefaultValueFactory = _ => 0.5,
-        };
-        score.Validators.Add(result =>
-        {
-            double value = result.GetValueOrDefault<double>();
-            if (!(value is >= 0 and <= 1))
-                result.AddError($"--score must be between 0 and 1, not {value.ToString(CultureInfo.InvariantCulture)}.");
-        });
+        }.Within(0, 1);
         var annotations = new Option<string>("--annotations")
         {
             Description = "A COCO annotation file whose images[].file_name lists the images: their ids go into the results (for 'dctnet coco-eval'). "

@@ -30,16 +30,16 @@ internal static class DoctorCommand
         {
             Description = "Also write the report as JSON: host, libraries, settings, and every checked case with its verdict and errors.",
             HelpName = "OUT.json",
-        };
+        }.OutputFile();
         var noKernels = new Option<bool>("--no-kernels") { Description = "Skip the kernel self-check: only the host, the libraries and the settings." };
         var unprotected = new Option<bool>("--unprotected")
         {
             Description = $"Also run the self-check without DctNet's protection ({KernelProtection.ModeVariable}=off), to see what it prevents on this host. "
                 + "Failures there do not change the exit code.",
         };
-        var caseTimeout = PipelineOptions.PositiveInt("--case-timeout", "Seconds one case may run before it counts as hung.", 300);
+        var caseTimeout = PipelineOptions.PositiveInt("--case-timeout", "Seconds one case may run before it counts as hung (at most a day).", 300, 86_400);
         var worker = new Option<string>("--worker") { Hidden = true, Description = "Internal: run the cases of this file (a worker process)." };
-        var first = new Option<int>("--first") { Hidden = true, Description = "Internal: the first case a worker runs." };
+        var first = new Option<int>("--first") { Hidden = true, Description = "Internal: the first case a worker runs." }.InRange(0, int.MaxValue);
 
         var command = new Command("doctor", """
             Checks that DctNet computes correctly on this host, and says what it does about anything it cannot trust.

@@ -21,8 +21,8 @@ internal static class EvalCommand
             HelpName = "folder",
             Required = true,
         };
-        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per forward pass.", 16);
-        var threads = PipelineOptions.PositiveInt("--threads", "Threads that decode and transform images (while the model runs on the previous batch), "
+        var batchSize = PipelineOptions.BatchSize("Images per forward pass.", 16);
+        var threads = PipelineOptions.ThreadCount("Threads that decode and transform images (while the model runs on the previous batch), "
             + "and libtorch's threads for the model; the default is the number of cores.", Environment.ProcessorCount);
         var followLinks = ImageInputs.FollowLinksOption();
         var json = new Option<string>("--json")
@@ -30,7 +30,7 @@ internal static class EvalCommand
             Description = "Also write the result as JSON: {\"top1\": percent, \"top5\": percent, \"count\": images counted, \"failures\": images skipped, "
                 + "\"failed_files\": [...], \"model\", \"channels\", \"classes\", \"weights\", \"data\", \"seconds\", \"images_per_second\"}.",
             HelpName = "OUT.json",
-        };
+        }.OutputFile();
 
         var command = new Command("eval", """
             Evaluates trained weights on an ImageFolder: top-1 and top-5 accuracy in percent. They are computed as the

@@ -29,16 +29,16 @@ internal static class PredictCommand
             Description = "Also write the logits (before softmax) as float32 .npy, N x classes: one row per predicted input, "
                 + "in order; unreadable images have no row.",
             HelpName = "OUT.npy",
-        };
-        var topK = PipelineOptions.PositiveInt("--topk", "Classes printed per input, most probable first.", 5);
+        }.OutputFile();
+        var topK = PipelineOptions.PositiveInt("--topk", "Classes printed per input, most probable first.", 5, OptionRanges.MaxClasses);
         var labels = new Option<string>("--labels")
         {
             Description = "Class names, one per line in class order ('id<TAB>name' keeps the name; blank and '#' lines are skipped). "
                 + "[default: ImageNet's names for 1000-class models, else 'class N']",
             HelpName = "labels.txt",
         };
-        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Inputs per forward pass: images, or rows of --input-tensor.", 16);
-        var threads = PipelineOptions.PositiveInt("--threads", "Threads that decode and transform images, and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var batchSize = PipelineOptions.BatchSize("Inputs per forward pass: images, or rows of --input-tensor.", 16);
+        var threads = PipelineOptions.ThreadCount("Threads that decode and transform images, and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
 
         var command = new Command("predict", """
             Classifies images with trained weights: prints the top-k classes of each input with their softmax probabilities.
@@ -78,13 +78,22 @@ internal static class PredictCommand
             if (parse.GetValue(logits) is { } logitsOut)
                 ImageInputs.RefuseOverwritingInput("--logits", logitsOut, tensorPath is null ? imagePaths : [tensorPath]);
 
+            // The tensor is read before the weights: a file that is not a float32 .npy is reported without loading a model.
+            (NpyArray Array, float[] Values)? tensor = null;
+            if (tensorPath is not null)
+            {
+                tensor = ReadTensor(context, tensorPath);
+                if (tensor is null)
+                    return ExitCodes.Failure;
+            }
+
             set_num_threads(parse.GetValue(threads));
             using var model = weights.Load(parse, foldBatchNorm: true);
             var names = ResolveLabels(parse.GetValue(labels), model.Classes);
             var printer = new Printer(context, names, parse.GetValue(topK), model.Classes);
-            if (tensorPath is not null)
+            if (tensor is { } read)
             {
-                if (PredictTensor(context, model, tensorPath, parse.GetValue(batchSize), printer) is false)
+                if (PredictTensor(context, model, tensorPath!, read.Array.Shape, read.Values, parse.GetValue(batchSize), printer) is false)
                     return ExitCodes.Failure;
             }
             else
@@ -104,30 +113,31 @@ internal static class PredictCommand
         return command;
     }
 
-    /// <summary>Feeds the .npy as is, <paramref name="batchSize"/> rows at a time; false (reported) when it is not a float32 tensor the model takes.</summary>
-    private static bool PredictTensor(CliContext context, InferenceModel model, string path, int batchSize, Printer printer)
+    /// <summary>The .npy and its float32 values; null (reported) when it is not a float32 .npy of 3 or 4 non-empty dimensions.</summary>
+    private static (NpyArray Array, float[] Values)? ReadTensor(CliContext context, string path)
     {
-        NpyArray array;
-        float[] values;
         try
         {
-            array = Npy.ReadFile(path);
-            values = array.AsFloat32();
+            var array = Npy.ReadFile(path);
+            float[] values = array.AsFloat32();
+            // A zero-sized dimension (an empty .npy) has no rows to predict and no image for the model's convolutions.
+            if (array.Shape.Length is not (3 or 4) || array.Shape.Contains(0))
+                throw new InvalidDataException($"shape ({string.Join(", ", array.Shape)}) is not C x H x W or N x C x H x W, with no dimension 0.");
+            return (array, values);
         }
         catch (InvalidDataException e)
         {
             context.ReportError(e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}");
-            return false;
+            return null;
         }
-        int[] shape = array.Shape;
-        long[]? batchShape = shape.Length switch
-        {
-            3 => [1, shape[0], shape[1], shape[2]],
-            4 => [.. shape.Select(d => (long)d)],
-            _ => null,
-        };
+    }
+
+    /// <summary>Feeds the tensor as is, <paramref name="batchSize"/> rows at a time; false (reported) when its shape is not one the model takes.</summary>
+    private static bool PredictTensor(CliContext context, InferenceModel model, string path, int[] shape, float[] values, int batchSize, Printer printer)
+    {
+        long[] batchShape = shape.Length == 3 ? [1, shape[0], shape[1], shape[2]] : [.. shape.Select(d => (long)d)];
         int channels = model.Input.Shape[0];
-        if (batchShape is null || batchShape[0] == 0 || batchShape[1] != channels)
+        if (batchShape[1] != channels)
         {
             context.ReportError($"{path}: shape ({string.Join(", ", shape)}) is not {channels} x H x W or N x {channels} x H x W, the input of {model.Definition.Name} "
                 + $"({model.Pipeline.Description}).");

@@ -24,7 +24,7 @@ internal static class StatsCommand
                 + "\"zero_variance_channels\": [...], \"failures\", \"failed_files\", \"channels\", \"resize\", \"crop\", \"values_per_channel\"}.",
             HelpName = "stats.json",
             Required = true,
-        };
+        }.OutputFile();
         var pipeline = new PipelineOptions();
         // The file always holds all 192 channels, since --stats reads 192; the subset is checked and recorded only.
         pipeline.Channels.Description = "The channel subset the statistics are meant for (6, 24, 32, 48, 64, 192 or a subset file), recorded "

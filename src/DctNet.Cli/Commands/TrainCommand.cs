@@ -27,41 +27,42 @@ internal static class TrainCommand
             Description = "Side of the training crop in pixels, a multiple of 8 (DCT models see crop/8 x crop/8 blocks); smaller crops train faster. "
                 + "[default: the model's own - 448 for DCT ResNets, 896 for MobileNetV2-DCT, 224 for RGB models]",
             HelpName = "pixels",
-        }.Positive();
+        }.InRange(8, OptionRanges.MaxCrop);
         var resize = new Option<int?>("--resize")
         {
             Description = "Shorter side before the validation centre crop, in pixels. [default: crop x 8/7, as 512 for 448 and 256 for 224]",
             HelpName = "pixels",
-        }.Positive();
+        }.InRange(1, OptionRanges.MaxResize);
         var stats = new Option<string>("--stats")
         {
             Description = "DCT models: normalize with this statistics file ('dctnet stats --data <root>/train') instead of the release's ImageNet statistics; the checkpoints record it.",
             HelpName = "stats.json",
         };
         var device = DeviceOption.Create();
-        var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" };
+        var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" }.OutputFolder();
         var resume = new Option<string>("--resume")
         {
             Description = "Continue the run in RUNDIR after its last complete epoch, with the options it was started with (RUNDIR/options.json).",
             HelpName = "RUNDIR",
         };
-        var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train.", defaults.Epochs);
-        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per SGD step.", defaults.BatchSize);
+        var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train.", defaults.Epochs, OptionRanges.MaxEpochs);
+        var batchSize = PipelineOptions.BatchSize("Images per SGD step.", defaults.BatchSize);
         var learningRate = new Option<double>("--lr")
         {
             Description = $"Base learning rate of SGD. [default: {ReferenceLearningRate} x batch size / {ReferenceBatchSize}, the linear scaling rule from torchvision's 0.1 at 256]",
             HelpName = "X",
-        };
-        var momentum = PipelineOptions.Number("--momentum", "SGD momentum.", defaults.Momentum);
+        }.PositiveFinite();
+        var momentum = PipelineOptions.Number("--momentum", "SGD momentum.", defaults.Momentum).Within(0, 1, maxExcluded: true);
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum." };
-        var weightDecay = PipelineOptions.Number("--weight-decay", "L2 weight decay of conv and linear weights (never of BatchNorm weights nor of biases).", defaults.WeightDecay);
-        var labelSmoothing = PipelineOptions.Number("--label-smoothing", "Label smoothing of the cross-entropy, in [0, 1).", defaults.LabelSmoothing);
+        var weightDecay = PipelineOptions.Number("--weight-decay", "L2 weight decay of conv and linear weights (never of BatchNorm weights nor of biases).", defaults.WeightDecay).NonNegative();
+        var labelSmoothing = PipelineOptions.Number("--label-smoothing", "Label smoothing of the cross-entropy, in [0, 1).", defaults.LabelSmoothing).Within(0, 1, maxExcluded: true);
         var schedule = new Option<string>("--schedule")
         {
             Description = "Learning rate after warm-up: cosine (down to 0 at the end) or step (divided by 10 at 1/3 and 2/3 of the epochs).",
             DefaultValueFactory = _ => "cosine",
         }.AcceptOnlyFromAmong("step", "cosine");
-        var warmupEpochs = new Option<int>("--warmup-epochs") { Description = "Epochs of linear warm-up, batch by batch.", HelpName = "N", DefaultValueFactory = _ => 0 };
+        var warmupEpochs = new Option<int>("--warmup-epochs") { Description = "Epochs of linear warm-up, batch by batch (at most --epochs).", HelpName = "N", DefaultValueFactory = _ => 0 }
+            .InRange(0, OptionRanges.MaxEpochs);
         var init = new Option<string>("--init")
         {
             Description = "Starting weights: a torchvision RGB ResNet file for a DCT ResNet of the same depth (the release's initialization), "
@@ -69,14 +70,14 @@ internal static class TrainCommand
             HelpName = "WEIGHTS",
         };
         var seed = new Option<int>("--seed") { Description = "Seed of the initialization, the sample order, the augmentation and the gate's noise.", HelpName = "N", DefaultValueFactory = _ => 0 };
-        var threads = PipelineOptions.PositiveInt("--threads", "Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var threads = PipelineOptions.ThreadCount("Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
         var noAugmentation = new Option<bool>("--no-augmentation")
         {
             Description = "Train on the validation transform (resize and centre crop) instead of random-resized crops and flips: for checking that a model memorizes a small set.",
         };
         var strict = new Option<bool>("--strict") { Description = "An unreadable image stops the run (by default it is skipped with a warning and counted)." };
         var gate = new Option<bool>("--gate") { Description = "Train the input gate in front of the model (dynamic channel selection; 192 channels)." };
-        var gateLambda = PipelineOptions.Number("--gate-lambda", "With --gate: loss = cross-entropy + L x mean number of channels on per sample.", 0);
+        var gateLambda = PipelineOptions.Number("--gate-lambda", "With --gate: loss = cross-entropy + L x mean number of channels on per sample.", 0).NonNegative();
 
         var command = new Command("train", """
             Trains a model with SGD on <data>/train, validating on <data>/val after every epoch. The run directory gets
@@ -140,12 +141,25 @@ internal static class TrainCommand
                     GateLambda = parse.GetValue(gateLambda),
                 };
                 string directory = Required(output);
+                RefuseSingleClass(options.Data);
                 run = RunCommandLine.Open(() => TrainingRun.Start(options, directory));
             }
             using (run)
                 return Train(context, run);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Refused rather than warned about: with one class the softmax cross-entropy is 0 whatever the weights, so no
+    /// gradient reaches them, and top-1 reads 100% from the first batch; a run would be hours of nothing.
+    /// </summary>
+    private static void RefuseSingleClass(string data)
+    {
+        string train = Path.Combine(data, "train");
+        if (Directory.Exists(train) && ClassLabels.FromImageFolder(train) is { Count: 1 } classes)
+            throw new UsageException($"{train}: one class folder ({classes.Names[0]}); a classifier learns nothing from one class "
+                + "(its loss is 0 and its top-1 100% whatever the weights), so training needs at least two.");
     }
 
     private static int Train(CliContext context, TrainingRun run)

@@ -18,42 +18,47 @@ internal static class TrainDetCommand
         var annotations = new Option<string>("--annotations") { Description = "The training set's COCO annotation file.", HelpName = "instances.json" };
         var valData = new Option<string>("--val-data") { Description = "The validation images' folder.", HelpName = "DIR" };
         var valAnnotations = new Option<string>("--val-annotations") { Description = "The validation set's COCO annotation file: COCO box (and mask) AP after every epoch.", HelpName = "instances.json" };
-        var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" };
+        var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" }.OutputFolder();
         var resume = new Option<string>("--resume")
         {
             Description = "Continue the run in RUNDIR after its last complete epoch, with the options it was started with (RUNDIR/options.json).",
             HelpName = "RUNDIR",
         };
-        var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train (the 1x schedule is 12).", defaults.Epochs);
-        var batchSize = PipelineOptions.PositiveInt("--batch-size", "Images per SGD step (mmdetection: 2 per GPU).", defaults.BatchSize);
+        var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train (the 1x schedule is 12).", defaults.Epochs, OptionRanges.MaxEpochs);
+        var batchSize = PipelineOptions.BatchSize("Images per SGD step (mmdetection: 2 per GPU).", defaults.BatchSize);
         var learningRate = new Option<double>("--lr")
         {
             Description = $"Learning rate. [default: {DetectionTrainingOptions.ReferenceLearningRate} x batch size / {DetectionTrainingOptions.ReferenceBatchSize}, the 1x recipe's rate scaled linearly]",
             HelpName = "X",
-        };
-        var momentum = PipelineOptions.Number("--momentum", "SGD momentum.", defaults.Momentum);
-        var weightDecay = PipelineOptions.Number("--weight-decay", "L2 weight decay of every parameter, as the detection recipes apply it.", defaults.WeightDecay);
-        var clip = PipelineOptions.Number("--clip-grad", "Largest L2 norm of all gradients together (0: no clipping).", defaults.ClipGradientNorm);
+        }.PositiveFinite();
+        var momentum = PipelineOptions.Number("--momentum", "SGD momentum.", defaults.Momentum).Within(0, 1, maxExcluded: true);
+        var weightDecay = PipelineOptions.Number("--weight-decay", "L2 weight decay of every parameter, as the detection recipes apply it.", defaults.WeightDecay).NonNegative();
+        var clip = PipelineOptions.Number("--clip-grad", "Largest L2 norm of all gradients together (0: no clipping).", defaults.ClipGradientNorm).NonNegative();
         var warmup = new Option<int>("--warmup-iterations")
         {
             Description = "Steps of linear warm-up from a third of the rate.",
             HelpName = "N",
             DefaultValueFactory = _ => defaults.WarmupIterations,
-        };
+        }.InRange(0, int.MaxValue);
         var decay = new Option<string>("--decay-epochs")
         {
             Description = "Epochs after which the rate is divided by 10, comma-separated. [default: 2/3 and 11/12 of --epochs: 8,11 for 12]",
             HelpName = "E1,E2",
         };
-        var shortEdge = PipelineOptions.PositiveInt("--short-edge", "Bound of the images' shorter side: they are rescaled to fit both bounds, keeping their ratio.", defaults.ShortEdge);
-        var longEdge = PipelineOptions.PositiveInt("--long-edge", "Bound of the images' longer side (smaller bounds train much faster on a CPU).", defaults.LongEdge);
-        var rois = PipelineOptions.PositiveInt("--rois-per-image", "Proposals sampled per image to train the box and mask heads, at most a quarter positive.", defaults.RoIsPerImage);
+        var shortEdge = PipelineOptions.PositiveInt("--short-edge", "Bound of the images' shorter side: they are rescaled to fit both bounds, keeping their ratio.", defaults.ShortEdge, OptionRanges.MaxDetectionSide);
+        var longEdge = PipelineOptions.PositiveInt("--long-edge", "Bound of the images' longer side (smaller bounds train much faster on a CPU).", defaults.LongEdge, OptionRanges.MaxDetectionSide);
+        var rois = new Option<int>("--rois-per-image")
+        {
+            Description = "Proposals sampled per image to train the box and mask heads, at most a quarter positive (4 to 4096; the recipes take 512).",
+            HelpName = "N",
+            DefaultValueFactory = _ => defaults.RoIsPerImage,
+        }.InRange(4, 4096);
         var trainable = new Option<int>("--trainable-layers")
         {
             Description = "Backbone stages that train, last first (torchvision's trainable_backbone_layers): 3 freezes the stem and layer1.",
             HelpName = "0..5",
             DefaultValueFactory = _ => defaults.TrainableBackboneLayers,
-        };
+        }.InRange(0, 5);
         var init = new Option<string>("--init")
         {
             Description = "Starting weights: detector weights (a torchvision COCO checkpoint, a DctNet detection checkpoint or run directory; the "
@@ -68,7 +73,7 @@ internal static class TrainDetCommand
             HelpName = "stats.json",
         };
         var seed = new Option<int>("--seed") { Description = "Seed of the fresh layers, the batch order, the flips and the samplers.", HelpName = "N", DefaultValueFactory = _ => 0 };
-        var threads = PipelineOptions.PositiveInt("--threads", "Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var threads = PipelineOptions.ThreadCount("Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
         var device = DeviceOption.Create();
         var noFlip = new Option<bool>("--no-flip") { Description = "No random horizontal flips of the training images." };
         var strict = new Option<bool>("--strict") { Description = "An absent or unreadable image stops the run (by default it is left out or skipped, and counted)." };

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
 using DctNet.Checkpoints;
 using DctNet.Cli.Commands;
 using DctNet.Detection.Coco;
@@ -11,7 +12,7 @@ using DctNet.Inference;
 namespace DctNet.Cli;
 
 /// <summary>The <c>dctnet</c> command line: parsing, dispatch and the error contract (one line on stderr, exit 2 for usage, 1 for failures).</summary>
-public static class DctNetCli
+public static partial class DctNetCli
 {
     public const string Name = "dctnet";
 
@@ -55,12 +56,33 @@ public static class DctNetCli
             context.ReportError(e.Message);
             return ExitCodes.Failure;
         }
+        catch (Exception e) when (OutOfMemory(e) is { } problem)
+        {
+            // Not a bug but a request too large for this host: said as such, without the allocator's stack dump.
+            context.ReportError($"out of memory: {problem}; smaller batches (--batch-size), fewer threads or smaller images need less.");
+            return ExitCodes.Failure;
+        }
         catch (Exception e) when (Environment.GetEnvironmentVariable("DCTNET_TRACE") is not "1")
         {
             context.ReportError($"unexpected {e.GetType().Name}: {e.Message} (set DCTNET_TRACE=1 for the stack trace)");
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>What failed to allocate, for .NET's OutOfMemoryException and libtorch's "can't allocate memory"; null for other exceptions.</summary>
+    private static string? OutOfMemory(Exception e)
+    {
+        if (e is OutOfMemoryException)
+            return ".NET could not allocate what this command needs";
+        if (e is System.Runtime.InteropServices.ExternalException && e.Message.Contains("can't allocate memory", StringComparison.Ordinal))
+            return LibtorchRequest().Match(e.Message) is { Success: true } request
+                ? $"libtorch could not allocate {request.Groups[1].Value} bytes"
+                : "libtorch could not allocate a tensor";
+        return null;
+    }
+
+    [GeneratedRegex(@"tried to allocate (\d+) bytes")]
+    private static partial Regex LibtorchRequest();
 
     internal static Command CreateRootCommand(CliContext context)
     {
@@ -103,6 +125,7 @@ public static class DctNetCli
         root.Subcommands.Add(TrainDetCommand.Create(context));
         root.Subcommands.Add(CocoEvalCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
+        PathOptions.RefuseEmptyStrings(root);
         ShortenCommandListings(root);
         return root;
     }

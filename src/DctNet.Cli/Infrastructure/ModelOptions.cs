@@ -20,7 +20,7 @@ internal sealed class ModelOptions
         HelpName = "6|24|32|48|64|192|subset.json",
     };
 
-    public Option<int> Classes { get; } = PipelineOptions.PositiveInt("--classes", "Outputs of the classifier.", 1000);
+    public Option<int> Classes { get; } = PipelineOptions.PositiveInt("--classes", "Outputs of the classifier.", 1000, OptionRanges.MaxClasses);
 
     public Option<bool> Gate { get; } = new("--gate")
     {

@@ -27,19 +27,19 @@ internal sealed class PipelineOptions
         DefaultValueFactory = _ => ResNet,
     }.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, ResNet, MobileNetV2);
 
-    public Option<int?> Resize { get; } = new("--resize")
+    public Option<int?> Resize { get; } = new Option<int?>("--resize")
     {
         Description = "Shorter side after the bilinear resize, in pixels; 0 keeps the image size. Overrides --geometry. [default: 512, 1024 with --geometry mobilenetv2]",
         HelpName = "pixels",
-    };
+    }.InRange(0, OptionRanges.MaxResize);
 
-    public Option<int?> Crop { get; } = new("--crop")
+    public Option<int?> Crop { get; } = new Option<int?>("--crop")
     {
         Description = "Side of the centre crop, a multiple of 8; the output is crop/8 x crop/8 blocks. Overrides --geometry. [default: 448, 896 with --geometry mobilenetv2]",
         HelpName = "pixels",
-    };
+    }.InRange(8, OptionRanges.MaxCrop);
 
-    public Option<int> Threads { get; } = PositiveInt("--threads", "Worker threads that decode and transform images in parallel; the default is the number of cores.", Environment.ProcessorCount);
+    public Option<int> Threads { get; } = ThreadCount("Worker threads that decode and transform images in parallel; the default is the number of cores.", Environment.ProcessorCount);
 
     public Option<bool> Raw { get; } = new("--raw")
     {
@@ -57,7 +57,7 @@ internal sealed class PipelineOptions
         Description = "Refuse images with more pixels than this (decompression-bomb guard).",
         HelpName = "pixels",
         DefaultValueFactory = _ => ImageDecoder.DefaultMaxPixels,
-    }.Positive();
+    }.InRange(1, OptionRanges.MaxPixels);
 
     /// <summary>A real-valued option with its default shown in --help.</summary>
     public static Option<double> Number(string name, string description, double defaultValue) => new(name)
@@ -67,12 +67,19 @@ internal sealed class PipelineOptions
         DefaultValueFactory = _ => defaultValue,
     };
 
-    public static Option<int> PositiveInt(string name, string description, int defaultValue) => new Option<int>(name)
+    /// <summary>A whole-number option from 1 to <paramref name="max"/> (see <see cref="OptionRanges"/> for the shared limits).</summary>
+    public static Option<int> PositiveInt(string name, string description, int defaultValue, int max) => new Option<int>(name)
     {
         Description = description,
         HelpName = "N",
         DefaultValueFactory = _ => defaultValue,
-    }.Positive();
+    }.InRange(1, max);
+
+    /// <summary>--threads, 1 to <see cref="OptionRanges.MaxThreads"/>.</summary>
+    public static Option<int> ThreadCount(string description, int defaultValue) => PositiveInt("--threads", description, defaultValue, OptionRanges.MaxThreads);
+
+    /// <summary>--batch-size, 1 to <see cref="OptionRanges.MaxBatchSize"/>.</summary>
+    public static Option<int> BatchSize(string description, int defaultValue) => PositiveInt("--batch-size", description, defaultValue, OptionRanges.MaxBatchSize);
 
     /// <summary>The preset of --geometry with --resize and --crop applied on top.</summary>
     public CropGeometry ResolveGeometry(ParseResult parse)
@@ -130,32 +137,5 @@ internal sealed class PipelineOptions
         {
             throw new UsageException(e.Message.Contains(stats, StringComparison.Ordinal) ? $"--stats: {e.Message}" : $"--stats {stats}: {e.Message}");
         }
-    }
-}
-
-internal static class OptionValidation
-{
-    /// <summary>Adds a parse-time check that the value is at least 1.</summary>
-    public static Option<T> Positive<T>(this Option<T> option) where T : struct, System.Numerics.INumber<T>
-    {
-        AddAtLeastOne<T>(option);
-        return option;
-    }
-
-    /// <inheritdoc cref="Positive{T}(Option{T})"/>
-    public static Option<T?> Positive<T>(this Option<T?> option) where T : struct, System.Numerics.INumber<T>
-    {
-        AddAtLeastOne<T>(option);
-        return option;
-    }
-
-    private static void AddAtLeastOne<T>(Option option) where T : struct, System.Numerics.INumber<T>
-    {
-        option.Validators.Add(result =>
-        {
-            // Unparsable text is reported by the parser itself; only check numbers here.
-            if (result.Tokens.Count > 0 && T.TryParse(result.Tokens[^1].Value, CultureInfo.InvariantCulture, out T value) && value < T.One)
-                result.AddError($"{option.Name} must be at least 1, got {result.Tokens[^1].Value}.");
-        });
     }
 }

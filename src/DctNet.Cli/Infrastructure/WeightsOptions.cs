@@ -31,7 +31,7 @@ internal sealed class WeightsOptions
     {
         Description = "The number of classes expected; an error if the classifier in the weights has another size. [default: the weights' classifier size]",
         HelpName = "N",
-    }.Positive();
+    }.InRange(1, OptionRanges.MaxClasses);
 
     public Option<ulong> Seed { get; } = new("--seed")
     {

@@ -40,8 +40,10 @@ public sealed class CocoDataset
         for (int i = 0; i < Images.Count; i++)
         {
             CocoImage image = Images[i];
-            if (image.Width <= 0 || image.Height <= 0)
-                throw Error($"images[{i}] (id {image.Id}): size {image.Width} x {image.Height}; width and height must be positive.");
+            if (image.Width <= 0 || image.Height <= 0 || image.Width > MaxImageSide || image.Height > MaxImageSide)
+                throw Error($"images[{i}] (id {image.Id}): size {image.Width} x {image.Height}; width and height must be from 1 to {MaxImageSide}.");
+            if ((long)image.Width * image.Height > uint.MaxValue)
+                throw Error($"images[{i}] (id {image.Id}): size {image.Width} x {image.Height} is more than the {uint.MaxValue} pixels a COCO mask can count.");
             if (!imagesById.TryAdd(image.Id, image))
                 throw Error($"images[{i}]: image id {image.Id} appears twice.");
         }
@@ -51,13 +53,14 @@ public sealed class CocoDataset
                 throw Error($"categories: category id {Categories[label - 1].Id} appears twice.");
         }
         var annotationIds = new HashSet<long>();
+        long totalWalk = 0;
         for (int i = 0; i < Annotations.Count; i++)
         {
             CocoAnnotation annotation = Annotations[i];
             string entry = $"annotations[{i}] (id {annotation.Id})";
             if (!annotationIds.Add(annotation.Id))
                 throw Error($"{entry}: annotation id {annotation.Id} appears twice.");
-            if (!imagesById.ContainsKey(annotation.ImageId))
+            if (!imagesById.TryGetValue(annotation.ImageId, out CocoImage? image))
                 throw Error($"{entry}: image_id {annotation.ImageId} is not among the images.");
             if (!labelsByCategoryId.ContainsKey(annotation.CategoryId))
                 throw Error($"{entry}: category_id {annotation.CategoryId} is not among the categories.");
@@ -68,6 +71,15 @@ public sealed class CocoDataset
                 throw Error($"{entry}: bbox [{Format(box)}] has a negative width or height.");
             if (!double.IsFinite(annotation.Area) || annotation.Area < 0)
                 throw Error($"{entry}: area {annotation.Area.ToString(CultureInfo.InvariantCulture)} is not a finite number >= 0.");
+            if (annotation.Segmentation?.Polygons is { } polygons)
+            {
+                long walk = PolygonWalk(polygons, image);
+                if (walk > MaxPolygonWalk)
+                    throw Error($"{entry}: the polygon outline is {walk / 5} pixels long; more than {MaxPolygonWalk / 5} is not an object's outline.");
+                totalWalk += walk;
+                if (totalWalk > MaxTotalPolygonWalk)
+                    throw Error($"{entry}: the polygon outlines up to here are {totalWalk / 5} pixels long together, more than the {MaxTotalPolygonWalk / 5} this reader rasterizes.");
+            }
             if (box.Width == 0 || box.Height == 0)
                 EmptyBoxAnnotations++;
             if (annotation.Segmentation is null)
@@ -80,6 +92,24 @@ public sealed class CocoDataset
         }
         ImagesWithoutAnnotations = Images.Count(image => !annotationsByImage.ContainsKey(image.Id));
     }
+
+    /// <summary>
+    /// The largest image side: 2^24 pixels, far beyond any photograph, keeps the polygon rasterizer's coordinates
+    /// (5x upsampled, with a margin of one image side around the image) within 32-bit integers.
+    /// </summary>
+    public const int MaxImageSide = 1 << 24;
+
+    /// <summary>
+    /// The most points the rasterizer may walk for one object's polygons (a fifth of a pixel each): an outline of
+    /// about 3.4 million pixels, a thousand times a COCO object's, and a tenth of a second's work.
+    /// </summary>
+    public const long MaxPolygonWalk = 1L << 24;
+
+    /// <summary>
+    /// The most points for all polygons of a file together: about twice what COCO train2017's 860,000 objects need
+    /// (the fixture's COCO objects walk 914 points each), and half a minute's work at most.
+    /// </summary>
+    public const long MaxTotalPolygonWalk = 1_500_000_000;
 
     /// <summary>Reads an annotation file; a missing or malformed field is a <see cref="CocoFormatException"/>.</summary>
     public static CocoDataset Load(string path) => CocoDatasetFile.Load(path);
@@ -136,6 +166,14 @@ public sealed class CocoDataset
         annotationsByImage.TryGetValue(imageId, out var annotations) ? annotations : [];
 
     private CocoFormatException Error(string problem) => new(Source, problem);
+
+    private static long PolygonWalk(IReadOnlyList<double[]> polygons, CocoImage image)
+    {
+        long walk = 0;
+        foreach (double[] part in polygons)
+            walk += PolygonRasterizer.WalkLength(part, image.Height, image.Width);
+        return walk;
+    }
 
     private static string Format(CocoBox box) =>
         string.Join(", ", new[] { box.X, box.Y, box.Width, box.Height }.Select(v => v.ToString(CultureInfo.InvariantCulture)));

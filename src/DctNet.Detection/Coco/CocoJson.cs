@@ -35,9 +35,20 @@ internal static class CocoJson
     private static string Describe(JsonException e, string expected) =>
         e.Path == "$" && e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)
             ? $"not {expected}."
+            : e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) && Expected(e.Message) is { } kind
+            ? $"{e.Path} (line {e.LineNumber + 1}) is not {kind}."
             : e.Path is null || e.Message.Contains(" Path: ", StringComparison.Ordinal)
             ? e.Message
             : $"{e.Message} (at {e.Path}, line {e.LineNumber + 1})";
+
+    /// <summary>A field of the wrong kind or range, in JSON's words rather than .NET's type names.</summary>
+    private static string? Expected(string message) =>
+        message.Contains("Int32", StringComparison.Ordinal) ? "a whole number from -2147483648 to 2147483647"
+        : message.Contains("Int64", StringComparison.Ordinal) ? "a whole number within 64 bits"
+        : message.Contains("Double", StringComparison.Ordinal) ? "a number"
+        : message.Contains("String", StringComparison.Ordinal) ? "a string"
+        : message.Contains("List", StringComparison.Ordinal) || message.Contains("[]", StringComparison.Ordinal) ? "a list"
+        : null;
 }
 
 /// <summary>

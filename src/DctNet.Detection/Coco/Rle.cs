@@ -30,6 +30,9 @@ public sealed class Rle
     {
         if (height < 0 || width < 0)
             return $"The mask size {height} x {width} is negative.";
+        // maskApi counts a mask's pixels in 32-bit unsigned integers, and so do the operations here.
+        if ((long)height * width > uint.MaxValue)
+            return $"The mask size {height} x {width} has more than {uint.MaxValue} pixels.";
         // maskApi never makes an empty list (an empty image is one run of 0 zeros), and its loops read counts[0].
         if (counts.Length == 0)
             return "No run lengths.";

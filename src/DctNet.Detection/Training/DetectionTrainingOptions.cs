@@ -104,11 +104,11 @@ public sealed record DetectionTrainingOptions
         if (Epochs <= 0) throw new ArgumentException($"epochs must be positive, got {Epochs}.");
         if (BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {BatchSize}.");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"learning rate must be positive, got {LearningRate}.");
-        if (Momentum is < 0 or >= 1) throw new ArgumentException($"momentum must be in [0, 1), got {Momentum}.");
-        if (WeightDecay < 0) throw new ArgumentException($"weight decay must not be negative, got {WeightDecay}.");
-        if (ClipGradientNorm < 0) throw new ArgumentException($"the gradient clipping norm must not be negative, got {ClipGradientNorm}.");
+        if (!(Momentum is >= 0 and < 1)) throw new ArgumentException($"momentum must be in [0, 1), got {Momentum}.");
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new ArgumentException($"weight decay must be a finite number >= 0, got {WeightDecay}.");
+        if (!(ClipGradientNorm >= 0) || double.IsInfinity(ClipGradientNorm)) throw new ArgumentException($"the gradient clipping norm must be a finite number >= 0, got {ClipGradientNorm}.");
         if (WarmupIterations < 0) throw new ArgumentException($"warm-up iterations must not be negative, got {WarmupIterations}.");
-        if (WarmupRatio is <= 0 or > 1) throw new ArgumentException($"the warm-up ratio must be in (0, 1], got {WarmupRatio}.");
+        if (!(WarmupRatio is > 0 and <= 1)) throw new ArgumentException($"the warm-up ratio must be in (0, 1], got {WarmupRatio}.");
         if (DecayEpochs is { } decay && decay.Any(e => e <= 0 || e > Epochs)) throw new ArgumentException($"decay epochs must lie in 1..{Epochs}, got {string.Join(", ", decay)}.");
         if (ShortEdge <= 0 || LongEdge < ShortEdge) throw new ArgumentException($"the scale needs 0 < short edge <= long edge, got {ShortEdge} and {LongEdge}.");
         if (RoIsPerImage < 4) throw new ArgumentException($"RoIs per image must be at least 4 (a quarter may be positive), got {RoIsPerImage}.");

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace DctNet.Frequency.IO;
 
@@ -21,7 +20,7 @@ public sealed record NpyArray(int[] Shape, Array Data)
 /// NumPy .npy IO, the interchange format of DctNet. Hand-written: the format is a short text header plus raw
 /// little-endian data, and no maintained .NET package reads and writes it without pulling in a tensor library.
 /// </summary>
-public static partial class Npy
+public static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
@@ -58,6 +57,16 @@ public static partial class Npy
         file.Commit();
     }
 
+    /// <summary>
+    /// numpy's own bound on a header (<c>max_header_size</c> of <c>np.load</c>): a real header is a few hundred bytes,
+    /// so a longer one is refused before it is read.
+    /// </summary>
+    public const int MaxHeaderLength = 10_000;
+
+    /// <summary>numpy 2's limit on the number of dimensions (NPY_MAXDIMS).</summary>
+    public const int MaxDimensions = 64;
+
+    /// <summary>Reads a .npy file; anything wrong with it is an <see cref="InvalidDataException"/> whose message starts with the path.</summary>
     public static NpyArray ReadFile(string path)
     {
         using var stream = File.OpenRead(path);
@@ -71,73 +80,104 @@ public static partial class Npy
         }
     }
 
+    /// <summary>
+    /// Reads a .npy array from a seekable stream. Every header field is checked, and the size the header declares
+    /// against the bytes the stream holds, before anything of that size is allocated. Fortran-ordered arrays
+    /// (<c>fortran_order: True</c>, as <c>np.save</c> writes a transposed or <c>asfortranarray</c> array) are read
+    /// and returned in C order, so that <see cref="NpyArray.Data"/> always has the last index varying fastest.
+    /// </summary>
     public static NpyArray Read(Stream stream)
     {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanSeek)
+            throw new ArgumentException("Reading .npy needs a seekable stream: the declared size is checked against its length.", nameof(stream));
         Span<byte> prefix = stackalloc byte[8];
-        stream.ReadExactly(prefix);
-        if (!prefix[..6].SequenceEqual(Magic))
-            throw new InvalidDataException("not a .npy file (bad magic).");
-        int major = prefix[6];
-        int headerLength;
-        if (major == 1)
-        {
-            Span<byte> length = stackalloc byte[2];
-            stream.ReadExactly(length);
-            headerLength = BinaryPrimitives.ReadUInt16LittleEndian(length);
-        }
-        else if (major is 2 or 3)
-        {
-            Span<byte> length = stackalloc byte[4];
-            stream.ReadExactly(length);
-            headerLength = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(length));
-        }
-        else
-        {
-            throw new InvalidDataException($"unsupported .npy version {major}.");
-        }
+        if (stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false) < prefix.Length || !prefix[..6].SequenceEqual(Magic))
+            throw new InvalidDataException("not a .npy file (it does not start with the 8-byte \\x93NUMPY magic and version).");
+        int major = prefix[6], minor = prefix[7];
+        if (major is not (1 or 2 or 3) || minor != 0)
+            throw new InvalidDataException($"unsupported .npy version {major}.{minor} (1.0, 2.0 and 3.0 exist).");
+        Span<byte> lengthField = stackalloc byte[major == 1 ? 2 : 4];
+        if (stream.ReadAtLeast(lengthField, lengthField.Length, throwOnEndOfStream: false) < lengthField.Length)
+            throw new InvalidDataException("the file is truncated inside its header length.");
+        long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthField) : BinaryPrimitives.ReadUInt32LittleEndian(lengthField);
+        long afterLength = stream.Length - stream.Position;
+        if (headerLength > afterLength)
+            throw new InvalidDataException($"the header length is {headerLength} bytes, but only {afterLength} bytes follow.");
+        if (headerLength > MaxHeaderLength)
+            throw new InvalidDataException($"the header length is {headerLength} bytes, more than numpy's limit of {MaxHeaderLength}.");
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
-        string header = Encoding.ASCII.GetString(headerBytes);
+        // Versions 1 and 2 write the header in latin-1, version 3 in UTF-8.
+        string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
+        var (descr, fortranOrder, shape) = NpyHeader.Parse(header);
 
-        string descr = HeaderField().Match(header) is { Success: true } d ? d.Groups[1].Value : throw new InvalidDataException("header has no 'descr'.");
-        if (header.Contains("'fortran_order': True", StringComparison.Ordinal))
-            throw new InvalidDataException("Fortran-ordered arrays are not supported; save with C order.");
-        var shapeMatch = ShapeField().Match(header);
-        if (!shapeMatch.Success)
-            throw new InvalidDataException("header has no 'shape'.");
-        int[] shape = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(int.Parse).ToArray();
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-
-        Array data = descr switch
+        var (elementSize, read) = ReaderOf(descr);
+        long count = 1;
+        foreach (int dimension in shape)
         {
-            "<f4" => ReadData<float>(stream, count),
-            "<i2" => ReadData<short>(stream, count),
-            "|u1" or "<u1" => ReadData<byte>(stream, count),
-            "<f8" => ReadData<double>(stream, count),
-            "<i4" => ReadData<int>(stream, count),
-            _ => throw new InvalidDataException($"unsupported dtype '{descr}' (supported: little-endian float32, float64, int16, int32, uint8)."),
-        };
+            // Dimensions are at most int.MaxValue each, so the product stays exact until it passes Array.MaxLength.
+            count *= dimension;
+            if (count > Array.MaxLength)
+                throw new InvalidDataException($"shape ({string.Join(", ", shape)}) declares more than {Array.MaxLength} elements.");
+        }
+        long declaredBytes = count * elementSize;
+        long dataBytes = stream.Length - stream.Position;
+        if (declaredBytes != dataBytes)
+            throw new InvalidDataException(declaredBytes > dataBytes
+                ? $"the file is truncated: shape ({string.Join(", ", shape)}) of '{descr}' declares {declaredBytes} data bytes, but {dataBytes} follow the header."
+                : $"shape ({string.Join(", ", shape)}) of '{descr}' declares {declaredBytes} data bytes, but {dataBytes} follow the header; the header does not describe the data.");
+        Array data = read(stream, (int)count);
+        if (fortranOrder && shape.Length > 1)
+            data = ToCOrder(data, shape);
         return new NpyArray(shape, data);
     }
 
-    private static T[] ReadData<T>(Stream stream, long count) where T : unmanaged
+    private static (int ElementSize, Func<Stream, int, Array> Read) ReaderOf(string descr) => descr switch
     {
-        var data = new T[checked((int)count)];
-        try
-        {
-            stream.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("the file is truncated (less data than its shape declares).", e);
-        }
+        "<f4" => (4, ReadData<float>),
+        "<i2" => (2, ReadData<short>),
+        "|u1" or "<u1" => (1, ReadData<byte>),
+        "<f8" => (8, ReadData<double>),
+        "<i4" => (4, ReadData<int>),
+        _ => throw new InvalidDataException($"unsupported dtype '{descr}' (supported: little-endian float32, float64, int16, int32, uint8)."),
+    };
+
+    private static T[] ReadData<T>(Stream stream, int count) where T : unmanaged
+    {
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException(".npy reading assumes a little-endian machine.");
+        var data = new T[count];
+        stream.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
         return data;
     }
 
-    [GeneratedRegex(@"'descr'\s*:\s*'([^']+)'")]
-    private static partial Regex HeaderField();
-
-    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
-    private static partial Regex ShapeField();
+    /// <summary>Rearranges Fortran-ordered elements (first index fastest) into C order (last index fastest).</summary>
+    private static Array ToCOrder(Array fortran, int[] shape)
+    {
+        var c = Array.CreateInstance(fortran.GetType().GetElementType()!, fortran.Length);
+        var index = new int[shape.Length];
+        var fortranStrides = new long[shape.Length];
+        long stride = 1;
+        for (int axis = 0; axis < shape.Length; axis++)
+        {
+            fortranStrides[axis] = stride;
+            stride *= shape[axis];
+        }
+        long source = 0;
+        for (int target = 0; target < c.Length; target++)
+        {
+            Array.Copy(fortran, source, c, target, 1);
+            // Advance the C-order index, last axis fastest, keeping the Fortran offset in step.
+            for (int axis = shape.Length - 1; axis >= 0; axis--)
+            {
+                source += fortranStrides[axis];
+                if (++index[axis] < shape[axis])
+                    break;
+                source -= fortranStrides[axis] * shape[axis];
+                index[axis] = 0;
+            }
+        }
+        return c;
+    }
 }
