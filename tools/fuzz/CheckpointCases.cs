@@ -101,6 +101,8 @@ internal static class CheckpointCases
             "{\"a\":{\"dtype\":\"F32\",\"shape\":[" + string.Join(",", Enumerable.Repeat("0", 8_000_000)) + "],\"data_offsets\":[0,0]}}"));
         yield return ("safetensors-metadata-two-billion-classes", "model.safetensors", path => SafeTensors(path,
             Metadata("dctnet", """{"format_version":1,"model":"resnet18","classes":2000000000}""")));
+        yield return ("safetensors-metadata-crop-2-to-the-31", "model.safetensors", path => SafeTensors(path,
+            Metadata("dctnet", """{"format_version":1,"model":"resnet18","classes":10,"geometry":{"resize":2000000000,"crop":2147483640}}""")));
         yield return ("safetensors-detection-scale-2-to-the-30", "model.safetensors", path => SafeTensors(path,
             Metadata("dctnet_detection", """{"format_version":1,"model":"fasterrcnn-r50-fpn","categories":[{"id":1,"name":"a"}],"short_edge":800,"long_edge":1073741824}""")));
         yield return ("safetensors-detection-40-thousand-categories", "model.safetensors", path => SafeTensors(path,

@@ -17,17 +17,17 @@ internal static class OptionRanges
     /// <summary>Images per forward pass or SGD step: four times ImageNet training's usual 256.</summary>
     public const int MaxBatchSize = 1024;
 
-    /// <summary>Classifier outputs: ImageNet-21k's 21,841 classes fit; a 32,768-way ResNet-50 classifier alone is 268 MB.</summary>
-    public const int MaxClasses = 32_768;
+    /// <summary>Classifier outputs: the bound a checkpoint may declare, given on the command line.</summary>
+    public const int MaxClasses = DctNet.Checkpoints.CheckpointLimits.MaxClasses;
 
-    /// <summary>The centre crop's side: 4.5 times MobileNetV2's 896; a 4096 crop's YCbCr planes are already 200 MB.</summary>
-    public const int MaxCrop = 4096;
+    /// <summary>The centre crop's side, as the geometry itself bounds it.</summary>
+    public const int MaxCrop = DctNet.Frequency.Geometry.CropGeometry.MaxCrop;
 
-    /// <summary>The resize's shorter side: twice the largest crop (a larger one only keeps a smaller middle of the image).</summary>
-    public const int MaxResize = 2 * MaxCrop;
+    /// <summary>The resize's shorter side, as the geometry itself bounds it.</summary>
+    public const int MaxResize = DctNet.Frequency.Geometry.CropGeometry.MaxResize;
 
-    /// <summary>A detector's input side: three times the detection recipes' 1333.</summary>
-    public const int MaxDetectionSide = 4096;
+    /// <summary>A detector's input side, as the detection scale itself bounds it.</summary>
+    public const int MaxDetectionSide = DctNet.Detection.Modeling.InputScale.MaxEdge;
 
     /// <summary>Epochs: ImageNet recipes train 90 to 300.</summary>
     public const int MaxEpochs = 10_000;

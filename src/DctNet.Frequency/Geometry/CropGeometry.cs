@@ -8,14 +8,23 @@ public sealed record CropGeometry(int Resize, int Crop)
     public static CropGeometry ResNet { get; } = new(512, 448);
     public static CropGeometry MobileNetV2 { get; } = new(1024, 896);
 
+    /// <summary>
+    /// The largest crop side: 4.5 times MobileNetV2's 896; a 4096 crop's YCbCr planes are already 200 MB. A geometry comes
+    /// from the command line or from a checkpoint's metadata, and decides what every image costs.
+    /// </summary>
+    public const int MaxCrop = 4096;
+
+    /// <summary>The largest resize of the shorter side: twice the largest crop (a larger one only keeps a smaller middle of the image).</summary>
+    public const int MaxResize = 2 * MaxCrop;
+
     public int BlocksPerSide => Crop / 8;
 
     public void Validate()
     {
-        if (Crop <= 0 || Crop % 8 != 0)
-            throw new ArgumentException($"Crop {Crop} must be a positive multiple of 8 (whole 8x8 blocks).");
-        if (Resize < 0)
-            throw new ArgumentException($"Resize {Resize} must be positive (or 0 for no resize).");
+        if (Crop <= 0 || Crop % 8 != 0 || Crop > MaxCrop)
+            throw new ArgumentException($"Crop {Crop} must be a positive multiple of 8 (whole 8x8 blocks) up to {MaxCrop}.");
+        if (Resize is < 0 or > MaxResize)
+            throw new ArgumentException($"Resize {Resize} must be from 1 to {MaxResize} (or 0 for no resize).");
     }
 
     /// <summary>The resized size: shorter side = Resize, longer side = int(Resize * long / short); unchanged if the shorter side already fits.</summary>
