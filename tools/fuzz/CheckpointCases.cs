@@ -61,7 +61,7 @@ internal static class CheckpointCases
         yield return ("zip-storage-bytes-overflow", "model.pth", path => Zip(path, Tensor("conv1.weight", Huge, 0, [4], [1]), [Storage("0", 16)]));
         yield return ("zip-offset-overflow", "model.pth", path => Zip(path, Tensor("conv1.weight", 4, long.MaxValue, [4], [1]), [Storage("0", 16)]));
         yield return ("zip-stride-overflow", "model.pth", path => Zip(path, Tensor("conv1.weight", 4, 0, [4, 4], [Huge, 1]), [Storage("0", 16)]));
-        yield return ("zip-million-dimensions", "model.pth", path => Zip(path, Tensor("conv1.weight", 1, 0, [.. Enumerable.Repeat(1L, 100_000)], [.. Enumerable.Repeat(1L, 100_000)]), [Storage("0", 4)]));
+        yield return ("zip-100-thousand-dimensions", "model.pth", path => Zip(path, Tensor("conv1.weight", 1, 0, [.. Enumerable.Repeat(1L, 100_000)], [.. Enumerable.Repeat(1L, 100_000)]), [Storage("0", 4)]));
         yield return ("zip-negative-size", "model.pth", path => Zip(path, Tensor("conv1.weight", 4, 0, [-4], [1]), [Storage("0", 16)]));
 
         // Archives that lie about their records.

@@ -33,12 +33,11 @@ internal static class InfoCommand
                     RgbInput rgb => $"RGB, resize {rgb.Resize}, crop {rgb.Crop}, ImageNet mean/std",
                     _ => input.ToString(),
                 };
-                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
-                    model:       {definition.Name} - {definition.Description}
-                    input:       {string.Join(" x ", info.InputShape)} ({pipeline})
-                    parameters:  {info.Parameters:N0} ({info.Parameters / 1e6:0.000} M)
-                    MACs/image:  {info.MacsPerImage:N0} ({info.MacsPerImage / 1e9:0.000} GMAC)
-                    """));
+                // One WriteLine a line: the output writer shows a line break inside a value as \n (see PrintableWriter).
+                context.Out.WriteLine($"model:       {definition.Name} - {definition.Description}");
+                context.Out.WriteLine($"input:       {string.Join(" x ", info.InputShape)} ({pipeline})");
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parameters:  {info.Parameters:N0} ({info.Parameters / 1e6:0.000} M)"));
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"MACs/image:  {info.MacsPerImage:N0} ({info.MacsPerImage / 1e9:0.000} GMAC)"));
             }
             return ExitCodes.Success;
         });

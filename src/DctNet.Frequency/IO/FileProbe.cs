@@ -76,6 +76,17 @@ public static partial class FileProbe
         return (handle, opened.Size);
     }
 
+    /// <summary>The status of the file an open handle refers to (statx on the descriptor), e.g. to tell whether a path still names it.</summary>
+    /// <exception cref="IOException">The system's reason.</exception>
+    public static unsafe FileStatus Identify(SafeFileHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        byte* record = stackalloc byte[StatxRecordBytes];
+        if (statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxBasicStats, record) != 0)
+            throw new IOException(Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+        return Parse(new ReadOnlySpan<byte>(record, StatxRecordBytes));
+    }
+
     /// <summary>The status, following links; a missing file is refused with the most useful reason.</summary>
     private static FileStatus StatOrRefuse(string path)
     {

@@ -8,8 +8,11 @@ namespace DctNet.Checkpoints;
 /// </summary>
 public static class CheckpointLimits
 {
-    /// <summary>Tensors (safetensors entries) or storages (zip records) in one file.</summary>
-    public const int MaxTensors = 100_000;
+    /// <summary>
+    /// Tensors (safetensors entries) or storages (zip records) in one file: twenty times ResNet-152's, and what
+    /// <see cref="MaxPickleOpcodes"/> admits at the ~50 opcodes a pickled tensor takes.
+    /// </summary>
+    public const int MaxTensors = 20_000;
 
     /// <summary>
     /// The bytes of one pickle (torch.save's data.pkl), or of a safetensors JSON header. The safetensors library

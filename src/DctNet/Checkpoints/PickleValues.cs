@@ -67,8 +67,9 @@ internal sealed class TensorReference(StorageReference storage, long storageOffs
     public long[] Shape { get; } = shape;
     public long[] Strides { get; } = strides;
 
-    // The storage is read in windows of at most this many bytes: a view over a small part of a large storage (or a
-    // storage record that inflates to gigabytes) costs the view's size plus one window, never the storage's size.
+    // The storage is read in windows of this many bytes, or of the view's own size if larger: a view over a small part
+    // of a large storage (or a record that inflates to gigabytes) costs at most twice the view's size plus 16 MiB, never
+    // the storage's size, and each window costs one pass over the view's elements.
     private const int WindowBytes = 16 << 20;
 
     /// <summary>
@@ -89,7 +90,7 @@ internal sealed class TensorReference(StorageReference storage, long storageOffs
             return result;
         }
         long first = StorageOffset, last = LastElement();
-        long windowElements = Math.Min(last - first + 1, WindowBytes / elementSize);
+        long windowElements = Math.Min(last - first + 1, Math.Max(WindowBytes, result.Length) / elementSize);
         var window = new byte[windowElements * elementSize];
         for (long windowStart = first; windowStart <= last; windowStart += windowElements)
         {

@@ -67,14 +67,15 @@ public static class PyTorchCheckpoint
     /// <exception cref="CheckpointException">The file is missing, truncated, corrupt, or holds no state dict.</exception>
     public static PyTorchCheckpointContents Read(string path) => CheckpointErrors.Reading(path, () =>
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var (file, checkpoint) = CheckpointFile.Open(path);
+        using var _ = file;
         Span<byte> head = stackalloc byte[4];
         int headLength = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         file.Position = 0;
         if (headLength == 4 && head.SequenceEqual("PK\x03\x04"u8))
-            return ReadZip(path, file);
+            return ReadZip(checkpoint, file);
         if (headLength > 0 && head[0] == 0x80)
-            return ReadLegacy(path, file);
+            return ReadLegacy(checkpoint, file);
         throw new InvalidDataException(headLength == 0
             ? "empty file."
             : "not a PyTorch checkpoint: neither a zip archive (torch.save since 1.6) nor a legacy torch.save pickle.");
@@ -112,7 +113,7 @@ public static class PyTorchCheckpoint
         stream.Write(data);
     }
 
-    private static PyTorchCheckpointContents ReadZip(string path, FileStream file)
+    private static PyTorchCheckpointContents ReadZip(CheckpointFile checkpoint, FileStream file)
     {
         using var archive = OpenArchive(file);
         var records = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
@@ -145,9 +146,9 @@ public static class PyTorchCheckpoint
         return Extract(PyTorchSerialization.Zip, root, tensor =>
         {
             string name = RecordOf(tensor.Storage);
-            return Deferred(path, tensor, () =>
+            return Deferred(checkpoint.Path, tensor, () =>
             {
-                using var reopened = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                using var reopened = checkpoint.Reopen();
                 using var again = OpenArchive(reopened);
                 using var storage = (again.GetEntry(name) ?? throw new InvalidDataException($"storage record '{name}' is gone (was the file replaced while it was read?).")).Open();
                 return tensor.Gather(storage);
@@ -227,7 +228,7 @@ public static class PyTorchCheckpoint
         return bytes;
     }
 
-    private static PyTorchCheckpointContents ReadLegacy(string path, FileStream file)
+    private static PyTorchCheckpointContents ReadLegacy(CheckpointFile checkpoint, FileStream file)
     {
         static object? NoPersistentIds(object? id) => throw new InvalidDataException("a legacy header pickle refers to a storage.");
 
@@ -275,9 +276,9 @@ public static class PyTorchCheckpoint
         {
             if (!dataOffsets.TryGetValue(tensor.Storage.Key, out long offset))
                 throw new InvalidDataException($"storage '{tensor.Storage.Key}' is missing from the file's storage list.");
-            return Deferred(path, tensor, () =>
+            return Deferred(checkpoint.Path, tensor, () =>
             {
-                using var reopened = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                using var reopened = checkpoint.Reopen();
                 reopened.Position = offset;
                 return tensor.Gather(reopened);
             });

@@ -77,10 +77,11 @@ public static class SafeTensorsFile
     /// <exception cref="CheckpointException">Missing, truncated or invalid; the message starts with the path.</exception>
     public static SafeTensorsContents ReadFile(string path) => CheckpointErrors.Reading(path, () =>
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var (stream, file) = CheckpointFile.Open(path);
+        using var _ = stream;
         return Read(stream, (begin, length) => CheckpointErrors.Reading(path, () =>
         {
-            using var reopened = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            using var reopened = file.Reopen();
             var bytes = new byte[length];
             reopened.Position = begin;
             reopened.ReadExactly(bytes);

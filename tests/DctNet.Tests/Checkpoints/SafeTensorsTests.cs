@@ -135,6 +135,27 @@ public sealed class SafeTensorsTests
         Assert.StartsWith($"{huge}: safetensors header is not valid", Error(huge), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("last.safetensors")]
+    [InlineData("last.pth")]
+    public void Tensors_are_never_read_from_a_file_renamed_over_the_one_whose_header_was_read(string name)
+    {
+        // Training renames a new last.safetensors over the old one between epochs; a reader must not mix the two.
+        using var directory = new TemporaryDirectory();
+        string path = directory.File(name);
+        var epoch1 = new StateDict { { "w", new TensorData(TensorElementType.Float32, [2], new byte[8]) } };
+        var epoch2 = new StateDict { { "w", new TensorData(TensorElementType.Float32, [2], [0, 0, 128, 63, 0, 0, 128, 63]) } };
+        Action<string, StateDict> write = name.EndsWith(".pth", StringComparison.Ordinal) ? (file, weights) => PyTorchCheckpoint.Write(file, weights) : (file, weights) => SafeTensorsFile.WriteFile(file, weights);
+        write(path, epoch1);
+
+        var read = WeightsFile.Read(path).Weights;
+        write(path, epoch2);
+        var error = Assert.Throws<CheckpointException>(() => read["w"].Bytes);
+
+        Assert.Equal($"{path}: the file was replaced while its tensors were being read; read it again.", error.Message);
+        Assert.Equal([1f, 1f], WeightsFile.Read(path).Weights["w"].ToArray<float>());
+    }
+
     [Fact]
     public void A_header_declaring_more_tensors_than_any_model_has_is_refused()
     {
@@ -147,7 +168,7 @@ public sealed class SafeTensorsTests
 
         var error = Assert.Throws<CheckpointException>(() => SafeTensorsFile.ReadFile(path));
 
-        Assert.Equal($"{path}: safetensors header declares more than 100000 tensors.", error.Message);
+        Assert.Equal($"{path}: safetensors header declares more than {CheckpointLimits.MaxTensors} tensors.", error.Message);
     }
 
     private static byte[] Header(string json, int dataBytes)
