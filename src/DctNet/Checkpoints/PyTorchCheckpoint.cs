@@ -67,7 +67,7 @@ public static class PyTorchCheckpoint
     /// <exception cref="CheckpointException">The file is missing, truncated, corrupt, or holds no state dict.</exception>
     public static PyTorchCheckpointContents Read(string path) => CheckpointErrors.Reading(path, () =>
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var file = FileProbe.OpenRead(path, 1 << 16);
         Span<byte> head = stackalloc byte[4];
         int headLength = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         file.Position = 0;

@@ -77,7 +77,7 @@ public static class SafeTensorsFile
     /// <exception cref="CheckpointException">Missing, truncated or invalid; the message starts with the path.</exception>
     public static SafeTensorsContents ReadFile(string path) => CheckpointErrors.Reading(path, () =>
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var stream = FileProbe.OpenRead(path, 1 << 16);
         return Read(stream, (begin, length) => CheckpointErrors.Reading(path, () =>
         {
             using var reopened = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
