@@ -89,9 +89,13 @@ internal static class PredictCommand
                     return ExitCodes.Failure;
             }
 
+            // So are the labels: a FIFO or a device given as --labels is refused before the model's weights are read.
+            string? labelsPath = parse.GetValue(labels);
+            var givenLabels = labelsPath is null ? null : LoadLabels(labelsPath);
+
             set_num_threads(parse.GetValue(threads));
             using var model = weights.Load(parse, foldBatchNorm: true);
-            var names = ResolveLabels(parse.GetValue(labels), model.Classes);
+            var names = ResolveLabels(givenLabels, labelsPath, model.Classes);
             var printer = new Printer(context, names, parse.GetValue(topK), model.Classes);
             if (tensor is { } read)
             {
@@ -195,22 +199,26 @@ internal static class PredictCommand
         return null;
     }
 
-    private static ClassLabels? ResolveLabels(string? path, int classes)
+    private static ClassLabels LoadLabels(string path)
     {
-        if (path is null)
-            return classes == ClassLabels.ImageNet.Count ? ClassLabels.ImageNet : null;
-        ClassLabels labels;
         try
         {
-            labels = ClassLabels.Load(path);
+            return ClassLabels.Load(path);
         }
         catch (Exception e) when (e is ArgumentException or IOException)
         {
             throw new UsageException($"--labels: {e.Message}");
         }
-        if (labels.Count != classes)
-            throw new UsageException($"--labels {path}: {labels.Count} names for a model of {classes} classes.");
-        return labels;
+    }
+
+    /// <summary>The --labels file's names when they fit the model, ImageNet's for a 1000-class model without one, else none.</summary>
+    private static ClassLabels? ResolveLabels(ClassLabels? given, string? path, int classes)
+    {
+        if (given is null)
+            return classes == ClassLabels.ImageNet.Count ? ClassLabels.ImageNet : null;
+        if (given.Count != classes)
+            throw new UsageException($"--labels {path}: {given.Count} names for a model of {classes} classes.");
+        return given;
     }
 
     /// <summary>Prints each input's top classes and keeps the logits rows for --logits.</summary>

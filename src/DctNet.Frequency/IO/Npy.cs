@@ -135,13 +135,14 @@ public static class Npy
                 throw new InvalidDataException($"shape ({string.Join(", ", shape)}) declares more than {Array.MaxLength} elements.");
         }
         long declaredBytes = count * elementSize;
-        if (declaredBytes > maxDataBytes)
-            throw new InvalidDataException($"shape ({string.Join(", ", shape)}) of '{descr}' declares {declaredBytes:N0} data bytes, more than the {maxDataBytes:N0} read here.");
         long dataBytes = stream.Length - stream.Position;
         if (declaredBytes != dataBytes)
             throw new InvalidDataException(declaredBytes > dataBytes
                 ? $"the file is truncated: shape ({string.Join(", ", shape)}) of '{descr}' declares {declaredBytes} data bytes, but {dataBytes} follow the header."
                 : $"shape ({string.Join(", ", shape)}) of '{descr}' declares {declaredBytes} data bytes, but {dataBytes} follow the header; the header does not describe the data.");
+        // After the length check: a file shorter than its shape is truncated, whatever its size.
+        if (declaredBytes > maxDataBytes)
+            throw new InvalidDataException($"shape ({string.Join(", ", shape)}) of '{descr}' declares {declaredBytes:N0} data bytes, more than the {maxDataBytes:N0} read here.");
         Array data = read(stream, (int)count);
         if (fortranOrder && shape.Length > 1)
             data = ToCOrder(data, shape);
