@@ -53,7 +53,7 @@ public sealed class CocoEvalTests
         var result = CliHarness.Run("coco-eval", "--gt", GroundTruth, "--dt", missing, "--json", harness.PathIn("stats.json"));
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal([$"error: {missing}: no such file."], result.ErrorLines);
+        Assert.Equal([$"error: {missing}: does not exist"], result.ErrorLines);
         Assert.Empty(result.Out);
         Assert.Empty(CliHarness.FilesBelow(harness.Temp));
     }

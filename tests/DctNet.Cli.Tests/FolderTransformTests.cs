@@ -112,4 +112,46 @@ public sealed class FolderTransformTests : IDisposable
         Assert.True(result.ExitCode == ExitCodes.Usage, result.ToString());
         Assert.Single(result.ErrorLines);
     }
+
+    /// <summary>
+    /// A real full disk (a tmpfs of two pages, in a user and mount namespace of its own): the folder run stops at the
+    /// first image that does not fit, with one line naming its target - not the temporary file - and not one per image left.
+    /// </summary>
+    [TmpfsFact]
+    public void A_full_disk_stops_a_folder_run_with_one_line()
+    {
+        for (int i = 0; i < 8; i++)
+            _harness.CopyImage("png_rgb.png", $"in/{i}.png");
+        string mount = Directory.CreateDirectory(_harness.PathIn("disk")).FullName;
+        string report = Directory.CreateDirectory(_harness.PathIn("report")).FullName;
+        string script = _harness.PathIn("full-disk.sh");
+        File.WriteAllText(script, """
+            set -u
+            export LC_ALL=C
+            mount=$1 input=$2 report=$3 host=$4 dll=$5
+            mount -t tmpfs -o size=8k tmpfs "$mount" || exit 90
+            "$host" exec "$dll" transform "$input" --out "$mount/out" --resize 64 --crop 48 --threads 2 > "$report/out" 2> "$report/err"
+            echo $? > "$report/exit"
+            ls -A "$mount/out" > "$report/files"
+            """);
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        var start = new System.Diagnostics.ProcessStartInfo("unshare") { RedirectStandardError = true };
+        foreach (string argument in (string[])["--user", "--map-root-user", "--mount", "bash", script, mount, _harness.PathIn("in"), report, host, typeof(DctNetCli).Assembly.Location])
+            start.ArgumentList.Add(argument);
+        using (var namespaced = System.Diagnostics.Process.Start(start)!)
+        {
+            string errors = namespaced.StandardError.ReadToEnd();
+            namespaced.WaitForExit();
+            Assert.True(namespaced.ExitCode == 0, $"the full-disk script failed with {namespaced.ExitCode}: {errors}");
+        }
+        string Read(string name) => File.ReadAllText(Path.Combine(report, name));
+
+        Assert.Equal("1", Read("exit").Trim());
+        string error = Assert.Single(Read("err").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        string[] files = Read("files").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.InRange(files.Length, 1, 7);
+        Assert.All(files, file => Assert.EndsWith(".npy", file, StringComparison.Ordinal)); // no temporary file is left
+        Assert.Matches($"^error: {System.Text.RegularExpressions.Regex.Escape(mount)}/out/[0-7]\\.npy: not written \\(No space left on device\\); "
+            + $".* Stopped after writing {files.Length} of 8 files, which are complete\\.$", error);
+    }
 }

@@ -129,6 +129,7 @@ public sealed partial class PredictTests(TrainedWeights weights) : IClassFixture
     [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 6, 512, 512), }", 64,
         "the file is truncated: shape (1000, 6, 512, 512) of '<f4' declares 6291456000 data bytes, but 64 follow the header.")]
     [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 6, 8, 8), }", 0, "shape (0, 6, 8, 8) is not C x H x W or N x C x H x W, with no dimension 0.")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 4097), }", 4097 * 4, "shape (1, 1, 4097): H and W must be at most 4096, the largest crop DctNet takes.")]
     public void A_hostile_tensor_is_refused_naming_it_before_any_weights_are_read(string header, int dataBytes, string reason)
     {
         using var harness = new CliHarness();

@@ -73,6 +73,7 @@ public sealed class FuzzCorpus(string root)
             NpyCases.Write,
             CocoCases.Write,
             CliCases.Write,
+            InputFileCases.Write,
         };
         var cases = writers.SelectMany(write => write(this)).ToList();
         var duplicate = cases.GroupBy(c => c.ToString()).FirstOrDefault(group => group.Count() > 1);

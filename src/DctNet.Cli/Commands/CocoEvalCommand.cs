@@ -53,8 +53,8 @@ internal static class CocoEvalCommand
             string resultsPath = parse.GetRequiredValue(results);
             var type = parse.GetValue(iouType) == "segm" ? CocoIouType.Segm : CocoIouType.Bbox;
             // A CocoFormatException names the file and its problem: one line and exit code 1 (DctNetCli).
-            var dataset = CocoDataset.Load(ExistingFile(groundTruthPath));
-            var detections = CocoResults.Read(ExistingFile(resultsPath));
+            var dataset = CocoDataset.Load(groundTruthPath);
+            var detections = CocoResults.Read(resultsPath);
             var evaluation = Evaluate(dataset, detections, type, resultsPath);
             foreach (string line in evaluation.SummaryLines())
                 context.Out.WriteLine(line);
@@ -64,10 +64,6 @@ internal static class CocoEvalCommand
         });
         return command;
     }
-
-    /// <summary>A missing file or a folder is named plainly, not with .NET's "Could not find file" or "Access denied".</summary>
-    private static string ExistingFile(string path)
-        => File.Exists(path) ? path : throw new CocoFormatException(path, Directory.Exists(path) ? "a folder, not a JSON file." : "no such file.");
 
     /// <summary>Results that do not fit the annotations (unknown image or category, boxes mixed with masks) are the results file's problem.</summary>
     private static CocoEvaluation Evaluate(CocoDataset dataset, IReadOnlyList<CocoDetection> detections, CocoIouType type, string resultsPath)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DctNet.Data;
+using DctNet.Frequency.Geometry;
 using DctNet.Frequency.IO;
 using DctNet.Inference;
 using static TorchSharp.torch;
@@ -73,7 +74,8 @@ internal static class PredictCommand
                 throw new UsageException("give image files or --input-tensor X.npy.");
             if (tensorPath is not null && imagePaths.Length > 0)
                 throw new UsageException("give either image files or --input-tensor, not both.");
-            if (tensorPath is not null && !File.Exists(tensorPath))
+            // A folder or a FIFO there exists: Npy.ReadFile names it for what it is.
+            if (tensorPath is not null && FileProbe.Stat(tensorPath, followLinks: true) is null)
                 throw ImageInputs.Missing("--input-tensor", tensorPath);
             if (parse.GetValue(logits) is { } logitsOut)
                 ImageInputs.RefuseOverwritingInput("--logits", logitsOut, tensorPath is null ? imagePaths : [tensorPath]);
@@ -87,9 +89,13 @@ internal static class PredictCommand
                     return ExitCodes.Failure;
             }
 
+            // So are the labels: a FIFO or a device given as --labels is refused before the model's weights are read.
+            string? labelsPath = parse.GetValue(labels);
+            var givenLabels = labelsPath is null ? null : LoadLabels(labelsPath);
+
             set_num_threads(parse.GetValue(threads));
             using var model = weights.Load(parse, foldBatchNorm: true);
-            var names = ResolveLabels(parse.GetValue(labels), model.Classes);
+            var names = ResolveLabels(givenLabels, labelsPath, model.Classes);
             var printer = new Printer(context, names, parse.GetValue(topK), model.Classes);
             if (tensor is { } read)
             {
@@ -113,16 +119,25 @@ internal static class PredictCommand
         return command;
     }
 
+    /// <summary>
+    /// The largest --input-tensor read: one input at the largest crop is 192 MiB of float32 in either form, RGB
+    /// (3 x 4096 x 4096) or DCT-192 (192 x 512 x 512), and the tensor is held twice (as read, and as libtorch's copy)
+    /// before the model's activations; a file declaring more is refused before anything of its size is allocated.
+    /// </summary>
+    private const long MaxTensorBytes = 256L << 20;
+
     /// <summary>The .npy and its float32 values; null (reported) when it is not a float32 .npy of 3 or 4 non-empty dimensions.</summary>
     private static (NpyArray Array, float[] Values)? ReadTensor(CliContext context, string path)
     {
         try
         {
-            var array = Npy.ReadFile(path);
+            var array = Npy.ReadFile(path, MaxTensorBytes);
             float[] values = array.AsFloat32();
             // A zero-sized dimension (an empty .npy) has no rows to predict and no image for the model's convolutions.
             if (array.Shape.Length is not (3 or 4) || array.Shape.Contains(0))
                 throw new InvalidDataException($"shape ({string.Join(", ", array.Shape)}) is not C x H x W or N x C x H x W, with no dimension 0.");
+            if (array.Shape[^2] > CropGeometry.MaxCrop || array.Shape[^1] > CropGeometry.MaxCrop)
+                throw new InvalidDataException($"shape ({string.Join(", ", array.Shape)}): H and W must be at most {CropGeometry.MaxCrop}, the largest crop DctNet takes.");
             return (array, values);
         }
         catch (InvalidDataException e)
@@ -184,22 +199,26 @@ internal static class PredictCommand
         return null;
     }
 
-    private static ClassLabels? ResolveLabels(string? path, int classes)
+    private static ClassLabels LoadLabels(string path)
     {
-        if (path is null)
-            return classes == ClassLabels.ImageNet.Count ? ClassLabels.ImageNet : null;
-        ClassLabels labels;
         try
         {
-            labels = ClassLabels.Load(path);
+            return ClassLabels.Load(path);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or IOException)
         {
             throw new UsageException($"--labels: {e.Message}");
         }
-        if (labels.Count != classes)
-            throw new UsageException($"--labels {path}: {labels.Count} names for a model of {classes} classes.");
-        return labels;
+    }
+
+    /// <summary>The --labels file's names when they fit the model, ImageNet's for a 1000-class model without one, else none.</summary>
+    private static ClassLabels? ResolveLabels(ClassLabels? given, string? path, int classes)
+    {
+        if (given is null)
+            return classes == ClassLabels.ImageNet.Count ? ClassLabels.ImageNet : null;
+        if (given.Count != classes)
+            throw new UsageException($"--labels {path}: {given.Count} names for a model of {classes} classes.");
+        return given;
     }
 
     /// <summary>Prints each input's top classes and keeps the logits rows for --logits.</summary>

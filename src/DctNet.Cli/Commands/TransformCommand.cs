@@ -94,7 +94,10 @@ internal static class TransformCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>Writes atomically, creating the folder; reports and returns false if the file system refuses.</summary>
+    /// <summary>
+    /// Writes atomically, creating the folder; reports and returns false if the file system refuses. A full disk is
+    /// thrown instead: it ends a folder run, where every later image would fail the same way.
+    /// </summary>
     private static bool WriteOutput(CliContext context, string source, string target, DctTransform transform, float[] buffer)
     {
         try
@@ -104,7 +107,7 @@ internal static class TransformCommand
             Npy.WriteFile<float>(target, buffer, transform.OutputShape);
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && !IOFailure.IsDiskFull(e))
         {
             context.ReportError($"{source}: cannot write {target} ({e.Message})");
             return false;
@@ -149,40 +152,49 @@ internal static class TransformCommand
 
         int done = 0, written = 0;
         var clock = Stopwatch.StartNew();
-        ProgressDisplay.Run(context, "transform", work.Count, () => Volatile.Read(ref done), () =>
-            ParallelRunner.Run(work.Count, threads, () => new float[transform.OutputLength], (buffer, index) =>
-            {
-                string relative = work[index];
-                string source = Path.Combine(root, relative);
-                string target = Path.Combine(outRoot, Path.ChangeExtension(relative, ".npy"));
-                bool ok;
-                try
+        try
+        {
+            ProgressDisplay.Run(context, "transform", work.Count, () => Volatile.Read(ref done), () =>
+                ParallelRunner.Run(work.Count, threads, () => new float[transform.OutputLength], (buffer, index) =>
                 {
-                    transform.Transform(decoder.DecodeFile(source), buffer);
-                    ok = WriteOutput(context, source, target, transform, buffer);
-                }
-                catch (ImageDecodeException e)
-                {
-                    context.ReportError(e.Message);
-                    ok = false;
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    // A decoder defect on one odd file must not end a run over a million images.
-                    context.ReportError($"{source}: {e.GetType().Name}: {e.Message}");
-                    ok = false;
-                }
-                if (ok)
-                {
-                    Interlocked.Increment(ref written);
-                }
-                else
-                {
-                    lock (failuresLock)
-                        failures.Add(source);
-                }
-                Interlocked.Increment(ref done);
-            }, context.Cancellation));
+                    string relative = work[index];
+                    string source = Path.Combine(root, relative);
+                    string target = Path.Combine(outRoot, Path.ChangeExtension(relative, ".npy"));
+                    bool ok;
+                    try
+                    {
+                        transform.Transform(decoder.DecodeFile(source), buffer);
+                        ok = WriteOutput(context, source, target, transform, buffer);
+                    }
+                    catch (ImageDecodeException e)
+                    {
+                        context.ReportError(e.Message);
+                        ok = false;
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException && !IOFailure.IsDiskFull(e))
+                    {
+                        // A decoder defect on one odd file must not end a run over a million images.
+                        context.ReportError($"{source}: {e.GetType().Name}: {e.Message}");
+                        ok = false;
+                    }
+                    if (ok)
+                    {
+                        Interlocked.Increment(ref written);
+                    }
+                    else
+                    {
+                        lock (failuresLock)
+                            failures.Add(source);
+                    }
+                    Interlocked.Increment(ref done);
+                }, context.Cancellation));
+        }
+        catch (IOException e) when (IOFailure.IsDiskFull(e))
+        {
+            // The first full write stops the workers (ParallelRunner ends on a thrown item); the others' are not repeated.
+            context.ReportError($"{e.Message} Stopped after writing {Volatile.Read(ref written)} of {work.Count} files, which are complete.");
+            return ExitCodes.Failure;
+        }
         clock.Stop();
 
         int total = relatives.Count + found.Skipped.Count;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DctNet.Frequency.IO;
 
 namespace DctNet.Detection.Coco;
 
@@ -12,14 +13,17 @@ internal static class CocoJson
         Converters = { new CocoSegmentationConverter() },
     };
 
-    /// <summary>Deserializes <paramref name="path"/>, streaming; malformed JSON becomes a <see cref="CocoFormatException"/>.</summary>
+    /// <summary>
+    /// Deserializes <paramref name="path"/>, streaming; malformed JSON becomes a <see cref="CocoFormatException"/>, and
+    /// a path that is missing or not a regular file a <see cref="FileRefusedException"/> (a FIFO is never opened).
+    /// </summary>
     /// <param name="expected">What the file should hold ("a JSON list of results"), for a root of the wrong kind.</param>
     public static T Read<T>(string path, string expected)
         where T : class
     {
         try
         {
-            using var stream = File.OpenRead(path);
+            using var stream = FileProbe.OpenRead(path);
             return JsonSerializer.Deserialize<T>(stream, Options) ?? throw new CocoFormatException(path, "the file holds JSON null.");
         }
         catch (JsonException e)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DctNet.Frequency.IO;
 
 namespace DctNet.Frequency.Channels;
 
@@ -22,13 +23,16 @@ public sealed class ChannelStatistics
     /// <summary>The release's ImageNet training-set statistics of the upscaled DCT input.</summary>
     public static ChannelStatistics ImageNet { get; } = FromJson("imagenet_upscaled_static_stats.json", EmbeddedResource.Read("imagenet_upscaled_static_stats.json"));
 
+    /// <summary>
+    /// The largest statistics file read: 384 numbers are about 10 KB as JSON, so 1 MiB allows any formatting and
+    /// refuses a mistaken path (an image, a dataset archive) without reading it.
+    /// </summary>
+    public const int MaxFileBytes = 1 << 20;
+
     /// <summary>Reads <c>{"mean": [192 numbers], "std": [192 numbers]}</c>.</summary>
-    public static ChannelStatistics Load(string path)
-    {
-        if (!File.Exists(path))
-            throw new ArgumentException($"Statistics file '{path}' does not exist.");
-        return FromJson(path, File.ReadAllText(path));
-    }
+    /// <exception cref="FileRefusedException">Missing, not a regular file, or larger than <see cref="MaxFileBytes"/>.</exception>
+    /// <exception cref="ArgumentException">Not a statistics file; the message starts with the path.</exception>
+    public static ChannelStatistics Load(string path) => FromJson(path, FileProbe.ReadAllText(path, MaxFileBytes));
 
     public static ChannelStatistics FromJson(string name, string json)
     {

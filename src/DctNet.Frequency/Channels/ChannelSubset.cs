@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using DctNet.Frequency.IO;
 
 namespace DctNet.Frequency.Channels;
 
@@ -61,6 +62,12 @@ public sealed class ChannelSubset
     }
 
     /// <summary>
+    /// The largest subset file read: 192 channel numbers are under 1 KB as JSON, so 1 MiB allows any formatting and
+    /// refuses a mistaken path without reading it.
+    /// </summary>
+    public const int MaxFileBytes = 1 << 20;
+
+    /// <summary>
     /// Parses a <c>--channels</c> value: a built-in count, or a JSON file holding either
     /// <c>{"y": [...], "cb": [...], "cr": [...]}</c> or the release's form <c>[[y...], [cb...], [cr...]]</c>.
     /// </summary>
@@ -72,7 +79,7 @@ public sealed class ChannelSubset
             throw new ArgumentException($"--channels '{value}' is neither a channel count ({string.Join("/", BuiltInCounts)}) nor an existing subset file.");
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(value));
+            using var document = JsonDocument.Parse(FileProbe.ReadAllText(value, MaxFileBytes));
             return FromJson(value, document.RootElement);
         }
         catch (JsonException e)

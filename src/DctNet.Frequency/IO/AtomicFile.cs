@@ -28,9 +28,13 @@ public static partial class AtomicFile
         }
         catch (IOException e)
         {
-            throw new IOException($"{path}: not written ({IOFailure.Reason(e)}); it keeps its previous content, if it had any.", e);
+            throw NotWritten(path, e);
         }
     }
+
+    /// <summary>The failure of writing <paramref name="path"/>, named by it and not by the temporary file that failed.</summary>
+    public static IOException NotWritten(string path, IOException failure)
+        => new($"{path}: not written ({IOFailure.Reason(failure)}); it keeps its previous content, if it had any.", failure);
 
     public static void WriteAllBytes(string path, ReadOnlyMemory<byte> bytes) => Write(path, stream => stream.Write(bytes.Span));
 

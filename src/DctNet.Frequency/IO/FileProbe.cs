@@ -87,6 +87,43 @@ public static partial class FileProbe
         return Parse(new ReadOnlySpan<byte>(record, StatxRecordBytes));
     }
 
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading as <see cref="OpenRegularFile"/> does: the one way DctNet opens an input
+    /// file, so that a FIFO, a device or a folder given for one is refused by name instead of blocking or never ending.
+    /// </summary>
+    /// <exception cref="FileRefusedException">The path is missing, not a regular file, or cannot be opened.</exception>
+    public static FileStream OpenRead(string path, int bufferSize = 4096)
+    {
+        var (handle, _) = OpenRegularFile(path);
+        try
+        {
+            return new FileStream(handle, FileAccess.Read, bufferSize);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads a small text file whole (UTF-8 unless it starts with another encoding's byte order mark), refusing one
+    /// larger than <paramref name="maxBytes"/> before reading it: a mistaken path (a dataset archive given as a list of
+    /// labels) then costs nothing, where reading it whole would hold its size in memory twice over.
+    /// </summary>
+    /// <exception cref="FileRefusedException">Missing, not a regular file, not openable, or larger than <paramref name="maxBytes"/>.</exception>
+    public static string ReadAllText(string path, int maxBytes)
+    {
+        using var stream = OpenRead(path, bufferSize: 1);
+        // The size is read again from the stream: the file may have grown since it was opened.
+        if (stream.Length > maxBytes)
+            throw new FileRefusedException(path, $"{stream.Length:N0} bytes, more than the {maxBytes:N0} a file of this kind may hold; not read");
+        var bytes = new byte[stream.Length];
+        int length = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+        using var reader = new StreamReader(new MemoryStream(bytes, 0, length), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
     /// <summary>The status, following links; a missing file is refused with the most useful reason.</summary>
     private static FileStatus StatOrRefuse(string path)
     {

@@ -14,4 +14,21 @@ public static class IOFailure
         int quoted = message.LastIndexOf(" : '", StringComparison.Ordinal);
         return quoted > 0 && message.EndsWith('\'') ? message[..quoted] : message;
     }
+
+    private const int NoSpaceLeft = 28; // ENOSPC
+    private const int QuotaExceeded = 122; // EDQUOT
+
+    /// <summary>
+    /// Whether <paramref name="exception"/>, or one it wraps, is a full disk or an exhausted quota (.NET gives the
+    /// errno as an IOException's HResult on Linux): no later write can succeed either, so a run over many files stops.
+    /// </summary>
+    public static bool IsDiskFull(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is IOException { HResult: NoSpaceLeft or QuotaExceeded })
+                return true;
+        }
+        return false;
+    }
 }

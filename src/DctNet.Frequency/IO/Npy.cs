@@ -50,11 +50,20 @@ public static class Npy
     }
 
     /// <summary>Writes atomically: the file appears complete under <paramref name="path"/> or not at all.</summary>
+    /// <exception cref="IOException">Not written (a full disk, say); the message starts with <paramref name="path"/>, as <see cref="AtomicFile.Write"/>'s do.</exception>
     public static void WriteFile<T>(string path, ReadOnlySpan<T> data, params int[] shape) where T : unmanaged
     {
-        using var file = AtomicFile.Create(path);
-        Write(file.Stream, data, shape);
-        file.Commit();
+        // AtomicFile.Write takes a callback, which cannot capture the span.
+        try
+        {
+            using var file = AtomicFile.Create(path);
+            Write(file.Stream, data, shape);
+            file.Commit();
+        }
+        catch (IOException e)
+        {
+            throw AtomicFile.NotWritten(path, e);
+        }
     }
 
     /// <summary>
@@ -63,16 +72,20 @@ public static class Npy
     /// </summary>
     public const int MaxHeaderLength = 10_000;
 
-    /// <summary>numpy 2's limit on the number of dimensions (NPY_MAXDIMS).</summary>
+    /// <summary>numpy 2's limit on the number of dimensions (NPY_MAXDIMS); checkpoints' tensors are held to it too.</summary>
     public const int MaxDimensions = 64;
 
-    /// <summary>Reads a .npy file; anything wrong with it is an <see cref="InvalidDataException"/> whose message starts with the path.</summary>
-    public static NpyArray ReadFile(string path)
+    /// <summary>
+    /// Reads a .npy file; anything wrong with it is an <see cref="InvalidDataException"/> whose message starts with the
+    /// path. Data larger than <paramref name="maxDataBytes"/>, the most the caller will hold, is refused before it is allocated.
+    /// </summary>
+    /// <exception cref="FileRefusedException">Missing, not a regular file (a FIFO is never opened), or not openable.</exception>
+    public static NpyArray ReadFile(string path, long maxDataBytes = long.MaxValue)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = FileProbe.OpenRead(path);
         try
         {
-            return Read(stream);
+            return Read(stream, maxDataBytes);
         }
         catch (InvalidDataException e)
         {
@@ -86,7 +99,7 @@ public static class Npy
     /// (<c>fortran_order: True</c>, as <c>np.save</c> writes a transposed or <c>asfortranarray</c> array) are read
     /// and returned in C order, so that <see cref="NpyArray.Data"/> always has the last index varying fastest.
     /// </summary>
-    public static NpyArray Read(Stream stream)
+    public static NpyArray Read(Stream stream, long maxDataBytes = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanSeek)
@@ -127,6 +140,9 @@ public static class Npy
             throw new InvalidDataException(declaredBytes > dataBytes
                 ? $"the file is truncated: shape ({string.Join(", ", shape)}) of '{descr}' declares {declaredBytes} data bytes, but {dataBytes} follow the header."
                 : $"shape ({string.Join(", ", shape)}) of '{descr}' declares {declaredBytes} data bytes, but {dataBytes} follow the header; the header does not describe the data.");
+        // After the length check: a file shorter than its shape is truncated, whatever its size.
+        if (declaredBytes > maxDataBytes)
+            throw new InvalidDataException($"shape ({string.Join(", ", shape)}) of '{descr}' declares {declaredBytes:N0} data bytes, more than the {maxDataBytes:N0} read here.");
         Array data = read(stream, (int)count);
         if (fortranOrder && shape.Length > 1)
             data = ToCOrder(data, shape);

@@ -1,3 +1,5 @@
+using DctNet.Frequency.IO;
+
 namespace DctNet.Checkpoints;
 
 /// <summary>
@@ -65,9 +67,13 @@ internal static class CheckpointErrors
             // not fit 64 bits ends here instead of wrapping to a size that passes.
             throw new CheckpointException($"{path}: a size, count or offset in the file is out of range ({e.Message})", e);
         }
+        catch (FileRefusedException e)
+        {
+            throw new CheckpointException(e.Message, e);
+        }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new CheckpointException($"{path}: no such file.", e);
+            throw new CheckpointException($"{path}: {FileProbe.MissingReason(path)}", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

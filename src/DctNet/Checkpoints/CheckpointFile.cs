@@ -21,17 +21,17 @@ internal sealed class CheckpointFile
 
     public string Path { get; }
 
-    /// <summary>Opens the file for its header, and remembers which file it is.</summary>
+    /// <summary>Opens the file for its header (a FIFO, device or folder is refused by name), and remembers which file it is.</summary>
     public static (FileStream Stream, CheckpointFile File) Open(string path)
     {
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferBytes);
+        var stream = FileProbe.OpenRead(path, BufferBytes);
         return (stream, new CheckpointFile(path, FileProbe.Identify(stream.SafeFileHandle)));
     }
 
     /// <exception cref="InvalidDataException">The path names another file now.</exception>
     public FileStream Reopen()
     {
-        var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferBytes);
+        var stream = FileProbe.OpenRead(Path, BufferBytes);
         if (FileProbe.Identify(stream.SafeFileHandle) != identity)
         {
             stream.Dispose();

@@ -29,8 +29,8 @@ public static class CheckpointLimits
     /// </summary>
     public const int MaxClasses = 32_768;
 
-    /// <summary>Dimensions of one tensor: numpy's limit (NPY_MAXDIMS, 64 since numpy 2.0); models use at most 5.</summary>
-    public const int MaxRank = 64;
+    /// <summary>Dimensions of one tensor: numpy's limit, as .npy files are held to it; models use at most 5.</summary>
+    public const int MaxRank = Frequency.IO.Npy.MaxDimensions;
 
     /// <summary>
     /// The opcodes one pickle may run: each builds at most one value of a few hundred bytes (a million empty dicts

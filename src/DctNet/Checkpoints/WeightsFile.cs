@@ -1,3 +1,5 @@
+using DctNet.Frequency.IO;
+
 namespace DctNet.Checkpoints;
 
 /// <summary>Weights read from any supported file, with DctNet's metadata when the file carries it.</summary>
@@ -11,13 +13,13 @@ public static class WeightsFile
     /// <exception cref="CheckpointException">Unreadable, unsafe or unrecognized; the message starts with the path.</exception>
     public static WeightsFileContents Read(string path)
     {
-        if (!File.Exists(path))
-            throw new CheckpointException($"{path}: no such file.");
-        Span<byte> head = stackalloc byte[9];
-        int length;
-        using (var file = File.OpenRead(path))
-            length = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        head = head[..length];
+        ReadOnlySpan<byte> head = CheckpointErrors.Reading(path, () =>
+        {
+            using var file = FileProbe.OpenRead(path);
+            var bytes = new byte[9];
+            return bytes[..file.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false)];
+        });
+        int length = head.Length;
 
         // safetensors first: an 8-byte header length, then the JSON header. Its length's low byte may be 0x80, which
         // alone would look like a pickle's PROTO opcode.

@@ -1,3 +1,6 @@
+using DctNet.Checkpoints;
+using DctNet.Frequency.IO;
+
 namespace DctNet.Data;
 
 /// <summary>Human-readable names of a classifier's output indexes.</summary>
@@ -14,12 +17,18 @@ public sealed class ClassLabels
     /// <summary>The 1000 ImageNet classes in the standard index order (sorted WordNet ids).</summary>
     public static ClassLabels ImageNet { get; } = LoadImageNet();
 
+    /// <summary>
+    /// The largest labels file read: <see cref="CheckpointLimits.MaxClasses"/> names of a few hundred bytes each. A
+    /// mistaken path (a dataset archive) is refused without being read into memory.
+    /// </summary>
+    public const int MaxFileBytes = 16 << 20;
+
     /// <summary>One name per line; blank lines and lines starting with '#' are skipped; "id&lt;TAB&gt;name" keeps the name.</summary>
+    /// <exception cref="FileRefusedException">Missing, not a regular file, or larger than <see cref="MaxFileBytes"/>.</exception>
+    /// <exception cref="ArgumentException">No labels in the file; the message starts with the path.</exception>
     public static ClassLabels Load(string path)
     {
-        if (!File.Exists(path))
-            throw new ArgumentException($"Labels file '{path}' does not exist.");
-        var names = Parse(File.ReadLines(path));
+        var names = Parse(FileProbe.ReadAllText(path, MaxFileBytes).Split(["\r\n", "\n", "\r"], StringSplitOptions.None));
         if (names.Count == 0)
             throw new ArgumentException($"{path}: no labels (one class name per line expected).");
         return new ClassLabels(names);

@@ -1,3 +1,4 @@
+using DctNet.Frequency.IO;
 using DctNet.Frequency.Imaging;
 
 namespace DctNet.Data;
@@ -27,7 +28,7 @@ public sealed class ImageFolder
     public static ImageFolder Open(string root, bool followLinks = false)
     {
         if (!Directory.Exists(root))
-            throw new ArgumentException($"Dataset folder '{root}' does not exist.");
+            throw new ArgumentException($"{root}: {(File.Exists(root) ? "not a folder" : FileProbe.MissingReason(root))}.");
         var classes = ClassLabels.FromImageFolder(root);
         if (classes.Count == 0)
             throw new ArgumentException($"{root}: no class folders (expected {root}/<class>/<image>).");

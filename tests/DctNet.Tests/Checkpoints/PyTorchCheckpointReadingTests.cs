@@ -255,6 +255,6 @@ public sealed class PyTorchCheckpointReadingTests
         Assert.Equal($"{text}: not a PyTorch checkpoint: neither a zip archive (torch.save since 1.6) nor a legacy torch.save pickle.",
             Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(text)).Message);
         Assert.Equal($"{empty}: empty file.", Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(empty)).Message);
-        Assert.Equal($"{absent}: no such file.", Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(absent)).Message);
+        Assert.Equal($"{absent}: does not exist", Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read(absent)).Message);
     }
 }

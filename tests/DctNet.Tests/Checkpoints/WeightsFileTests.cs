@@ -58,6 +58,21 @@ public sealed class WeightsFileTests
 
         Assert.Equal($"{text}: not a checkpoint: neither a PyTorch file (zip or legacy) nor a safetensors file.",
             Assert.Throws<CheckpointException>(() => WeightsFile.Read(text)).Message);
-        Assert.Equal($"{absent}: no such file.", Assert.Throws<CheckpointException>(() => WeightsFile.Read(absent)).Message);
+        Assert.Equal($"{absent}: does not exist", Assert.Throws<CheckpointException>(() => WeightsFile.Read(absent)).Message);
+    }
+
+    [Fact]
+    public async Task A_fifo_or_a_device_is_refused_without_being_opened_or_read()
+    {
+        using var directory = new TemporaryDirectory();
+        string fifo = directory.File("model.pth");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])!)
+            await mkfifo.WaitForExitAsync();
+
+        // Opening a FIFO blocks until a writer comes; the reader must not open it.
+        var refusal = await Task.Run(() => Assert.Throws<CheckpointException>(() => WeightsFile.Read(fifo))).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal($"{fifo}: a FIFO (named pipe), not a regular file", refusal.Message);
+        Assert.Equal("/dev/zero: a character device, not a regular file", Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Read("/dev/zero")).Message);
+        Assert.Equal("/dev/zero: a character device, not a regular file", Assert.Throws<CheckpointException>(() => SafeTensorsFile.ReadFile("/dev/zero")).Message);
     }
 }
