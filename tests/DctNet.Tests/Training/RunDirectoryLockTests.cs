@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DctNet.Frequency.IO;
 using DctNet.Training;
 
 namespace DctNet.Tests.Training;
@@ -81,6 +82,75 @@ public class RunDirectoryLockTests
 
         Assert.Contains("already holds a run", error.Message);
         Assert.Equal(7, TrainingOptions.FromJson(File.ReadAllText(Path.Combine(directory, TrainingRun.OptionsFile))).Seed);
+    }
+
+    [Fact]
+    public void A_lock_file_that_links_elsewhere_is_refused_and_the_file_it_names_keeps_its_content()
+    {
+        using var tiny = new TinyRun();
+        string directory = tiny.RunDirectory("received");
+        Directory.CreateDirectory(directory);
+        string victim = Path.Combine(tiny.Root, "thesis.tex");
+        File.WriteAllText(victim, "three years of work");
+        string lockPath = Path.Combine(directory, RunDirectoryLock.FileName);
+        File.CreateSymbolicLink(lockPath, victim);
+
+        var error = Assert.Throws<FileRefusedException>(() => RunDirectoryLock.Acquire(directory));
+
+        Assert.Equal($"{lockPath}: a symbolic link, not a regular file", error.Message);
+        Assert.Equal("three years of work", File.ReadAllText(victim));
+    }
+
+    [Fact]
+    public void A_lock_file_that_is_a_FIFO_is_refused_by_name()
+    {
+        using var tiny = new TinyRun();
+        string directory = tiny.RunDirectory("received");
+        Directory.CreateDirectory(directory);
+        string lockPath = Path.Combine(directory, RunDirectoryLock.FileName);
+        MakeFifo(lockPath);
+
+        var error = Assert.Throws<FileRefusedException>(() => RunDirectoryLock.Acquire(directory));
+
+        Assert.Equal($"{lockPath}: a FIFO (named pipe), not a regular file", error.Message);
+    }
+
+    [Fact]
+    public void Metrics_are_never_appended_or_read_through_a_link()
+    {
+        using var tiny = new TinyRun();
+        string victim = Path.Combine(tiny.Root, "thesis.tex");
+        File.WriteAllText(victim, "three years of work");
+        string metrics = Path.Combine(tiny.Root, TrainingRun.MetricsFile);
+        File.CreateSymbolicLink(metrics, victim);
+
+        var append = Assert.Throws<FileRefusedException>(() => CommittedMetrics.Append(metrics, "{\"epoch\": 1}", epoch: 1));
+        var reconcile = Assert.Throws<FileRefusedException>(() => CommittedMetrics.Reconcile(metrics, 1, "{\"epoch\": 1}", _ => 1));
+
+        Assert.Equal($"{metrics}: a symbolic link, not a regular file", append.Message);
+        Assert.Equal($"{metrics}: a symbolic link, not a regular file", reconcile.Message);
+        Assert.Equal("three years of work", File.ReadAllText(victim));
+    }
+
+    [Fact]
+    public void Metrics_that_are_a_FIFO_are_refused_rather_than_waited_on()
+    {
+        using var tiny = new TinyRun();
+        string metrics = Path.Combine(tiny.Root, TrainingRun.MetricsFile);
+        MakeFifo(metrics);
+
+        var append = Assert.Throws<FileRefusedException>(() => CommittedMetrics.Append(metrics, "{\"epoch\": 1}", epoch: 1));
+        var reconcile = Assert.Throws<FileRefusedException>(() => CommittedMetrics.Reconcile(metrics, 1, "{\"epoch\": 1}", _ => 1));
+
+        Assert.Equal($"{metrics}: a FIFO (named pipe), not a regular file", append.Message);
+        Assert.Equal($"{metrics}: a FIFO (named pipe), not a regular file", reconcile.Message);
+    }
+
+    private static void MakeFifo(string path)
+    {
+        using var mkfifo = Process.Start("mkfifo", [path])!;
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
     }
 
     /// <summary>The id of a process that has ended (and been reaped), as a killed writer's is.</summary>
