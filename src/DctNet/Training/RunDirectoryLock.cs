@@ -68,8 +68,10 @@ public sealed class RunDirectoryLock : IDisposable
                     ? $"{directory}: in use by {Owner(file)}; a run directory is written by one process at a time."
                     : $"{path}: cannot lock the run directory ({Marshal.GetPInvokeErrorMessage(error)}).");
             }
-            // Before the owner line, which may need a block of a full disk that the abandoned files free.
-            AtomicFile.RemoveAbandoned(directory);
+            // Before the owner line, which may need a block of a full disk that the abandoned files free. No write of this
+            // process is under way here before it holds the claim, so a file with its pid is a killed run's that had the
+            // same one (every run is PID 1 in a container).
+            AtomicFile.RemoveAbandoned(directory, beforeThisProcessWrites: true);
             RecordOwner(file, path);
             return new RunDirectoryLock(directory, file);
         }

@@ -45,16 +45,27 @@ public class RunDirectoryLockTests
         string directory = tiny.RunDirectory("run");
         using (var run = TrainingRun.Start(tiny.Options(epochs: 2), directory, TinyRun.Build))
             run.RunEpoch();
-        int killed = ExitedProcessId();
-        string abandoned = Path.Combine(directory, $".train_state.safetensors.{killed}.{Guid.NewGuid():N}.tmp");
-        string live = Path.Combine(directory, $".result.json.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllBytes(abandoned, new byte[1000]);
-        File.WriteAllBytes(live, new byte[10]);
-
-        using (TrainingRun.Resume(directory, TinyRun.Build))
+        using var writer = Process.Start("sleep", ["60"])!;
+        try
         {
-            Assert.False(File.Exists(abandoned));
-            Assert.True(File.Exists(live));
+            string abandoned = Path.Combine(directory, $".train_state.safetensors.{ExitedProcessId()}.{Guid.NewGuid():N}.tmp");
+            // A killed run that had this process's id, as every run has PID 1 in a container.
+            string abandonedWithOurId = Path.Combine(directory, $".last.safetensors.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+            string live = Path.Combine(directory, $".result.json.{writer.Id}.{Guid.NewGuid():N}.tmp");
+            File.WriteAllBytes(abandoned, new byte[1000]);
+            File.WriteAllBytes(abandonedWithOurId, new byte[1000]);
+            File.WriteAllBytes(live, new byte[10]);
+
+            using (TrainingRun.Resume(directory, TinyRun.Build))
+            {
+                Assert.False(File.Exists(abandoned));
+                Assert.False(File.Exists(abandonedWithOurId));
+                Assert.True(File.Exists(live));
+            }
+        }
+        finally
+        {
+            writer.Kill();
         }
     }
 
