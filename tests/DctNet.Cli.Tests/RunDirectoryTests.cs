@@ -76,6 +76,21 @@ public sealed class RunDirectoryTests
         }
     }
 
+    [Fact]
+    public void A_start_refused_for_a_corrupt_init_file_exits_1_and_leaves_no_run_directory()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        string run = harness.PathIn("new");
+        harness.Write("corrupt.pth", "not a checkpoint"u8.ToArray());
+
+        var result = CliHarness.Run([.. TrainArguments(data, run, epochs: 1), "--init", harness.PathIn("corrupt.pth")]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"error: {harness.PathIn("corrupt.pth")}: ", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(run));
+    }
+
     /// <summary>A write the file system refuses, as a full disk does, on any host: last.safetensors is a folder, so its rename fails.</summary>
     [Fact]
     public void A_refused_write_exits_1_with_one_line_naming_the_file_and_the_resume_and_leaves_no_temporary_file()

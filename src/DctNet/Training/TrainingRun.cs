@@ -123,7 +123,7 @@ public sealed class TrainingRun : IDisposable
     {
         options.Validate();
         var (trainData, valData) = OpenData(options);
-        var run = Open(options, RunDirectoryLock.AcquireForNewRun(directory, OptionsFile), build, trainData, valData, initialize: true);
+        var run = Open(options, () => RunDirectoryLock.AcquireForNewRun(directory, OptionsFile), build, trainData, valData, initialize: true);
         try
         {
             AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
@@ -162,7 +162,7 @@ public sealed class TrainingRun : IDisposable
             string statePath = Path.Combine(directory, StateFile);
             var (trainData, valData) = OpenData(options);
             // Killed before its first commit: the run starts again, exactly as it first did.
-            var run = Open(options, claim, build, trainData, valData, initialize: !File.Exists(statePath));
+            var run = Open(options, () => claim, build, trainData, valData, initialize: !File.Exists(statePath));
             try
             {
                 if (File.Exists(statePath))
@@ -192,31 +192,34 @@ public sealed class TrainingRun : IDisposable
         return (trainData, valData);
     }
 
-    /// <param name="claim">The run directory, held by this process; the run owns it from here on (disposed with it, or on failure).</param>
-    private static TrainingRun Open(TrainingOptions options, RunDirectoryLock claim, Func<TrainingOptions, int, TrainableModel> build,
+    /// <param name="claim">Claims the run directory; called once the model is built and its starting weights and
+    /// statistics are loaded, so that a refused command leaves no directory behind. The run owns the claim from then on
+    /// (disposed with it, or on failure).</param>
+    private static TrainingRun Open(TrainingOptions options, Func<RunDirectoryLock> claim, Func<TrainingOptions, int, TrainableModel> build,
         ImageFolder trainData, ImageFolder valData, bool initialize)
     {
+        set_num_threads(options.Threads);
+        // The initialization draws from libtorch's generator: seeding it makes the fresh weights a function of the seed.
+        manual_seed(options.Seed);
+        var trainable = build(options, trainData.Classes.Count);
         try
         {
-            set_num_threads(options.Threads);
-            // The initialization draws from libtorch's generator: seeding it makes the fresh weights a function of the seed.
-            manual_seed(options.Seed);
-            var trainable = build(options, trainData.Classes.Count);
+            if (initialize && options.Init is { } init)
+                Initialize(trainable.Module, init);
+            var held = claim();
             try
             {
-                if (initialize && options.Init is { } init)
-                    Initialize(trainable.Module, init);
-                return new TrainingRun(options, claim, trainable, trainData, valData);
+                return new TrainingRun(options, held, trainable, trainData, valData);
             }
             catch
             {
-                trainable.Module.Dispose();
+                held.Dispose();
                 throw;
             }
         }
         catch
         {
-            claim.Dispose();
+            trainable.Module.Dispose();
             throw;
         }
     }

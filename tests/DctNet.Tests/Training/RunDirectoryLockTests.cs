@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DctNet.Checkpoints;
 using DctNet.Frequency.IO;
 using DctNet.Training;
 
@@ -77,6 +78,22 @@ public class RunDirectoryLockTests
 
         Assert.Throws<ArgumentException>(() => TrainingRun.Start(tiny.Options(epochs: 1) with { Data = tiny.RunDirectory("missing") }, directory, TinyRun.Build));
 
+        Assert.False(Directory.Exists(directory));
+    }
+
+    [Fact]
+    public void A_start_refused_for_its_starting_weights_or_statistics_leaves_no_directory_behind()
+    {
+        using var tiny = new TinyRun();
+        string corrupt = Path.Combine(tiny.Root, "corrupt.pth");
+        File.WriteAllText(corrupt, "not a checkpoint");
+        string directory = tiny.RunDirectory("new");
+
+        var init = Assert.Throws<CheckpointException>(() => TrainingRun.Start(tiny.Options(epochs: 1) with { Init = corrupt }, directory, TinyRun.Build));
+        var stats = Assert.Throws<ArgumentException>(() => TrainingRun.Start(tiny.Options(epochs: 1) with { Model = "resnet50-dct", Stats = corrupt }, directory));
+
+        Assert.StartsWith($"{corrupt}: ", init.Message);
+        Assert.StartsWith($"{corrupt}: not a statistics file", stats.Message);
         Assert.False(Directory.Exists(directory));
     }
 
