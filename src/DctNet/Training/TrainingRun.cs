@@ -139,7 +139,7 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Continues the registry-model run in <paramref name="directory"/> after its last committed epoch.</summary>
     public static TrainingRun Resume(string directory) => Resume(directory, TrainableModel.FromRegistry);
 
-    /// <exception cref="CheckpointException">The run directory's files are missing or do not fit the model.</exception>
+    /// <exception cref="CheckpointException">The run directory's files are missing, hold options no run can use, or do not fit the model.</exception>
     /// <exception cref="IOException">Another process holds the directory (<see cref="RunDirectoryLock"/>), or it cannot be written.</exception>
     public static TrainingRun Resume(string directory, Func<TrainingOptions, int, TrainableModel> build)
     {
@@ -154,8 +154,10 @@ public sealed class TrainingRun : IDisposable
             try
             {
                 options = TrainingOptions.FromJson(File.ReadAllText(optionsPath));
+                // Held to the bounds a command line is: the file may have been edited, or received from someone else.
+                options.Validate();
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or ArgumentException)
             {
                 throw new CheckpointException($"{optionsPath}: {e.Message}");
             }

@@ -98,6 +98,32 @@ public class RunDirectoryLockTests
     }
 
     [Fact]
+    public void A_resume_refuses_an_options_file_edited_past_the_bounds_naming_the_file()
+    {
+        using var tiny = new TinyRun();
+        string directory = tiny.RunDirectory("run");
+        string optionsPath = Path.Combine(directory, TrainingRun.OptionsFile);
+        Directory.CreateDirectory(directory);
+        var options = tiny.Options(epochs: 1);
+        (TrainingOptions Edited, string Error)[] cases =
+        [
+            (options with { Threads = 1_000_000 }, "threads must be from 1 to 1024, got 1000000."),
+            (options with { BatchSize = 2_000_000_000 }, "batch size must be from 1 to 1024, got 2000000000."),
+            (options with { Crop = 7 }, "crop must be a positive multiple of 8 up to 4096, got 7."),
+            (options with { Resize = 100_000 }, "resize must be from 1 to 8192, got 100000."),
+            (options with { Epochs = int.MaxValue }, "epochs must be from 1 to 10000, got 2147483647."),
+        ];
+        foreach (var (edited, expected) in cases)
+        {
+            File.WriteAllText(optionsPath, edited.ToJson());
+
+            var error = Assert.Throws<CheckpointException>(() => TrainingRun.Resume(directory, TinyRun.Build));
+
+            Assert.Equal($"{optionsPath}: {expected}", error.Message);
+        }
+    }
+
+    [Fact]
     public void A_directory_that_holds_a_run_is_refused_to_a_new_one_and_keeps_its_options()
     {
         using var tiny = new TinyRun();
