@@ -76,6 +76,36 @@ public sealed class RunDirectoryTests
         }
     }
 
+    [Fact]
+    public void A_start_refused_for_a_corrupt_init_file_exits_1_and_leaves_no_run_directory()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        string run = harness.PathIn("new");
+        harness.Write("corrupt.pth", "not a checkpoint"u8.ToArray());
+
+        var result = CliHarness.Run([.. TrainArguments(data, run, epochs: 1), "--init", harness.PathIn("corrupt.pth")]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"error: {harness.PathIn("corrupt.pth")}: ", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
+    public void A_resume_refuses_an_options_json_edited_past_the_bounds_with_exit_1_naming_the_file()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        string run = harness.PathIn("run");
+        var options = new TrainingOptions { Model = "resnet18-dct-s2", Data = data, Threads = 1_000_000 };
+        harness.Write("run/options.json", System.Text.Encoding.UTF8.GetBytes(options.ToJson()));
+
+        var result = CliHarness.Run("train", "--resume", run);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"error: {Path.Combine(run, TrainingRun.OptionsFile)}: threads must be from 1 to 1024, got 1000000.", Assert.Single(result.ErrorLines));
+    }
+
     /// <summary>A write the file system refuses, as a full disk does, on any host: last.safetensors is a folder, so its rename fails.</summary>
     [Fact]
     public void A_refused_write_exits_1_with_one_line_naming_the_file_and_the_resume_and_leaves_no_temporary_file()

@@ -46,10 +46,65 @@ public sealed class AtomicFileTests : IDisposable
         Directory.CreateDirectory(Path.Combine(folder, "tensorboard"));
         string below = Touch(Path.Combine("tensorboard", $".events.{dead}.{Guid.NewGuid():N}.tmp"));
 
-        AtomicFile.RemoveAbandoned(folder);
+        AtomicFile.RemoveAbandoned(folder, beforeThisProcessWrites: false);
 
         Assert.False(File.Exists(abandoned));
         Assert.All([ownWrite, initsWrite, below, .. otherFiles], path => Assert.True(File.Exists(path), path));
+    }
+
+    [Fact]
+    public void Before_this_process_writes_a_temporary_file_with_its_own_process_id_is_an_earlier_runs_and_is_removed()
+    {
+        // In a container every run is PID 1: the killed run's file carries the id of the one that resumes it.
+        string killedWithOurId = Touch($".train_state.safetensors.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+
+        AtomicFile.RemoveAbandoned(folder, beforeThisProcessWrites: true);
+
+        Assert.False(File.Exists(killedWithOurId));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void An_abandoned_file_that_cannot_be_deleted_is_left_and_does_not_stop_the_cleanup()
+    {
+        int dead = ExitedProcessId();
+        string stuck = Touch($".best.safetensors.{dead}.{Guid.NewGuid():N}.tmp");
+        string other = Touch($".last.safetensors.{dead}.{Guid.NewGuid():N}.tmp");
+        // An immutable file cannot be deleted even by root; without the capability to mark it so, a read-only folder
+        // refuses every deletion to a user.
+        bool immutable = MarkImmutable(stuck, true);
+        if (!immutable)
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        try
+        {
+            AtomicFile.RemoveAbandoned(folder, beforeThisProcessWrites: false);
+
+            Assert.True(File.Exists(stuck));
+            if (immutable)
+                Assert.False(File.Exists(other));
+        }
+        finally
+        {
+            if (immutable)
+                MarkImmutable(stuck, false);
+            else
+                File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    /// <summary>chattr +i or -i; false where the file system, the privileges or the tool are lacking.</summary>
+    private static bool MarkImmutable(string path, bool immutable)
+    {
+        try
+        {
+            using var chattr = Process.Start(new ProcessStartInfo("chattr", [immutable ? "+i" : "-i", path]) { RedirectStandardError = true })!;
+            chattr.WaitForExit();
+            return chattr.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
     }
 
     private string Touch(string name)

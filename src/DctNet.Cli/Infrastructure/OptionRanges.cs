@@ -11,11 +11,11 @@ namespace DctNet.Cli;
 /// </summary>
 internal static class OptionRanges
 {
-    /// <summary>Worker and libtorch threads: beyond any host's useful parallelism, and each image worker holds an image's buffers.</summary>
-    public const int MaxThreads = 1024;
+    /// <summary>Worker and libtorch threads, as the library bounds them (a run's options.json is held to them too).</summary>
+    public const int MaxThreads = DctNet.WorkLimits.MaxThreads;
 
-    /// <summary>Images per forward pass or SGD step: four times ImageNet training's usual 256.</summary>
-    public const int MaxBatchSize = 1024;
+    /// <summary>Images per forward pass or SGD step, as the library bounds them.</summary>
+    public const int MaxBatchSize = DctNet.WorkLimits.MaxBatchSize;
 
     /// <summary>Classifier outputs: the bound a checkpoint may declare, given on the command line.</summary>
     public const int MaxClasses = DctNet.Checkpoints.CheckpointLimits.MaxClasses;
@@ -29,8 +29,8 @@ internal static class OptionRanges
     /// <summary>A detector's input side, as the detection scale itself bounds it.</summary>
     public const int MaxDetectionSide = DctNet.Detection.Modeling.InputScale.MaxEdge;
 
-    /// <summary>Epochs: ImageNet recipes train 90 to 300.</summary>
-    public const int MaxEpochs = 10_000;
+    /// <summary>Epochs, as the library bounds them.</summary>
+    public const int MaxEpochs = DctNet.WorkLimits.MaxEpochs;
 
     /// <summary>Timed passes of a benchmark: its best settles within tens.</summary>
     public const int MaxRepetitions = 1000;

@@ -62,7 +62,8 @@ public static class DetectionModels
     /// <exception cref="ArgumentException">An unknown name; the message lists the known ones.</exception>
     public static DetectionModelDefinition Find(string name)
         => All.FirstOrDefault(d => d.Name == name)
-           ?? throw new ArgumentException($"Unknown detection model '{name}'; known: {string.Join(", ", All.Select(d => d.Name))}.", nameof(name));
+           // No parameter name: the message is shown as it is, after a command line's option or an options.json's path.
+           ?? throw new ArgumentException($"Unknown detection model '{name}'; known: {string.Join(", ", All.Select(d => d.Name))}.");
 
     /// <summary>The model with torchvision's initialization, in eval mode.</summary>
     /// <param name="alignedRoIs">RoIAlign with half-pixel alignment (torchvision's models use false).</param>

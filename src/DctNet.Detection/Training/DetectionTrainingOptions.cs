@@ -101,8 +101,8 @@ public sealed record DetectionTrainingOptions
     public void Validate()
     {
         DetectionModels.Find(Model);
-        if (Epochs <= 0) throw new ArgumentException($"epochs must be positive, got {Epochs}.");
-        if (BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {BatchSize}.");
+        if (Epochs is <= 0 or > WorkLimits.MaxEpochs) throw new ArgumentException($"epochs must be from 1 to {WorkLimits.MaxEpochs}, got {Epochs}.");
+        if (BatchSize is <= 0 or > WorkLimits.MaxBatchSize) throw new ArgumentException($"batch size must be from 1 to {WorkLimits.MaxBatchSize}, got {BatchSize}.");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"learning rate must be positive, got {LearningRate}.");
         if (!(Momentum is >= 0 and < 1)) throw new ArgumentException($"momentum must be in [0, 1), got {Momentum}.");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new ArgumentException($"weight decay must be a finite number >= 0, got {WeightDecay}.");
@@ -110,10 +110,10 @@ public sealed record DetectionTrainingOptions
         if (WarmupIterations < 0) throw new ArgumentException($"warm-up iterations must not be negative, got {WarmupIterations}.");
         if (!(WarmupRatio is > 0 and <= 1)) throw new ArgumentException($"the warm-up ratio must be in (0, 1], got {WarmupRatio}.");
         if (DecayEpochs is { } decay && decay.Any(e => e <= 0 || e > Epochs)) throw new ArgumentException($"decay epochs must lie in 1..{Epochs}, got {string.Join(", ", decay)}.");
-        if (ShortEdge <= 0 || LongEdge < ShortEdge) throw new ArgumentException($"the scale needs 0 < short edge <= long edge, got {ShortEdge} and {LongEdge}.");
+        _ = Scale; // InputScale checks its own bounds
         if (RoIsPerImage < 4) throw new ArgumentException($"RoIs per image must be at least 4 (a quarter may be positive), got {RoIsPerImage}.");
         if (TrainableBackboneLayers is < 0 or > 5) throw new ArgumentException($"trainable backbone layers must be in 0..5, got {TrainableBackboneLayers}.");
-        if (Threads <= 0) throw new ArgumentException($"threads must be positive, got {Threads}.");
+        if (Threads is <= 0 or > WorkLimits.MaxThreads) throw new ArgumentException($"threads must be from 1 to {WorkLimits.MaxThreads}, got {Threads}.");
         ComputeDevice.Parse(Device);
     }
 

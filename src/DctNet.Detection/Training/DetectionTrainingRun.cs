@@ -128,7 +128,7 @@ public sealed class DetectionTrainingRun : IDisposable
     }
 
     /// <summary>Continues the run in <paramref name="directory"/> after its last committed epoch.</summary>
-    /// <exception cref="CheckpointException">The run directory's files are missing or do not fit the model.</exception>
+    /// <exception cref="CheckpointException">The run directory's files are missing, hold options no run can use, or do not fit the model.</exception>
     /// <exception cref="IOException">Another process holds the directory (<see cref="RunDirectoryLock"/>), or it cannot be written.</exception>
     public static DetectionTrainingRun Resume(string directory)
     {
@@ -143,8 +143,10 @@ public sealed class DetectionTrainingRun : IDisposable
             try
             {
                 options = DetectionTrainingOptions.FromJson(File.ReadAllText(optionsPath));
+                // Held to the bounds a command line is: the file may have been edited, or received from someone else.
+                options.Validate();
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or ArgumentException)
             {
                 throw new CheckpointException($"{optionsPath}: {e.Message}");
             }

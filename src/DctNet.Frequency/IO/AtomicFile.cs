@@ -43,21 +43,35 @@ public static partial class AtomicFile
     /// <summary>
     /// Deletes the temporary files in <paramref name="folder"/> (not below it) that writers killed mid-write left there:
     /// the files named as <see cref="Create"/> names them whose writing process is no longer running. A live process's
-    /// temporary file - a write in progress - is kept, and so is every file named otherwise.
+    /// temporary file - a write in progress - is kept, and so is every file named otherwise. Removal is best-effort: a
+    /// file that cannot be deleted (a read-only folder, a race with its writer) stays, and the others still go.
     /// </summary>
+    /// <param name="beforeThisProcessWrites">
+    /// This process has not written into <paramref name="folder"/> yet, so a temporary file named with its own process
+    /// id is an earlier process's: in a container every run is PID 1, and a killed run's files carry the id of the next.
+    /// </param>
     /// <remarks>
     /// The writer is known by the process id in the name; in a folder that processes of another host or PID namespace
     /// also write to, their live writes cannot be told from abandoned ones, so call this only on a folder this process
     /// owns (a locked run directory).
     /// </remarks>
-    public static void RemoveAbandoned(string folder)
+    public static void RemoveAbandoned(string folder, bool beforeThisProcessWrites)
     {
         foreach (string path in Directory.EnumerateFiles(folder, ".*.tmp", new EnumerationOptions { AttributesToSkip = 0 }))
         {
             if (TemporaryName().Match(Path.GetFileName(path)) is { Success: true } name
                 && int.TryParse(name.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
-                && !IsRunning(pid))
-                File.Delete(path);
+                && (pid == Environment.ProcessId ? beforeThisProcessWrites : !IsRunning(pid)))
+            {
+                try
+                {
+                    File.Delete(path);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Left for a later claim: a stale temporary file only takes space, which is no reason to refuse the run.
+                }
+            }
         }
     }
 
@@ -70,8 +84,6 @@ public static partial class AtomicFile
 
     private static bool IsRunning(int pid)
     {
-        if (pid == Environment.ProcessId)
-            return true;
         try
         {
             using var process = Process.GetProcessById(pid);

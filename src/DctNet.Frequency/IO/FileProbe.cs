@@ -35,6 +35,9 @@ public static partial class FileProbe
     private const int ErrorNotFound = 2;
     private const int ErrorNotDirectory = 20;
     private const int OpenReadOnlyNonBlocking = 0x800 | 0x100 | 0x80000; // O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC
+    private const int OpenOrCreateReadWriteNoFollow = 0x2 | 0x40 | 0x20000 | 0x800 | 0x100 | 0x80000; // O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC
+    private const int CreatedMode = 0x1A4; // rw-r--r--
+    private const int ErrorLinkLoop = 40; // ELOOP: what O_NOFOLLOW answers for a link
 
     /// <summary>
     /// The status of <paramref name="path"/>, of the link itself unless <paramref name="followLinks"/>; null when nothing
@@ -58,22 +61,59 @@ public static partial class FileProbe
     /// is refused too. Returns the handle and the size of what was opened.
     /// </summary>
     /// <exception cref="FileRefusedException">The path is missing, not a regular file, or cannot be opened.</exception>
-    public static unsafe (SafeFileHandle Handle, long Size) OpenRegularFile(string path)
+    public static (SafeFileHandle Handle, long Size) OpenRegularFile(string path)
     {
         var status = StatOrRefuse(path);
         if (status.Kind != FileKind.Regular)
             throw new FileRefusedException(path, Describe(status.Kind) + ", not a regular file");
-        int descriptor = open(path, OpenReadOnlyNonBlocking);
+        int descriptor = open(path, OpenReadOnlyNonBlocking, 0);
         if (descriptor < 0)
             throw new FileRefusedException(path, $"cannot open the file ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})");
         var handle = new SafeFileHandle(descriptor, ownsHandle: true);
-        byte* record = stackalloc byte[StatxRecordBytes];
-        if (statx(descriptor, "", AtEmptyPath, StatxBasicStats, record) != 0 || Parse(new ReadOnlySpan<byte>(record, StatxRecordBytes)) is not { Kind: FileKind.Regular } opened)
+        return (handle, RegularOrRefuse(handle, path).Size);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading and writing, creating it (rw-r--r--) if nothing is there, only if it
+    /// is a regular file of its own: a symbolic link is not followed (a folder received from someone else could point
+    /// it at any file the user may write), and a FIFO or device is refused, before the open where it can be and on the
+    /// open handle in any case. The handle is close-on-exec.
+    /// </summary>
+    /// <exception cref="FileRefusedException">The path is a link or not a regular file, or cannot be opened.</exception>
+    public static (SafeFileHandle Handle, long Size) OpenOrCreateRegularFile(string path)
+    {
+        FileStatus? existing;
+        try
         {
-            handle.Dispose();
-            throw new FileRefusedException(path, "not a regular file (it changed while it was opened)");
+            existing = Stat(path, followLinks: false);
         }
-        return (handle, opened.Size);
+        catch (IOException e)
+        {
+            throw new FileRefusedException(path, $"cannot read the file ({e.Message})");
+        }
+        if (existing is { Kind: not FileKind.Regular } other)
+            throw new FileRefusedException(path, Describe(other.Kind) + ", not a regular file");
+        int descriptor = open(path, OpenOrCreateReadWriteNoFollow, CreatedMode);
+        if (descriptor < 0)
+        {
+            int error = Marshal.GetLastPInvokeError();
+            throw new FileRefusedException(path, error == ErrorLinkLoop
+                ? Describe(FileKind.SymbolicLink) + ", not a regular file"
+                : $"cannot open the file ({Marshal.GetPInvokeErrorMessage(error)})");
+        }
+        var handle = new SafeFileHandle(descriptor, ownsHandle: true);
+        return (handle, RegularOrRefuse(handle, path).Size);
+    }
+
+    /// <summary>The status of what <paramref name="handle"/> opened, which must be a regular file (else the handle is closed and the path refused).</summary>
+    private static unsafe FileStatus RegularOrRefuse(SafeFileHandle handle, string path)
+    {
+        byte* record = stackalloc byte[StatxRecordBytes];
+        if (statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxBasicStats, record) == 0
+            && Parse(new ReadOnlySpan<byte>(record, StatxRecordBytes)) is { Kind: FileKind.Regular } opened)
+            return opened;
+        handle.Dispose();
+        throw new FileRefusedException(path, "not a regular file (it changed while it was opened)");
     }
 
     /// <summary>The status of the file an open handle refers to (statx on the descriptor), e.g. to tell whether a path still names it.</summary>
@@ -205,9 +245,10 @@ public static partial class FileProbe
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int statx(int directory, string path, int flags, uint mask, byte* record);
 
-    // open(2) is variadic, but its third argument (the mode) is read only with O_CREAT, which is never passed here.
+    // open(2) is variadic; its third argument (the mode) is read only with O_CREAT, and on Linux x64 and arm64 it
+    // travels as a fixed int argument does.
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
+    private static partial int open(string path, int flags, int mode);
 }
 
 /// <summary>A file that is not read at all: missing, not a regular file, or not openable; the message names it and says why.</summary>

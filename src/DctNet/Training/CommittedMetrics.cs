@@ -14,27 +14,29 @@ public static class CommittedMetrics
     /// Appends the line of the epoch just committed. An append that fails (a full disk) is cut back off, so that the file
     /// holds whole lines only; <see cref="Reconcile"/> restores the line from the state.
     /// </summary>
-    /// <exception cref="IOException">One line naming the file and the reason.</exception>
+    /// <exception cref="IOException">One line naming the file and the reason (<see cref="FileRefusedException"/> for a link or a file that is not a regular one).</exception>
     public static void Append(string path, string line, int epoch)
     {
-        try
+        // A link or FIFO is refused as such: appending through a link would write into whatever file it names.
+        var (file, length) = FileProbe.OpenOrCreateRegularFile(path);
+        using (file)
         {
-            // Unbuffered: the line reaches the file in the write, and a failed one leaves no buffer to flush at closing.
-            using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, bufferSize: 0);
-            long length = file.Seek(0, SeekOrigin.End);
             try
             {
-                file.Write(Encoding.UTF8.GetBytes(line + "\n"));
+                try
+                {
+                    RandomAccess.Write(file, Encoding.UTF8.GetBytes(line + "\n"), length);
+                }
+                catch (IOException)
+                {
+                    RandomAccess.SetLength(file, length);
+                    throw;
+                }
             }
-            catch (IOException)
+            catch (IOException e)
             {
-                file.SetLength(length);
-                throw;
+                throw new IOException($"{path}: epoch {epoch}'s line not appended ({IOFailure.Reason(e)}); the epoch is committed, and resuming the run restores the line.", e);
             }
-        }
-        catch (IOException e)
-        {
-            throw new IOException($"{path}: epoch {epoch}'s line not appended ({IOFailure.Reason(e)}); the epoch is committed, and resuming the run restores the line.", e);
         }
     }
 
@@ -42,12 +44,19 @@ public static class CommittedMetrics
     /// Rewrites <paramref name="path"/> (atomically, and only if it changes) to the committed epochs' lines only, each
     /// once and in order; the last epoch's line comes back from the state when the file lost it.
     /// </summary>
+    /// <exception cref="FileRefusedException"><paramref name="path"/> is a link, or not a regular file.</exception>
     /// <param name="epochOf">The epoch of a well-formed line, or null for one a killed process left half written.</param>
     public static void Reconcile(string path, int completedEpochs, string? lastCommittedLine, Func<string, int?> epochOf)
     {
         ArgumentNullException.ThrowIfNull(epochOf);
         var kept = new List<string>();
-        string? existing = File.Exists(path) ? File.ReadAllText(path) : null;
+        string? existing = FileProbe.Stat(path, followLinks: false) switch
+        {
+            null => null,
+            { Kind: FileKind.Regular } => File.ReadAllText(path),
+            // Never read through (a FIFO would block the resume) nor appended to later: the run's own file is regular.
+            { Kind: var kind } => throw new FileRefusedException(path, FileProbe.Describe(kind) + ", not a regular file"),
+        };
         if (existing is not null)
         {
             foreach (string line in existing.ReplaceLineEndings("\n").Split('\n'))

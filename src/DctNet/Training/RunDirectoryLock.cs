@@ -17,9 +17,11 @@ namespace DctNet.Training;
 /// way, SIGKILL and the OOM killer included, so no stale lock outlives its owner, as a pid file's would (and a pid file
 /// cannot tell a live owner from a recycled pid). .NET's FileShare.None is flock too, but with it every other .NET open
 /// of the file takes a shared flock and fails, so the refused process could not read who holds the directory: the file
-/// is opened with open(2) itself and read and written without .NET's locks (while it is held, .NET's File.ReadAllText
-/// of it is refused as well; cat reads it). It is opened close-on-exec, so that child
-/// processes do not inherit the claim and keep it after the owner's death. The file stays after release: deleting it
+/// is opened with open(2) itself (<see cref="FileProbe.OpenOrCreateRegularFile"/>) and read and written without .NET's
+/// locks (while it is held, .NET's File.ReadAllText of it is refused as well; cat reads it). It is opened close-on-exec,
+/// so that child processes do not inherit the claim and keep it after the owner's death, and never through a symbolic
+/// link nor as a FIFO or device: a run directory received from someone else could otherwise make the owner line
+/// overwrite and cut any file the user may write. The file stays after release: deleting it
 /// would let a process that opened the old file and one that creates a new one both hold "the" lock.
 /// </remarks>
 public sealed class RunDirectoryLock : IDisposable
@@ -28,7 +30,6 @@ public sealed class RunDirectoryLock : IDisposable
     public const string FileName = "run.lock";
 
     // Linux's values (x64 and arm64 alike).
-    private const int OpenReadWrite = 0x2, OpenCreate = 0x40, OpenCloseOnExec = 0x80000, CreatedMode = 0x1A4; // O_RDWR, O_CREAT, O_CLOEXEC, rw-r--r--
     private const int LockExclusive = 2, LockNonBlocking = 4; // LOCK_EX, LOCK_NB
     private const int WouldBlock = 11; // EWOULDBLOCK
     private const int OwnerBytes = 256;
@@ -47,18 +48,17 @@ public sealed class RunDirectoryLock : IDisposable
     /// Claims <paramref name="directory"/> (created if needed) for this process and removes the temporary files that
     /// killed writers left in it.
     /// </summary>
-    /// <exception cref="IOException">Another live process holds the directory (the message names it), or the lock file cannot be written.</exception>
+    /// <exception cref="IOException">
+    /// Another live process holds the directory (the message names it), or the lock file cannot be written or is not
+    /// a regular file (<see cref="FileRefusedException"/>).
+    /// </exception>
     public static RunDirectoryLock Acquire(string directory)
     {
         if (!OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException($"{directory}: run directories are claimed with Linux's flock; DctNet trains on Linux.");
         System.IO.Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, FileName);
-        // open(2) is variadic; on Linux x64 and arm64 the mode travels as a fixed int argument does.
-        int descriptor = Open(Encoding.UTF8.GetBytes(path + "\0"), OpenReadWrite | OpenCreate | OpenCloseOnExec, CreatedMode);
-        if (descriptor < 0)
-            throw new IOException($"{path}: cannot open the run directory's lock ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}).");
-        var file = new SafeFileHandle(descriptor, ownsHandle: true);
+        var (file, _) = FileProbe.OpenOrCreateRegularFile(path);
         try
         {
             if (Flock(file, LockExclusive | LockNonBlocking) != 0)
@@ -68,8 +68,10 @@ public sealed class RunDirectoryLock : IDisposable
                     ? $"{directory}: in use by {Owner(file)}; a run directory is written by one process at a time."
                     : $"{path}: cannot lock the run directory ({Marshal.GetPInvokeErrorMessage(error)}).");
             }
-            // Before the owner line, which may need a block of a full disk that the abandoned files free.
-            AtomicFile.RemoveAbandoned(directory);
+            // Before the owner line, which may need a block of a full disk that the abandoned files free. No write of this
+            // process is under way here before it holds the claim, so a file with its pid is a killed run's that had the
+            // same one (every run is PID 1 in a container).
+            AtomicFile.RemoveAbandoned(directory, beforeThisProcessWrites: true);
             RecordOwner(file, path);
             return new RunDirectoryLock(directory, file);
         }
@@ -122,9 +124,6 @@ public sealed class RunDirectoryLock : IDisposable
 
     /// <summary>Releases the claim (closing the file releases the flock); disposing again does nothing.</summary>
     public void Dispose() => file.Dispose();
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open(byte[] path, int flags, int mode);
 
     [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static extern int Flock(SafeFileHandle file, int operation);

@@ -87,19 +87,19 @@ public sealed record TrainingOptions
     /// <exception cref="ArgumentException">A value no run can use; the message names the option.</exception>
     public void Validate()
     {
-        if (Epochs <= 0) throw new ArgumentException($"epochs must be positive, got {Epochs}.");
-        if (BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {BatchSize}.");
+        if (Epochs is <= 0 or > WorkLimits.MaxEpochs) throw new ArgumentException($"epochs must be from 1 to {WorkLimits.MaxEpochs}, got {Epochs}.");
+        if (BatchSize is <= 0 or > WorkLimits.MaxBatchSize) throw new ArgumentException($"batch size must be from 1 to {WorkLimits.MaxBatchSize}, got {BatchSize}.");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"learning rate must be positive, got {LearningRate}.");
         if (!(Momentum is >= 0 and < 1)) throw new ArgumentException($"momentum must be in [0, 1), got {Momentum}.");
         if (Nesterov && Momentum == 0) throw new ArgumentException("Nesterov momentum needs a momentum above 0.");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new ArgumentException($"weight decay must be a finite number >= 0, got {WeightDecay}.");
         if (!(LabelSmoothing is >= 0 and < 1)) throw new ArgumentException($"label smoothing must be in [0, 1), got {LabelSmoothing}.");
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) throw new ArgumentException($"warm-up epochs must be in [0, {Epochs}], got {WarmupEpochs}.");
-        if (Threads <= 0) throw new ArgumentException($"threads must be positive, got {Threads}.");
+        if (Threads is <= 0 or > WorkLimits.MaxThreads) throw new ArgumentException($"threads must be from 1 to {WorkLimits.MaxThreads}, got {Threads}.");
         if (!(GateLambda >= 0) || double.IsInfinity(GateLambda)) throw new ArgumentException($"the gate's lambda must be a finite number >= 0, got {GateLambda}.");
         if (GateLambda > 0 && !Gate) throw new ArgumentException("a gate lambda needs the input gate (--gate).");
-        if (Crop is { } crop && (crop <= 0 || crop % 8 != 0)) throw new ArgumentException($"crop must be a positive multiple of 8, got {crop}.");
-        if (Resize is { } resize && resize <= 0) throw new ArgumentException($"resize must be positive, got {resize}.");
+        if (Crop is { } crop && (crop is <= 0 or > CropGeometry.MaxCrop || crop % 8 != 0)) throw new ArgumentException($"crop must be a positive multiple of 8 up to {CropGeometry.MaxCrop}, got {crop}.");
+        if (Resize is { } resize && resize is <= 0 or > CropGeometry.MaxResize) throw new ArgumentException($"resize must be from 1 to {CropGeometry.MaxResize}, got {resize}.");
         ComputeDevice.Parse(Device);
     }
 

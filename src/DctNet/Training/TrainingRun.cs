@@ -123,7 +123,7 @@ public sealed class TrainingRun : IDisposable
     {
         options.Validate();
         var (trainData, valData) = OpenData(options);
-        var run = Open(options, RunDirectoryLock.AcquireForNewRun(directory, OptionsFile), build, trainData, valData, initialize: true);
+        var run = Open(options, () => RunDirectoryLock.AcquireForNewRun(directory, OptionsFile), build, trainData, valData, initialize: true);
         try
         {
             AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
@@ -139,7 +139,7 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Continues the registry-model run in <paramref name="directory"/> after its last committed epoch.</summary>
     public static TrainingRun Resume(string directory) => Resume(directory, TrainableModel.FromRegistry);
 
-    /// <exception cref="CheckpointException">The run directory's files are missing or do not fit the model.</exception>
+    /// <exception cref="CheckpointException">The run directory's files are missing, hold options no run can use, or do not fit the model.</exception>
     /// <exception cref="IOException">Another process holds the directory (<see cref="RunDirectoryLock"/>), or it cannot be written.</exception>
     public static TrainingRun Resume(string directory, Func<TrainingOptions, int, TrainableModel> build)
     {
@@ -154,15 +154,17 @@ public sealed class TrainingRun : IDisposable
             try
             {
                 options = TrainingOptions.FromJson(File.ReadAllText(optionsPath));
+                // Held to the bounds a command line is: the file may have been edited, or received from someone else.
+                options.Validate();
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or ArgumentException)
             {
                 throw new CheckpointException($"{optionsPath}: {e.Message}");
             }
             string statePath = Path.Combine(directory, StateFile);
             var (trainData, valData) = OpenData(options);
             // Killed before its first commit: the run starts again, exactly as it first did.
-            var run = Open(options, claim, build, trainData, valData, initialize: !File.Exists(statePath));
+            var run = Open(options, () => claim, build, trainData, valData, initialize: !File.Exists(statePath));
             try
             {
                 if (File.Exists(statePath))
@@ -192,31 +194,34 @@ public sealed class TrainingRun : IDisposable
         return (trainData, valData);
     }
 
-    /// <param name="claim">The run directory, held by this process; the run owns it from here on (disposed with it, or on failure).</param>
-    private static TrainingRun Open(TrainingOptions options, RunDirectoryLock claim, Func<TrainingOptions, int, TrainableModel> build,
+    /// <param name="claim">Claims the run directory; called once the model is built and its starting weights and
+    /// statistics are loaded, so that a refused command leaves no directory behind. The run owns the claim from then on
+    /// (disposed with it, or on failure).</param>
+    private static TrainingRun Open(TrainingOptions options, Func<RunDirectoryLock> claim, Func<TrainingOptions, int, TrainableModel> build,
         ImageFolder trainData, ImageFolder valData, bool initialize)
     {
+        set_num_threads(options.Threads);
+        // The initialization draws from libtorch's generator: seeding it makes the fresh weights a function of the seed.
+        manual_seed(options.Seed);
+        var trainable = build(options, trainData.Classes.Count);
         try
         {
-            set_num_threads(options.Threads);
-            // The initialization draws from libtorch's generator: seeding it makes the fresh weights a function of the seed.
-            manual_seed(options.Seed);
-            var trainable = build(options, trainData.Classes.Count);
+            if (initialize && options.Init is { } init)
+                Initialize(trainable.Module, init);
+            var held = claim();
             try
             {
-                if (initialize && options.Init is { } init)
-                    Initialize(trainable.Module, init);
-                return new TrainingRun(options, claim, trainable, trainData, valData);
+                return new TrainingRun(options, held, trainable, trainData, valData);
             }
             catch
             {
-                trainable.Module.Dispose();
+                held.Dispose();
                 throw;
             }
         }
         catch
         {
-            claim.Dispose();
+            trainable.Module.Dispose();
             throw;
         }
     }

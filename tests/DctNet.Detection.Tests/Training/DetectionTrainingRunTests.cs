@@ -123,6 +123,34 @@ public sealed class DetectionTrainingRunTests
         Assert.Equal([DetectionTrainingRun.OptionsFile, RunDirectoryLock.FileName], Directory.GetFiles(run).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void A_resume_refuses_an_options_file_edited_past_the_bounds_naming_the_file()
+    {
+        using var folder = new TemporaryDirectory();
+        var set = TinyDetectionSets.Drawn(folder.Path);
+        string run = folder.File("run");
+        string optionsPath = Path.Combine(run, DetectionTrainingRun.OptionsFile);
+        Directory.CreateDirectory(run);
+        var options = TinyDetectionSets.Options("fasterrcnn-r50-fpn", set);
+        (DetectionTrainingOptions Edited, string Error)[] cases =
+        [
+            (options with { Threads = 1_000_000 }, "threads must be from 1 to 1024, got 1000000."),
+            (options with { BatchSize = 2_000_000_000 }, "batch size must be from 1 to 1024, got 2000000000."),
+            (options with { Epochs = int.MaxValue }, "epochs must be from 1 to 10000, got 2147483647."),
+            (options with { ShortEdge = 800, LongEdge = 100_000 }, "the scale needs 0 < short edge <= long edge <= 4096, got 800 and 100000."),
+            (options with { Model = "yolo" }, "Unknown detection model 'yolo'; known: "),
+        ];
+        foreach (var (edited, expected) in cases)
+        {
+            File.WriteAllText(optionsPath, edited.ToJson());
+
+            var error = Assert.Throws<CheckpointException>(() => DetectionTrainingRun.Resume(run));
+
+            Assert.StartsWith($"{optionsPath}: {expected}", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("(Parameter", error.Message, StringComparison.Ordinal);
+        }
+    }
+
     private static Dictionary<string, float[]> Snapshot(nn.Module model)
         => model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().cpu().contiguous().data<float>().ToArray());
 }
