@@ -95,6 +95,24 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void A_dataset_entry_that_is_no_file_to_read_is_named_once_and_left_out_or_stops_a_strict_run()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        string fifo = harness.PathIn("data", "train", "ants", "pipe.jpg");
+        DctNet.Fuzz.HostileFiles.MakeFifo(fifo);
+
+        var strict = CliHarness.Run(Arguments(data, harness.PathIn("strict"), "--strict"));
+        var lenient = CliHarness.Run(Arguments(data, harness.PathIn("run")));
+
+        Assert.Equal(1, strict.ExitCode);
+        Assert.Equal([$"error: {fifo}: a FIFO (named pipe), not a regular file (--strict stops on a dataset entry that cannot be read)"], strict.ErrorLines);
+        Assert.True(lenient.ExitCode == 0, lenient.ToString());
+        Assert.Single(lenient.ErrorLines, line => line == $"warning: {fifo}: a FIFO (named pipe), not a regular file (not in the dataset)");
+        Assert.Contains("4 training and 2 validation images", lenient.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_diverging_loss_stops_with_exit_code_1_and_a_message()
     {
         using var harness = new CliHarness();

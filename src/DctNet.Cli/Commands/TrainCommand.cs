@@ -170,6 +170,13 @@ internal static class TrainCommand
             + $"{run.TrainingSamples} training and {run.ValidationSamples} validation images ({options.Data}) -> {run.Directory}"));
         if (run.CompletedEpochs > 0)
             context.Out.WriteLine($"resuming after epoch {run.CompletedEpochs} of {options.Epochs}");
+        if (options.Strict && run.SkippedFiles.Count > 0)
+        {
+            context.ReportError($"{run.SkippedFiles[0].Path}: {run.SkippedFiles[0].Reason} (--strict stops on a dataset entry that cannot be read)");
+            return ExitCodes.Failure;
+        }
+        foreach (var skipped in run.SkippedFiles)
+            context.Error.WriteLine($"warning: {skipped.Path}: {skipped.Reason} (not in the dataset)");
         var loop = new EpochLoop(context, "train");
         while (!run.Finished)
         {

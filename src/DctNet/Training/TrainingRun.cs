@@ -103,6 +103,9 @@ public sealed class TrainingRun : IDisposable
     public nn.Module<Tensor, Tensor> Model => trainable.Module;
     public CheckpointMetadata Metadata => trainable.Metadata;
     public int TrainingSamples => trainData.Samples.Count;
+
+    /// <summary>Entries of the dataset's folders that are not images to read (FIFOs, devices, dangling links, names that are not UTF-8): never opened, never trained on.</summary>
+    public IReadOnlyList<SkippedFile> SkippedFiles => [.. trainData.Skipped, .. valData.Skipped];
     public int ValidationSamples => valData.Samples.Count;
 
     /// <summary>Epochs completed and committed to the run directory.</summary>
