@@ -120,15 +120,19 @@ public sealed class PyTorchCheckpointReadingTests
     {
         using var directory = new TemporaryDirectory();
         string path = directory.File("inflating.pth");
-        // weight: a 4 x 3 view at the end of a 512 MiB storage record of zeros, deflated to about 0.5 MB.
+        // weight: a transposed 4 x 3 view of the last 12 elements (1 to 12) of a 512 MiB storage record that is zeros
+        // before them, deflated to about 0.5 MB.
         const long StorageElements = 128L << 20;
-        WriteArchive(path, PickleBuilder.FloatTensorStateDict("weight", StorageElements, StorageElements - 12, [4, 3], [3, 1]), storageBytes: StorageElements * 4, deflate: true);
+        float[] last = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+        WriteArchive(path, PickleBuilder.FloatTensorStateDict("weight", StorageElements, StorageElements - 12, [4, 3], [1, 4]), storageBytes: StorageElements * 4, deflate: true,
+            tail: System.Runtime.InteropServices.MemoryMarshal.AsBytes(last.AsSpan()).ToArray());
 
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         float[] values = PyTorchCheckpoint.ReadStateDict(path)["weight"].ToArray<float>();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
 
-        Assert.Equal(new float[12], values);
+        // Row i, column j is storage element (StorageElements - 12) + i + 4j, i.e. last[i + 4j].
+        Assert.Equal([1f, 5f, 9f, 2f, 6f, 10f, 3f, 7f, 11f, 4f, 8f, 12f], values);
         Assert.True(allocated < 16 << 20, $"{allocated} bytes allocated");
     }
 
@@ -167,15 +171,17 @@ public sealed class PyTorchCheckpointReadingTests
         Assert.StartsWith($"{path}: the archive declares {CheckpointLimits.MaxTensors + 4} records in a ", error.Message, StringComparison.Ordinal);
     }
 
-    private static void WriteArchive(string path, byte[] pickle, long storageBytes, bool deflate = false)
+    /// <param name="tail">The storage's last bytes; zeros before them.</param>
+    private static void WriteArchive(string path, byte[] pickle, long storageBytes, bool deflate = false, byte[]? tail = null)
     {
         using var archive = new ZipArchive(File.Create(path), ZipArchiveMode.Create);
         using (var data = archive.CreateEntry("archive/data.pkl", CompressionLevel.NoCompression).Open())
             data.Write(pickle);
         using var storage = archive.CreateEntry("archive/data/0", deflate ? CompressionLevel.Fastest : CompressionLevel.NoCompression).Open();
         var zeros = new byte[1 << 20];
-        for (long left = storageBytes; left > 0; left -= zeros.Length)
+        for (long left = storageBytes - (tail?.Length ?? 0); left > 0; left -= zeros.Length)
             storage.Write(zeros, 0, (int)Math.Min(left, zeros.Length));
+        storage.Write(tail);
     }
 
     /// <summary>A stream that can only be read forward, as an inflating zip record is.</summary>
