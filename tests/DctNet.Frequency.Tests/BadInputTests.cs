@@ -117,20 +117,7 @@ public class BadInputTests
         BinaryPrimitives.WriteInt32BigEndian(chunk, payload.Length);
         typeBytes.CopyTo(chunk, 4);
         payload.CopyTo(chunk, 8);
-        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + payload.Length), Crc32([.. typeBytes, .. payload]));
+        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + payload.Length), System.IO.Hashing.Crc32.HashToUInt32([.. typeBytes, .. payload]));
         return chunk;
-    }
-
-    /// <summary>The PNG chunk CRC (ISO-HDLC CRC-32), bit by bit: test data only.</summary>
-    private static uint Crc32(byte[] data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte value in data)
-        {
-            crc ^= value;
-            for (int bit = 0; bit < 8; bit++)
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-        }
-        return ~crc;
     }
 }

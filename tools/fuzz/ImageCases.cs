@@ -173,7 +173,7 @@ internal static class ImageCases
         BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(20), height);
         png[24] = 8;
         png[25] = 2;
-        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), Crc32(png.AsSpan(12, 17)));
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), System.IO.Hashing.Crc32.HashToUInt32(png.AsSpan(12, 17)));
         var rows = new MemoryStream();
         using (var zlib = new System.IO.Compression.ZLibStream(rows, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
             zlib.Write(new byte[1 << 16]);
@@ -181,7 +181,7 @@ internal static class ImageCases
         var chunk = new byte[idat.Length + 8];
         BinaryPrimitives.WriteInt32BigEndian(chunk, idat.Length - 4);
         idat.CopyTo(chunk, 4);
-        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(chunk.Length - 4), Crc32(idat));
+        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(chunk.Length - 4), System.IO.Hashing.Crc32.HashToUInt32(idat));
         return [.. png, .. chunk];
     }
 
@@ -229,17 +229,5 @@ internal static class ImageCases
         Encoding.ASCII.GetBytes(chunk).CopyTo(webp, 12);
         BinaryPrimitives.WriteInt32LittleEndian(webp.AsSpan(16), payload);
         return webp;
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte value in data)
-        {
-            crc ^= value;
-            for (int bit = 0; bit < 8; bit++)
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-        }
-        return ~crc;
     }
 }
