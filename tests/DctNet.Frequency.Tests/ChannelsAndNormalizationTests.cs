@@ -16,14 +16,52 @@ public class ChannelsAndNormalizationTests
         Assert.Equal([.. topLeft4, .. topLeft2.Select(k => 64 + k), .. topLeft2.Select(k => 128 + k)], subset.Channels);
     }
 
+    /// <summary>
+    /// The release's subsets, copied from ../shared/spec/channel_subsets.json (REFERENCE.md section 1, step 7): Y, Cb
+    /// and Cr indices, k = 8v + u. 192 keeps every channel.
+    /// </summary>
+    public static TheoryData<int, int[], int[], int[]> ReleaseSubsets => new()
+    {
+        { 6, [0, 1, 8, 9], [0], [0] },
+        { 24, [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27], [0, 1, 8, 9], [0, 1, 8, 9] },
+        {
+            32,
+            [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 16, 17, 18, 19, 20, 24, 25, 26, 27, 32, 33, 34],
+            [0, 1, 2, 8, 9],
+            [0, 1, 2, 8, 9]
+        },
+        {
+            48,
+            [0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, 16, 17, 18, 19, 20, 21, 24, 25, 26, 27, 28, 29, 32, 33, 34, 35, 40, 41, 42, 43],
+            [0, 1, 2, 8, 9, 10, 16, 17],
+            [0, 1, 2, 8, 9, 10, 16, 17]
+        },
+        {
+            64,
+            [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19, 20, 21, 24, 25, 26, 27, 28, 29, 32, 33, 34, 35, 36, 37, 40, 41, 42, 43, 44, 45, 48, 49, 50, 51, 52, 53],
+            [0, 1, 2, 8, 9, 10, 16, 17, 24, 25],
+            [0, 1, 2, 8, 9, 10, 16, 17, 24, 25]
+        },
+        { 192, [.. Enumerable.Range(0, 64)], [.. Enumerable.Range(0, 64)], [.. Enumerable.Range(0, 64)] },
+    };
+
     [Theory]
-    [InlineData(6)]
-    [InlineData(24)]
-    [InlineData(32)]
-    [InlineData(48)]
-    [InlineData(64)]
-    [InlineData(192)]
-    public void Built_in_subsets_have_their_count(int count) => Assert.Equal(count, ChannelSubset.BuiltIn(count).Count);
+    [MemberData(nameof(ReleaseSubsets))]
+    public void Built_in_subsets_are_the_releases(int count, int[] y, int[] cb, int[] cr)
+    {
+        var subset = ChannelSubset.BuiltIn(count);
+
+        Assert.Equal(y, subset.Y);
+        Assert.Equal(cb, subset.Cb);
+        Assert.Equal(cr, subset.Cr);
+        // Y's listed channels, then Cb's, then Cr's, in list order, as indices into the 192.
+        Assert.Equal([.. y, .. cb.Select(k => 64 + k), .. cr.Select(k => 128 + k)], subset.Channels);
+        Assert.Equal(count, subset.Count);
+    }
+
+    [Fact]
+    public void Every_built_in_count_is_one_of_the_releases()
+        => Assert.Equal(ReleaseSubsets.Select(row => (int)row[0]), ChannelSubset.BuiltInCounts);
 
     [Fact]
     public void Unknown_count_names_the_choices()

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
 using DctNet.Frequency.Imaging;
 using DctNet.Frequency.IO;
@@ -128,4 +129,29 @@ internal static class TurboJpegFixtures
     public static bool IsCmykJpeg(JsonElement testCase) => IsJpeg(testCase) && JpegSegments.ComponentCount(Input(testCase)) == 4;
 
     private static byte[] Input(JsonElement testCase) => File.ReadAllBytes(Fixtures.PathOf(testCase.GetProperty("input").GetString()!));
+}
+
+/// <summary>A theory of an AVX2 kernel; skipped, saying so, on processors without AVX2 (the reference path serves them).</summary>
+public sealed class Avx2TheoryAttribute : TheoryAttribute
+{
+    public Avx2TheoryAttribute()
+    {
+        if (!Avx2.IsSupported)
+            Skip = Avx2Kernels.Missing;
+    }
+}
+
+/// <summary>A fact about an AVX2 kernel; skipped, saying so, on processors without AVX2.</summary>
+public sealed class Avx2FactAttribute : FactAttribute
+{
+    public Avx2FactAttribute()
+    {
+        if (!Avx2.IsSupported)
+            Skip = Avx2Kernels.Missing;
+    }
+}
+
+internal static class Avx2Kernels
+{
+    public const string Missing = "AVX2 is not available on this processor: the vectorized kernels are not checked here; the reference paths they equal serve it.";
 }

@@ -52,13 +52,3 @@ public class UpscaledChromaTests
         Assert.Equal(interleaved, planar);
     }
 }
-
-/// <summary>A theory of an AVX2 kernel; skipped, saying so, on processors without AVX2 (the reference path serves them).</summary>
-public sealed class Avx2TheoryAttribute : TheoryAttribute
-{
-    public Avx2TheoryAttribute()
-    {
-        if (!UpscaledChroma.Supports(16))
-            Skip = "AVX2 is not available on this processor.";
-    }
-}
