@@ -25,6 +25,34 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void Heat_map_draws_channel_k_at_column_u_and_row_v_of_its_component()
+    {
+        // Selected cells (component, u, v), channel 64 * component + 8v + u; every other channel 0 (dark viridis).
+        // Y's DC and Cr's (7, 7) place the grid; the other three are asymmetric, so a transpose moves them.
+        (int Component, int U, int V)[] selected = [(0, 0, 0), (0, 6, 1), (1, 1, 5), (2, 2, 6), (2, 7, 7)];
+        var frequencies = new double[192];
+        foreach (var (component, u, v) in selected)
+            frequencies[64 * component + 8 * v + u] = 1;
+        string path = Path.Combine(temp, "heatmap.png");
+
+        SelectionHeatmap.Render(frequencies, path);
+
+        // The yellow regions from left to right: the five cells, then the top of the colour bar right of the grids.
+        var centres = YellowRegionCentres(new ImageDecoder().DecodeFile(path)).OrderBy(c => c.X).ToArray();
+        Assert.True(selected.Length + 1 == centres.Length, string.Join(" ", centres.Select(c => $"({c.X:0}, {c.Y:0})")));
+        var (dc, last) = (centres[0], centres[^2]);
+        // Cr's u = 7 is 2 x (8 + 1.5) + 7 cells right of Y's u = 0, v = 7 is 7 cells below v = 0 (DC at the top left).
+        double cellWidth = (last.X - dc.X) / 26, cellHeight = (last.Y - dc.Y) / 7;
+        Assert.True(cellWidth > 10 && cellHeight > 10, $"cells of {cellWidth:0.#} x {cellHeight:0.#} pixels: the DC cell is not at the top left");
+        foreach (var ((component, u, v), centre) in selected.Zip(centres))
+        {
+            double expectedX = dc.X + (component * 9.5 + u) * cellWidth, expectedY = dc.Y + v * cellHeight;
+            Assert.True(Math.Abs(centre.X - expectedX) < cellWidth / 4 && Math.Abs(centre.Y - expectedY) < cellHeight / 4,
+                $"component {component} (u {u}, v {v}) expected at ({expectedX:0}, {expectedY:0}), drawn at ({centre.X:0}, {centre.Y:0})");
+        }
+    }
+
+    [Fact]
     public void Heat_map_needs_192_values()
     {
         var error = Assert.Throws<ArgumentException>(() => SelectionHeatmap.Render(new double[64], Path.Combine(temp, "x.png")));
@@ -102,6 +130,41 @@ public sealed class PlotTests : IDisposable
 
         Assert.StartsWith($"{metrics}:2:", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(temp, "curves.png")));
+    }
+
+    /// <summary>
+    /// The bounding-box centres of the 4-connected regions of viridis' top end (value 1: yellow) at least 10 pixels
+    /// wide and high: not the insides of the "1.00" label's zeros.
+    /// </summary>
+    private static List<(double X, double Y)> YellowRegionCentres(RgbImage image)
+    {
+        bool Yellow(int i) => image.Pixels[3 * i] > 200 && image.Pixels[3 * i + 1] > 200 && image.Pixels[3 * i + 2] < 100;
+        var seen = new bool[image.Width * image.Height];
+        var centres = new List<(double X, double Y)>();
+        for (int start = 0; start < seen.Length; start++)
+        {
+            if (seen[start] || !Yellow(start))
+                continue;
+            int left = int.MaxValue, right = -1, top = int.MaxValue, bottom = -1;
+            var pending = new Stack<int>([start]);
+            seen[start] = true;
+            while (pending.TryPop(out int i))
+            {
+                int x = i % image.Width, y = i / image.Width;
+                (left, right, top, bottom) = (Math.Min(left, x), Math.Max(right, x), Math.Min(top, y), Math.Max(bottom, y));
+                foreach (int next in (int[])[x > 0 ? i - 1 : -1, x + 1 < image.Width ? i + 1 : -1, i - image.Width, i + image.Width])
+                {
+                    if (next >= 0 && next < seen.Length && !seen[next] && Yellow(next))
+                    {
+                        seen[next] = true;
+                        pending.Push(next);
+                    }
+                }
+            }
+            if (right - left >= 10 && bottom - top >= 10)
+                centres.Add(((left + right) / 2.0, (top + bottom) / 2.0));
+        }
+        return centres;
     }
 
     /// <summary>Decodes the PNG and checks its size and that it is not one flat colour (a blank or failed render).</summary>
