@@ -39,9 +39,10 @@ public sealed class PlotTests : IDisposable
 
         // The yellow regions from left to right: the five cells, then the top of the colour bar right of the grids.
         var centres = YellowRegionCentres(new ImageDecoder().DecodeFile(path)).OrderBy(c => c.X).ToArray();
-        Assert.True(selected.Length + 1 == centres.Length, string.Join(" ", centres.Select(c => $"({c.X:0}, {c.Y:0})")));
+        Assert.True(selected.Length + 1 == centres.Length, "yellow regions at " + string.Join(" ", centres.Select(c => $"({c.X:0}, {c.Y:0})")));
         var (dc, last) = (centres[0], centres[^2]);
-        // Cr's u = 7 is 2 x (8 + 1.5) + 7 cells right of Y's u = 0, v = 7 is 7 cells below v = 0 (DC at the top left).
+        // Grids 8 cells wide, 1.5 cells apart: Cr's u = 7 is 2 x 9.5 + 7 cells right of Y's u = 0; v = 7 is 7 cells
+        // below v = 0 (DC at the top left).
         double cellWidth = (last.X - dc.X) / 26, cellHeight = (last.Y - dc.Y) / 7;
         Assert.True(cellWidth > 10 && cellHeight > 10, $"cells of {cellWidth:0.#} x {cellHeight:0.#} pixels: the DC cell is not at the top left");
         foreach (var ((component, u, v), centre) in selected.Zip(centres))

@@ -62,11 +62,46 @@ public sealed class ModelInfoTests
         var dct = ModelRegistry.Get("mobilenetv2-dct").Info(ChannelSubset.BuiltIn(24));
 
         Assert.Equal(3_504_872, rgb.Parameters);
-        Assert.Equal(300_774_272, rgb.MacsPerImage);
-        // Measured here: no stem (10.8 MMAC), stage 3 strided at 56 x 56 instead of 28: 0.29 GMAC on 112 x 112 blocks.
-        Assert.Equal(287_427_456, dct.MacsPerImage);
+        Assert.Equal(MobileNetV2Macs(3, 224, stem: true), rgb.MacsPerImage);       // 300,774,272
+        Assert.Equal(MobileNetV2Macs(24, 112, stem: false), dct.MacsPerImage);     // 287,427,456: no stem, 24-channel first block
         // No 3 x 3 stem (864 + BN 64); the first block's depthwise conv and BN at 24 channels instead of 32, its projection 24 -> 16.
         Assert.Equal(3_504_872 - 864 - 64 - 8 * 9 - 2 * 8 - 16 * 8, dct.Parameters);
         Assert.Equal([24, 112, 112], dct.InputShape);
+    }
+
+    /// <summary>
+    /// MobileNetV2's MACs per image counted layer by layer from its definition (torchvision's, REFERENCE.md section 2):
+    /// a conv costs out_h x out_w x k x k x in_c x out_c / groups, a linear layer in x out; BN, ReLU6 and pooling nothing.
+    /// </summary>
+    private static long MobileNetV2Macs(int inputChannels, int size, bool stem)
+    {
+        static long Conv(int outputSize, int kernel, int inChannels, int outChannels, int groups = 1)
+            => (long)outputSize * outputSize * kernel * kernel * inChannels * outChannels / groups;
+
+        long macs = 0;
+        int channels = inputChannels;
+        if (stem)
+        {
+            size /= 2;
+            macs += Conv(size, 3, channels, 32);                  // 3x3 stride 2: 112 x 112 x 9 x 3 x 32 = 10,838,016
+            channels = 32;
+        }
+        // The first inverted residual (t = 1): depthwise 3x3 on its input (32, or the DCT model's C < 32), 1x1 projection to 16.
+        macs += Conv(size, 3, channels, channels, groups: channels) + Conv(size, 1, channels, 16);
+        channels = 16;
+        foreach (var (t, c, n, s) in (ReadOnlySpan<(int, int, int, int)>)[(6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)])
+        {
+            for (int block = 0; block < n; block++)
+            {
+                int hidden = channels * t;
+                macs += Conv(size, 1, channels, hidden);          // 1x1 expansion, at the input's size
+                size /= block == 0 ? s : 1;                       // the depthwise conv carries the stage's stride
+                macs += Conv(size, 3, hidden, hidden, groups: hidden) + Conv(size, 1, hidden, c);
+                channels = c;
+            }
+        }
+        // 1x1 conv 320 -> 1280 at 7 x 7 (20,070,400), global average pool, linear 1280 -> 1000 (1,280,000).
+        Assert.Equal(7, size);
+        return macs + Conv(size, 1, channels, 1280) + 1280 * 1000;
     }
 }
