@@ -1,7 +1,54 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+
 namespace DctNet.Cli.Tests;
 
 public class HelpAndUsageTests
 {
+    /// <summary>The root ("") and every command and subcommand the CLI registers, named as typed ("bench transform").</summary>
+    public static TheoryData<string> RegisteredCommands()
+    {
+        var paths = new TheoryData<string>();
+        void Walk(Command command, string path)
+        {
+            paths.Add(path);
+            foreach (var subcommand in command.Subcommands)
+                Walk(subcommand, $"{path} {subcommand.Name}".TrimStart());
+        }
+        Walk(RootCommand(), "");
+        return paths;
+    }
+
+    [Theory]
+    [MemberData(nameof(RegisteredCommands))]
+    public void Every_registered_command_has_a_description_usage_and_examples_of_itself(string path)
+    {
+        string[] words = path.Length == 0 ? [] : path.Split(' ');
+        var command = words.Aggregate(RootCommand(), (parent, name) => parent.Subcommands.Single(c => c.Name == name));
+        string invocation = string.Join(' ', ["dctnet", .. words]);
+
+        var result = CliHarness.Run([.. words, "--help"]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("", result.Error);
+        var sections = HelpSections(result.Out);
+        var description = sections.GetValueOrDefault("Description", []);
+        int examplesAt = Array.FindIndex(description, line => line.Trim() is "Example:" or "Examples:");
+        Assert.True(examplesAt >= 0, $"'{invocation} --help' has no examples in its description:\n{result.Out}");
+        Assert.True(description[..examplesAt].Any(line => line.Trim().Length > 0), $"'{invocation} --help' says nothing before its examples:\n{result.Out}");
+        string[] examples = [.. description[(examplesAt + 1)..].Select(line => line.Trim()).TakeWhile(line => line.Length > 0)];
+        // At least one example runs this command (stats' examples also show transform using what it wrote).
+        Assert.Contains(examples, example => $"{example} ".StartsWith($"{invocation} ", StringComparison.Ordinal));
+        // In-process the root's name is the host process's (testhost), not dctnet.
+        Assert.StartsWith($"  {string.Join(' ', [RootCommand().Name, .. words])} ", sections["Usage"][0], StringComparison.Ordinal);
+        Assert.All(command.Options.Where(o => !o.Hidden), o => Assert.False(string.IsNullOrWhiteSpace(o.Description), $"{invocation} {o.Name} has no description"));
+        Assert.All(command.Arguments.Where(a => !a.Hidden), a => Assert.False(string.IsNullOrWhiteSpace(a.Description), $"{invocation} <{a.Name}> has no description"));
+        // A command with subcommands lists each of them: its name (and arguments), then its description's first sentence.
+        Assert.Equal(command.Subcommands.Count > 0, sections.ContainsKey("Commands"));
+        foreach (var subcommand in command.Subcommands)
+            Assert.Contains(sections.GetValueOrDefault("Commands", []), line => Regex.IsMatch(line, $@"^  {Regex.Escape(subcommand.Name)}( \S+)*\s{{2,}}\S"));
+    }
+
     [Fact]
     public void Root_help_lists_the_commands()
     {
@@ -87,5 +134,31 @@ public class HelpAndUsageTests
         Assert.Contains(mentioned, line);
         Assert.DoesNotContain("   at ", result.Error);
         Assert.Equal("", result.Out);
+    }
+
+    private static Command RootCommand() => DctNetCli.CreateRootCommand(new CliContext(TextWriter.Null, TextWriter.Null, interactive: false, CancellationToken.None));
+
+    /// <summary>The help text's sections ("Description", "Usage", "Options", ...): a header line "Name:" at the margin, then its lines.</summary>
+    private static Dictionary<string, string[]> HelpSections(string help)
+    {
+        var sections = new Dictionary<string, string[]>();
+        string? name = null;
+        var lines = new List<string>();
+        foreach (string line in help.ReplaceLineEndings("\n").Split('\n'))
+        {
+            if (line.Length > 1 && line[0] != ' ' && line.EndsWith(':'))
+            {
+                if (name is not null)
+                    sections.Add(name, [.. lines]);
+                (name, lines) = (line[..^1], []);
+            }
+            else
+            {
+                lines.Add(line);
+            }
+        }
+        if (name is not null)
+            sections.Add(name, [.. lines]);
+        return sections;
     }
 }
