@@ -1,0 +1,163 @@
+using System.Text.Json;
+using DctNet.Checkpoints;
+using DctNet.Frequency;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Imaging;
+using DctNet.Models;
+using static TorchSharp.torch;
+
+namespace DctNet.Cli.Tests.Commands;
+
+public sealed class AnalyzeCommandTests : IDisposable
+{
+    private const string Model = "resnet18-dct-s2";
+
+    /// <summary>The channels whose gate is forced on; every other gate is forced off.</summary>
+    private static readonly int[] ForcedOn = [0, 1, 2, 8, 9, 16, 64, 65, 128, 129];
+
+    private readonly CliHarness harness = new();
+
+    public void Dispose() => harness.Dispose();
+
+    [Fact]
+    public void Run_directory_with_recorded_data_gives_exact_frequencies_heat_map_and_subset()
+    {
+        string runDirectory = GatedRunDirectory(recordData: true);
+        string output = harness.PathIn("analysis");
+
+        var result = CliHarness.Run("analyze", runDirectory, "--out", output, "--export-subset", "10", "--threads", "2", "--batch-size", "2");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("3 images", result.Out, StringComparison.Ordinal);
+        Assert.Contains("10.0 of 192 channels on", result.Out, StringComparison.Ordinal);
+        var selection = ReadSelection(Path.Combine(output, "selection.json"));
+        Assert.Equal(Enumerable.Range(0, 192).Select(c => ForcedOn.Contains(c) ? 1.0 : 0.0), selection);
+        AssertPngWithContent(Path.Combine(output, "heatmap.png"), 1500, 560);
+        var subset = ChannelSubset.Parse(Path.Combine(output, "subset.json"));
+        Assert.Equal([0, 1, 2, 8, 9, 16], subset.Y);
+        Assert.Equal([0, 1], subset.Cb);
+        Assert.Equal([0, 1], subset.Cr);
+        Assert.Equal(["heatmap.png", "selection.json", "subset.json"], CliHarness.FilesBelow(output));
+    }
+
+    [Fact]
+    public void Weights_file_with_data_option_gives_the_same_frequencies()
+    {
+        string runDirectory = GatedRunDirectory(recordData: false);
+        string output = harness.PathIn("analysis");
+
+        var result = CliHarness.Run("analyze", Path.Combine(runDirectory, "best.safetensors"), "--data", harness.PathIn("data", "val"), "--out", output, "--threads", "2");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(Enumerable.Range(0, 192).Select(c => ForcedOn.Contains(c) ? 1.0 : 0.0), ReadSelection(Path.Combine(output, "selection.json")));
+        Assert.Equal(["heatmap.png", "selection.json"], CliHarness.FilesBelow(output));
+    }
+
+    [Fact]
+    public void Run_directory_without_recorded_data_needs_the_data_option()
+    {
+        string runDirectory = GatedRunDirectory(recordData: false);
+
+        var result = CliHarness.Run("analyze", runDirectory, "--out", harness.PathIn("analysis"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--data is required", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(harness.PathIn("analysis")));
+    }
+
+    [Fact]
+    public void Help_names_the_outputs_and_the_options()
+    {
+        var result = CliHarness.Run("analyze", "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        foreach (string expected in new[] { "selection.json", "heatmap.png", "subset.json", "--data", "--export-subset", "--seed", "Examples:" })
+            Assert.Contains(expected, result.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--export-subset", "193", "--export-subset must be from 1 to 192, got 193.")]
+    [InlineData("--export-subset", "0", "--export-subset")]
+    public void Subset_size_outside_1_to_192_is_a_usage_error(string option, string value, string message)
+    {
+        var result = CliHarness.Run("analyze", harness.Temp, "--data", harness.Temp, "--out", harness.PathIn("analysis"), option, value);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Weights_without_input_gate_are_refused()
+    {
+        WriteImageFolder();
+        string runDirectory = harness.PathIn("plain-run");
+        Directory.CreateDirectory(runDirectory);
+        using (var plain = ModelRegistry.Create(Model, ChannelSubset.All, 2))
+            new DctNetCheckpoint(Metadata(), ModuleState.Capture(plain)).Save(Path.Combine(runDirectory, "best.safetensors"));
+
+        var result = CliHarness.Run("analyze", runDirectory, "--data", harness.PathIn("data", "val"), "--out", harness.PathIn("analysis"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("no input gate", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(harness.PathIn("analysis")));
+    }
+
+    /// <summary>
+    /// A run directory holding a gated resnet18-dct-s2 (192 channels, 2 classes) as best.safetensors, whose gate logits
+    /// are +-50 whatever the input (zero weights), so that <see cref="ForcedOn"/> are on in every image and the rest off;
+    /// with <paramref name="recordData"/> an options.json names the 2-class dataset as the trainer does.
+    /// </summary>
+    private string GatedRunDirectory(bool recordData)
+    {
+        string dataRoot = WriteImageFolder();
+        string runDirectory = harness.PathIn("run");
+        Directory.CreateDirectory(runDirectory);
+        using var model = ModelRegistry.Create(Model, ChannelSubset.All, 2, gate: true);
+        using (no_grad())
+        {
+            var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            parameters["inp_GM.inp_gate_l.weight"].zero_();
+            var bias = parameters["inp_GM.inp_gate_l.bias"].view(192, 2);
+            bias.select(1, 0).fill_(50);
+            bias.select(1, 1).fill_(-50);
+            foreach (int channel in ForcedOn)
+                bias[channel].copy_(tensor(new float[] { -50, 50 }));
+        }
+        new DctNetCheckpoint(Metadata(), ModuleState.Capture(model)).Save(Path.Combine(runDirectory, "best.safetensors"));
+        if (recordData)
+            File.WriteAllText(Path.Combine(runDirectory, "options.json"), JsonSerializer.Serialize(new { model = Model, data = dataRoot, seed = 1 }));
+        return runDirectory;
+    }
+
+    /// <summary>A dataset root whose val/ is a 2-class ImageFolder of 3 fixture images.</summary>
+    private string WriteImageFolder()
+    {
+        harness.CopyImage("jpeg_420.jpg", "data/val/ants/a.jpg");
+        harness.CopyImage("jpeg_444.jpg", "data/val/ants/b.jpg");
+        harness.CopyImage("png_rgb.png", "data/val/bees/c.png");
+        return harness.PathIn("data");
+    }
+
+    private static CheckpointMetadata Metadata() => new()
+    {
+        Model = Model,
+        Classes = 2,
+        Channels = ChannelSubset.All,
+        Normalization = InputNormalization.From(ChannelStatistics.ImageNet),
+        Layer2Stride = 2,
+    };
+
+    private static double[] ReadSelection(string path)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        return [.. document.RootElement.EnumerateArray().Select(e => e.GetDouble())];
+    }
+
+    private static void AssertPngWithContent(string path, int width, int height)
+    {
+        var image = new ImageDecoder().DecodeFile(path);
+        Assert.Equal((width, height), (image.Width, image.Height));
+        double mean = image.Pixels.Average(p => (double)p);
+        Assert.True(image.Pixels.Average(p => (p - mean) * (p - mean)) > 100, $"{path} looks blank.");
+    }
+}

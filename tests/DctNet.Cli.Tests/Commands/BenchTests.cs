@@ -1,0 +1,41 @@
+using System.Text.RegularExpressions;
+
+namespace DctNet.Cli.Tests.Commands;
+
+public class BenchTests
+{
+    [Fact]
+    public void Bench_transform_prints_the_single_and_multi_thread_lines_and_cleans_up()
+    {
+        string[] ScratchFolders() => Directory.GetDirectories(Path.GetTempPath(), "dctnet-bench-*");
+        var before = ScratchFolders();
+
+        var result = CliHarness.Run("bench", "transform", "--data", CliHarness.Images, "--limit", "4", "--threads", "2", "--warmup", "1", "--resize", "64", "--crop", "48");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(new Regex(@"^single-thread: \d+\.\d images/s \(\d+\.\d\d ms/image\)$", RegexOptions.Multiline), result.Out);
+        Assert.Matches(new Regex(@"^2 threads: \d+\.\d images/s$", RegexOptions.Multiline), result.Out);
+        Assert.Contains("4 images from", result.Out);
+        Assert.Equal(before, ScratchFolders());
+    }
+
+    [Fact]
+    public void Bench_detect_prints_seconds_per_image_and_the_detections_it_timed()
+    {
+        var result = CliHarness.Run("bench", "detect", "--model", "fasterrcnn-r50-fpn", "--runs", "1", "--height", "96", "--width", "128");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith("fasterrcnn-r50-fpn: 96 x 128 image, 2 threads, cpu, deterministic untrained weights", result.Out, StringComparison.Ordinal);
+        // The deterministic weights detect up to the 100 a pass keeps: the heads run as with trained weights.
+        Assert.Matches(new Regex(@"^\d+\.\d{3} s/image \(([1-9]\d*) detections\)$", RegexOptions.Multiline), result.Out);
+    }
+
+    [Fact]
+    public void Bench_detect_refuses_an_unknown_model_with_exit_2()
+    {
+        var result = CliHarness.Run("bench", "detect", "--model", "yolo");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: --model: Unknown detection model 'yolo'; known: maskrcnn-r50-fpn, fasterrcnn-r50-fpn, maskrcnn-r50-fpn-dct, fasterrcnn-r50-fpn-dct.", result.ErrorLines.Single(), StringComparison.Ordinal);
+    }
+}
