@@ -172,35 +172,20 @@ public sealed class DemoRun
     }
 
     /// <summary>
-    /// What <c>dctnet stats --resize S --crop S</c> computes over the training images (one accumulator per image,
-    /// merged in file order): the same file, so that the DCT models train as the report's commands would.
+    /// What <c>dctnet stats --resize S --crop S</c> computes over the training images (<see cref="DatasetStatistics"/>):
+    /// the same file, so that the DCT models train as the report's commands would.
     /// </summary>
     private string MeasureStatistics(Action<DemoProgress> progress, CancellationToken cancellation)
     {
         string root = Path.Combine(DataRoot, SyntheticImages.TrainFolder);
-        var transform = new DctTransform(new CropGeometry(plan.DctCrop, plan.DctCrop), ChannelSubset.All, statistics: null);
-        var decoder = new ImageDecoder();
-        var buffer = new float[transform.OutputLength];
-        var total = new ChannelStatisticsAccumulator();
-        var files = ImageFiles.Find(root).Relative;
-        foreach (string relative in files)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            transform.Transform(decoder.DecodeFile(Path.Combine(root, relative)), buffer);
-            var image = new ChannelStatisticsAccumulator();
-            image.Add<float>(buffer);
-            total.Merge(image);
-            progress(new DemoProgress((int)total.Samples, "DCT statistics of the training images"));
-        }
+        var files = ImageFiles.Find(root).Relative.Select(relative => Path.Combine(root, relative)).ToList();
+        var measured = DatasetStatistics.Measure(files, new CropGeometry(plan.DctCrop, plan.DctCrop), new ImageDecoder(), plan.Threads,
+            progress: done => progress(new DemoProgress(done, "DCT statistics of the training images")), cancellation: cancellation);
+        if (measured.Failures is [var failure, ..])
+            throw new InvalidDataException($"{failure.Path}: {failure.Reason}");
         string path = Path.Combine(DataRoot, StatsFile);
-        total.WriteJson(path, root, new Dictionary<string, object?>
-        {
-            ["channels"] = ChannelSubset.All.Name,
-            ["resize"] = transform.Geometry.Resize,
-            ["crop"] = transform.Geometry.Crop,
-            ["values_per_channel"] = total.ValuesPerChannel,
-        });
-        return Invariant($"per-channel mean and std of the 192 DCT channels over {total.Samples} images -> {path}");
+        measured.Save(path, root, ChannelSubset.All);
+        return Invariant($"per-channel mean and std of the 192 DCT channels over {measured.Statistics.Samples} images -> {path}");
     }
 
     private string Train(DemoModel model, Action<DemoProgress> progress, CancellationToken cancellation)
