@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using DctNet.Analysis;
 using DctNet.Data;
+using DctNet.Demo;
 using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
@@ -14,13 +15,13 @@ using DctNet.Reporting;
 using DctNet.Training;
 using static TorchSharp.torch;
 
-namespace DctNet.Demo;
+namespace DctNet.Cli.Demo;
 
 /// <summary>Where a running <see cref="DemoStep"/> is: units done (images) of its <see cref="DemoStep.Total"/>, and what it is doing.</summary>
-public sealed record DemoProgress(int Processed, string Detail);
+internal sealed record DemoProgress(int Processed, string Detail);
 
 /// <summary>One step of the demo, run by whoever shows the progress: images to process and the work itself.</summary>
-public sealed class DemoStep
+internal sealed class DemoStep
 {
     private readonly Func<Action<DemoProgress>, CancellationToken, string> run;
 
@@ -47,7 +48,7 @@ public sealed class DemoStep
 /// <param name="TrainImagesPerSecond">The median over the epochs of metrics.jsonl's images_per_s (loading, forward, backward, update).</param>
 /// <param name="InferenceImagesPerSecond">Forward passes alone (BatchNorms folded, no decoding), <see cref="Timing"/>'s best of 5 batches.</param>
 /// <param name="ChannelsOn">The gated model: mean channels on per validation image.</param>
-public sealed record DemoModelResult(string Name, string Model, string Input, string Channels, long MacsPerImage, long Parameters,
+internal sealed record DemoModelResult(string Name, string Model, string Input, string Channels, long MacsPerImage, long Parameters,
     double BestValTop1, double TrainImagesPerSecond, double InferenceImagesPerSecond, double? ChannelsOn);
 
 /// <summary>
@@ -63,7 +64,7 @@ public sealed record DemoModelResult(string Name, string Model, string Input, st
 /// A demo folder is marked by <see cref="MarkerFile"/>; running again over one replaces the demo's own entries and
 /// starts over (the dataset is redrawn in seconds, and every figure of the report then comes from one run).
 /// </summary>
-public sealed class DemoRun
+internal sealed class DemoRun
 {
     public const string MarkerFile = "demo.json";
     public const string ReportFile = "report.md";
@@ -71,9 +72,6 @@ public sealed class DemoRun
     public const string RunsFolder = "runs";
     public const string AnalysisFolder = "analysis";
     public const string StatsFile = "stats.json";
-    public const string SelectionFile = "selection.json";
-    public const string HeatmapFile = "heatmap.png";
-    public const string SubsetFile = "subset.json";
 
     private const int TimedInferenceBatches = 20;
     private static readonly string[] OwnEntries = [MarkerFile, ReportFile, DataFolder, RunsFolder, AnalysisFolder];
@@ -216,10 +214,7 @@ public sealed class DemoRun
         using var model = InferenceModel.Load(new InferenceRequest(gated.Options.Model, RunDirectory(gated)) { GateSeed = (ulong)plan.Seed });
         selection = GateSelection.Measure(model, valData.Samples, plan.InferenceBatchSize, plan.Threads,
             step => progress(new DemoProgress(step.Processed, "gate decisions over the validation images")), cancellation);
-        selection.Save(Path.Combine(AnalysisRoot, SelectionFile));
-        SelectionHeatmap.Render(selection.Frequencies, Path.Combine(AnalysisRoot, HeatmapFile),
-            Invariant($"Input gate: selection frequency per channel (demo, {selection.Samples} validation images)"));
-        subset = selection.SaveMostSelected(plan.SubsetChannels, Path.Combine(AnalysisRoot, SubsetFile));
+        subset = selection.SaveAnalysis(AnalysisRoot, Invariant($"Input gate: selection frequency per channel (demo, {selection.Samples} validation images)"), plan.SubsetChannels);
         return Invariant($"{selection.Frequencies.Sum():0.0} of {InputGate.Channels} channels on per image; heat map and the {plan.SubsetChannels} most selected channels -> {AnalysisRoot}");
     }
 
