@@ -93,13 +93,22 @@ internal static class BenchTransformCommand
     {
         var scratch = Directory.CreateTempSubdirectory("dctnet-bench-");
         var failed = new HashSet<string>(StringComparer.Ordinal);
+        // Every pass reads a failing file again: it is reported the first time only.
+        void ReportOnce(SkippedFile failure)
+        {
+            lock (failed)
+            {
+                if (failed.Add(failure.Path))
+                    context.ReportError($"{failure.Path}: {failure.Reason}");
+            }
+        }
         try
         {
             Pass Measure<TState>(int count, int workers, Func<TState> createState, Action<TState, int> work)
             {
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
-                var pass = new FolderPass(files[..count], workers) { Failed = failure => ReportOnce(context, failed, failure) };
+                var pass = new FolderPass(files[..count], workers) { Failed = ReportOnce };
                 var clock = Stopwatch.StartNew();
                 pass.Run(createState, work, context.Cancellation);
                 clock.Stop();
@@ -154,17 +163,6 @@ internal static class BenchTransformCommand
     {
         public double ImagesPerSecond => Images / Math.Max(Seconds, 1e-9);
         public double MillisecondsPerImage => 1000 * Seconds / Math.Max(Images, 1);
-    }
-
-    /// <summary>Reports a failing file the first time only: every pass reads it again.</summary>
-    private static void ReportOnce(CliContext context, HashSet<string> failed, SkippedFile failure)
-    {
-        lock (failed)
-        {
-            if (!failed.Add(failure.Path))
-                return;
-        }
-        context.ReportError($"{failure.Path}: {failure.Reason}");
     }
 
     private static string Row(string pass, int threads, Pass result, string speedUp)

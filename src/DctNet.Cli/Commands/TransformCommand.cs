@@ -78,20 +78,25 @@ internal static class TransformCommand
         if (Directory.Exists(target) || target.EndsWith(Path.DirectorySeparatorChar) || target.EndsWith(Path.AltDirectorySeparatorChar))
             target = Path.Combine(target, Path.ChangeExtension(Path.GetFileName(source), ".npy"));
         ImageInputs.RefuseOverwritingInput("--out", target, [source]);
-        var buffer = new float[transform.OutputLength];
-        try
-        {
-            transform.Transform(decoder.DecodeFile(source), buffer);
-            WriteOutput(target, transform, buffer);
-        }
-        catch (Exception e) when (e is ImageDecodeException or FileFailedException)
-        {
-            context.ReportError(e is FileFailedException ? $"{source}: {e.Message}" : e.Message);
+        var pass = Pass(context, [source], threads: 1);
+        Write(context, pass, transform, decoder, _ => target);
+        if (pass.Succeeded == 0)
             return ExitCodes.Failure;
-        }
         context.Out.WriteLine($"{source} -> {target}: {Describe(transform)}");
         return ExitCodes.Success;
     }
+
+    /// <summary>A pass over <paramref name="sources"/> whose failures are reported as they come.</summary>
+    private static FolderPass Pass(CliContext context, IReadOnlyList<string> sources, int threads)
+        => new(sources, threads) { Failed = failure => context.ReportError($"{failure.Path}: {failure.Reason}") };
+
+    /// <summary>Decodes and transforms each file of the pass and writes it to its target, one buffer per worker.</summary>
+    private static void Write(CliContext context, FolderPass pass, DctTransform transform, ImageDecoder decoder, Func<int, string> target)
+        => pass.Run(() => new float[transform.OutputLength], (buffer, index) =>
+        {
+            transform.Transform(decoder.DecodeFile(pass.Files[index]), buffer);
+            WriteOutput(target(index), transform, buffer);
+        }, context.Cancellation);
 
     /// <summary>
     /// Writes atomically, creating the folder; a refusal of the file system fails this image alone. A full disk is
@@ -147,19 +152,12 @@ internal static class TransformCommand
         }
         owners.Clear();
 
-        var pass = new FolderPass([.. work.Select(relative => Path.Combine(root, relative))], threads)
-        {
-            Failed = failure => context.ReportError($"{failure.Path}: {failure.Reason}"),
-        };
+        var pass = Pass(context, [.. work.Select(relative => Path.Combine(root, relative))], threads);
         var clock = Stopwatch.StartNew();
         try
         {
-            ProgressDisplay.Run(context, "transform", work.Count, () => pass.Done, () =>
-                pass.Run(() => new float[transform.OutputLength], (buffer, index) =>
-                {
-                    transform.Transform(decoder.DecodeFile(pass.Files[index]), buffer);
-                    WriteOutput(Path.Combine(outRoot, Path.ChangeExtension(work[index], ".npy")), transform, buffer);
-                }, context.Cancellation));
+            ProgressDisplay.Run(context, "transform", work.Count, () => pass.Done,
+                () => Write(context, pass, transform, decoder, index => Path.Combine(outRoot, Path.ChangeExtension(work[index], ".npy"))));
         }
         catch (IOException e) when (IOFailure.IsDiskFull(e))
         {

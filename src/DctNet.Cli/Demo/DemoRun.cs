@@ -4,14 +4,12 @@ using System.Text.Json;
 using DctNet.Analysis;
 using DctNet.Data;
 using DctNet.Demo;
-using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
 using DctNet.Frequency.IO;
 using DctNet.Inference;
 using DctNet.Models;
-using DctNet.Reporting;
 using DctNet.Training;
 using static TorchSharp.torch;
 

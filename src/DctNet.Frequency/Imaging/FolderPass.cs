@@ -7,24 +7,23 @@ namespace DctNet.Frequency.Imaging;
 public sealed class FileFailedException(string reason, Exception? inner = null) : Exception(reason, inner);
 
 /// <summary>
-/// One pass over a list of files (usually <see cref="ImageFiles.Find"/>'s): each file is mapped on one of a fixed number
-/// of dedicated threads, each with a state of its own (an output buffer), and the results are folded in file order, so
-/// that what the fold makes does not depend on the thread count or timing. A file whose work throws is collected in
-/// <see cref="Failures"/> with its reason and the others go on; only a full disk (no later write can succeed) or an
-/// exhausted memory stops the workers and is rethrown. Files are handed out one at a time, so a slow image does not
-/// hold up a chunk; nothing is kept per file but results waiting for an earlier file: memory follows the threads.
-/// The one loop of transform, stats, bench transform and the demo.
+/// One pass over files (usually <see cref="ImageFiles.Find"/>'s), the one loop of transform, stats, bench transform and
+/// the demo: each file is mapped on one of a fixed number of dedicated threads, each with a state of its own (an output
+/// buffer), and the results are folded in file order, so what the fold makes does not depend on the threads or timing.
+/// A file whose work throws is collected with its reason and the others go on; only a full disk (no later write can
+/// succeed) or exhausted memory stops the workers and is rethrown. Files are handed out one at a time, so a slow image
+/// holds up no chunk, and only results waiting for an earlier file are kept: memory follows the threads, not the files.
 /// </summary>
 /// <param name="files">The paths, in the order of the fold; failures are named by them.</param>
-/// <param name="threads">Worker threads; one runs the pass on the calling thread.</param>
+/// <param name="threads">Worker threads; with one, the pass runs on the calling thread.</param>
 public sealed class FolderPass(IReadOnlyList<string> files, int threads)
 {
     private readonly List<(int Index, SkippedFile File)> failures = [];
-    private int done, succeeded;
+    private int done;
 
     public IReadOnlyList<string> Files { get; } = files;
 
-    /// <summary>Called on the worker thread as a file fails, before the pass goes on; the failure names the file.</summary>
+    /// <summary>Called on the worker thread as a file fails, before the pass goes on.</summary>
     public Action<SkippedFile>? Failed { get; init; }
 
     /// <summary>Called with <see cref="Done"/> as each file finishes, under the fold's lock (so the figures only grow).</summary>
@@ -33,8 +32,8 @@ public sealed class FolderPass(IReadOnlyList<string> files, int threads)
     /// <summary>Files finished, failed ones included: a progress figure, readable from any thread while the pass runs.</summary>
     public int Done => Volatile.Read(ref done);
 
-    /// <summary>Files whose work succeeded.</summary>
-    public int Succeeded => Volatile.Read(ref succeeded);
+    /// <summary>Files whose work succeeded, once <see cref="Run"/> has returned or thrown.</summary>
+    public int Succeeded => done - failures.Count;
 
     /// <summary>The files that failed, in file order, once <see cref="Run"/> has returned.</summary>
     public IReadOnlyList<SkippedFile> Failures => [.. failures.OrderBy(failure => failure.Index).Select(failure => failure.File)];
@@ -47,7 +46,6 @@ public sealed class FolderPass(IReadOnlyList<string> files, int threads)
     public void Run<TState, TResult>(Func<TState> createState, Func<TState, int, TResult> map, Action<TResult>? fold = null, CancellationToken cancellation = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
-        // Results that finish ahead of an earlier file wait here: a few per thread.
         var pending = new Dictionary<int, (bool Ok, TResult? Result)>();
         var foldLock = new Lock();
         int nextToFold = 0, next = -1;
@@ -58,34 +56,30 @@ public sealed class FolderPass(IReadOnlyList<string> files, int threads)
             try
             {
                 var state = createState();
-                while (!cancellation.IsCancellationRequested && Volatile.Read(ref fault) is null)
+                int index;
+                while (!cancellation.IsCancellationRequested && Volatile.Read(ref fault) is null && (index = Interlocked.Increment(ref next)) < Files.Count)
                 {
-                    int index = Interlocked.Increment(ref next);
-                    if (index >= Files.Count)
-                        return;
                     (bool Ok, TResult? Result) outcome;
                     try
                     {
                         outcome = (true, map(state, index));
-                        Interlocked.Increment(ref succeeded);
                     }
                     catch (Exception e) when (e is not OutOfMemoryException && !IOFailure.IsDiskFull(e))
                     {
                         // A decoder defect on one odd file must not end a pass over a whole dataset.
                         var failure = new SkippedFile(Files[index], Reason(e));
+                        Failed?.Invoke(failure);
                         lock (foldLock)
                             failures.Add((index, failure));
-                        Failed?.Invoke(failure);
                         outcome = (false, default);
                     }
                     lock (foldLock)
                     {
                         pending.Add(index, outcome);
-                        while (pending.Remove(nextToFold, out var ready))
+                        for (; pending.Remove(nextToFold, out var ready); nextToFold++)
                         {
                             if (ready.Ok)
                                 fold?.Invoke(ready.Result!);
-                            nextToFold++;
                         }
                         Volatile.Write(ref done, done + 1);
                         Progress?.Invoke(done);
@@ -105,9 +99,7 @@ public sealed class FolderPass(IReadOnlyList<string> files, int threads)
         }
         else
         {
-            var pool = Enumerable.Range(0, workers)
-                .Select(i => new Thread(Work) { Name = $"dctnet worker {i}", IsBackground = true })
-                .ToList();
+            var pool = Enumerable.Range(0, workers).Select(i => new Thread(Work) { Name = $"dctnet worker {i}", IsBackground = true }).ToList();
             pool.ForEach(t => t.Start());
             pool.ForEach(t => t.Join());
         }
@@ -117,11 +109,7 @@ public sealed class FolderPass(IReadOnlyList<string> files, int threads)
 
     /// <summary>Runs <paramref name="work"/>(state, index) for every file: a pass that makes files rather than results.</summary>
     public void Run<TState>(Func<TState> createState, Action<TState, int> work, CancellationToken cancellation = default)
-        => Run(createState, (state, index) =>
-        {
-            work(state, index);
-            return true;
-        }, fold: null, cancellation);
+        => Run(createState, (state, index) => { work(state, index); return true; }, fold: null, cancellation);
 
     /// <summary>What follows the path in a failure: the decoder's or the work's own words, else the exception's type and message.</summary>
     private static string Reason(Exception e) => e switch
