@@ -61,6 +61,7 @@ internal sealed record DemoModelResult(string Name, string Model, string Input, 
 /// </list>
 /// A demo folder is marked by <see cref="MarkerFile"/>; running again over one replaces the demo's own entries and
 /// starts over (the dataset is redrawn in seconds, and every figure of the report then comes from one run).
+/// It lives in the CLI, not the library, because its report gives the <c>dctnet</c> command lines that redo each part.
 /// </summary>
 internal sealed class DemoRun
 {
