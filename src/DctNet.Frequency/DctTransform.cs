@@ -72,17 +72,6 @@ public sealed class DctTransform
         return GatherAllChannels(workspace);
     }
 
-    /// <summary>The coefficients of a crop given as pixels (crop x crop RGB), skipping decoding, resizing and cropping.</summary>
-    public short[] RawCoefficientsOfCrop(RgbImage crop)
-    {
-        if (crop.Width != Geometry.Crop || crop.Height != Geometry.Crop)
-            throw new ArgumentException($"Expected a {Geometry.Crop}x{Geometry.Crop} crop, got {crop.Width}x{crop.Height}.");
-        var workspace = AcquireWorkspace();
-        crop.Pixels.CopyTo(workspace.Crop, 0);
-        ComputeCoefficients(workspace);
-        return GatherAllChannels(workspace);
-    }
-
     private short[] GatherAllChannels(Workspace workspace)
     {
         int blocks = Geometry.BlocksPerSide * Geometry.BlocksPerSide;

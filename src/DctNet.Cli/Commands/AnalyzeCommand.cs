@@ -13,10 +13,6 @@ namespace DctNet.Cli.Commands;
 /// <summary><c>dctnet analyze</c>: how often the input gate of a gated model keeps each frequency channel over a dataset.</summary>
 internal static class AnalyzeCommand
 {
-    public const string SelectionFile = "selection.json";
-    public const string HeatmapFile = "heatmap.png";
-    public const string SubsetFile = "subset.json";
-
     public static Command Create(CliContext context)
     {
         var weights = new Argument<string>("run-dir-or-weights")
@@ -31,14 +27,14 @@ internal static class AnalyzeCommand
         };
         var output = new Option<string>("--out")
         {
-            Description = $"The folder to write {SelectionFile} (192 frequencies in [0, 1]: Y, then Cb, then Cr, each in the natural order k = 8v + u), "
-                + $"{HeatmapFile} and, with --export-subset, {SubsetFile}; created if missing.",
+            Description = $"The folder to write {GateSelection.SelectionFile} (192 frequencies in [0, 1]: Y, then Cb, then Cr, each in the natural order k = 8v + u), "
+                + $"{GateSelection.HeatmapFile} and, with --export-subset, {GateSelection.SubsetFile}; created if missing.",
             HelpName = "DIR",
             Required = true,
         }.OutputFolder();
         var exportSubset = new Option<int?>("--export-subset")
         {
-            Description = $"Also write the K most selected channels as DIR/{SubsetFile} ({{\"y\": [...], \"cb\": [...], \"cr\": [...]}}, ties to the lower channel index), "
+            Description = $"Also write the K most selected channels as DIR/{GateSelection.SubsetFile} ({{\"y\": [...], \"cb\": [...], \"cr\": [...]}}, ties to the lower channel index), "
                 + "which --channels accepts everywhere.",
             HelpName = "K",
         }.InRange(1, 192);
@@ -59,7 +55,7 @@ internal static class AnalyzeCommand
 
         var command = new Command("analyze", $"""
             Measures how often the input gate of a gated model keeps each of the 192 frequency channels over a dataset (the
-            paper's dynamic channel selection): DIR/{SelectionFile}, and DIR/{HeatmapFile} with three 8x8 grids (Y, Cb, Cr; u
+            paper's dynamic channel selection): DIR/{GateSelection.SelectionFile}, and DIR/{GateSelection.HeatmapFile} with three 8x8 grids (Y, Cb, Cr; u
             across, v down) on one 0-1 colour scale. --export-subset K turns the K most selected channels into a static
             subset. Unreadable images are reported, skipped and not counted (exit code 1).
 
@@ -120,20 +116,15 @@ internal static class AnalyzeCommand
             }
 
             var selection = measured!;
-            string selectionPath = Path.Combine(outputFolder, SelectionFile);
-            string heatmapPath = Path.Combine(outputFolder, HeatmapFile);
-            selection.Save(selectionPath);
-            SelectionHeatmap.Render(selection.Frequencies, heatmapPath,
-                $"Input gate: selection frequency per channel ({loaded.Definition.Name}, {selection.Samples} images)");
+            var subset = selection.SaveAnalysis(outputFolder, $"Input gate: selection frequency per channel ({loaded.Definition.Name}, {selection.Samples} images)", subsetSize);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{selection.Samples} images: {selection.Frequencies.Sum():0.0} of {InputGate.Channels} channels on per image on average"));
-            context.Out.WriteLine($"wrote {selectionPath}");
-            context.Out.WriteLine($"wrote {heatmapPath}");
-            if (subsetSize is { } count)
+            context.Out.WriteLine($"wrote {Path.Combine(outputFolder, GateSelection.SelectionFile)}");
+            context.Out.WriteLine($"wrote {Path.Combine(outputFolder, GateSelection.HeatmapFile)}");
+            if (subset is not null)
             {
-                string subsetPath = Path.Combine(outputFolder, SubsetFile);
-                var subset = selection.SaveMostSelected(count, subsetPath);
-                context.Out.WriteLine($"wrote {subsetPath}: {count} channels (Y {subset.Y.Count}, Cb {subset.Cb.Count}, Cr {subset.Cr.Count})");
+                context.Out.WriteLine($"wrote {Path.Combine(outputFolder, GateSelection.SubsetFile)}: {subset.Count} channels "
+                    + $"(Y {subset.Y.Count}, Cb {subset.Cb.Count}, Cr {subset.Cr.Count})");
             }
             if (selection.Failures.Count == 0)
                 return ExitCodes.Success;

@@ -93,41 +93,39 @@ internal static class BenchTransformCommand
     {
         var scratch = Directory.CreateTempSubdirectory("dctnet-bench-");
         var failed = new HashSet<string>(StringComparer.Ordinal);
+        // Every pass reads a failing file again: it is reported the first time only.
+        void ReportOnce(SkippedFile failure)
+        {
+            lock (failed)
+            {
+                if (failed.Add(failure.Path))
+                    context.ReportError($"{failure.Path}: {failure.Reason}");
+            }
+        }
         try
         {
-            // End to end, as 'transform' does it: read + decode + transform + atomic .npy write, one reused buffer per thread.
-            Pass EndToEnd(int count, int workers, bool report) => Measure(count, workers, () => new float[transform.OutputLength], (buffer, i) =>
+            Pass Measure<TState>(int count, int workers, Func<TState> createState, Action<TState, int> work)
             {
-                try
-                {
-                    transform.Transform(decoder.DecodeFile(files[i]), buffer);
-                    Npy.WriteFile<float>(Path.Combine(scratch.FullName, $"{i:D6}.npy"), buffer, transform.OutputShape);
-                    return true;
-                }
-                catch (ImageDecodeException e)
-                {
-                    if (report)
-                        ReportOnce(context, failed, files[i], e.Message);
-                    return false;
-                }
-            }, context.Cancellation);
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                var pass = new FolderPass(files[..count], workers) { Failed = ReportOnce };
+                var clock = Stopwatch.StartNew();
+                pass.Run(createState, work, context.Cancellation);
+                clock.Stop();
+                return new Pass(pass.Succeeded, clock.Elapsed.TotalSeconds);
+            }
 
-            EndToEnd(Math.Min(warmup, files.Length), 1, report: true);
-            var decodeOnly = Measure(files.Length, 1, () => 0, (_, i) =>
+            // End to end, as 'transform' does it: read + decode + transform + atomic .npy write, one reused buffer per thread.
+            Pass EndToEnd(int count, int workers) => Measure(count, workers, () => new float[transform.OutputLength], (buffer, i) =>
             {
-                try
-                {
-                    decoder.DecodeFile(files[i]);
-                    return true;
-                }
-                catch (ImageDecodeException e)
-                {
-                    ReportOnce(context, failed, files[i], e.Message);
-                    return false;
-                }
-            }, context.Cancellation);
-            var single = EndToEnd(files.Length, 1, report: true);
-            var parallel = EndToEnd(files.Length, threads, report: true);
+                transform.Transform(decoder.DecodeFile(files[i]), buffer);
+                Npy.WriteFile<float>(Path.Combine(scratch.FullName, $"{i:D6}.npy"), buffer, transform.OutputShape);
+            });
+
+            EndToEnd(Math.Min(warmup, files.Length), 1);
+            var decodeOnly = Measure(files.Length, 1, () => 0, (_, i) => decoder.DecodeFile(files[i]));
+            var single = EndToEnd(files.Length, 1);
+            var parallel = EndToEnd(files.Length, threads);
             if (context.Cancellation.IsCancellationRequested)
             {
                 context.ReportError("interrupted; no result.");
@@ -165,31 +163,6 @@ internal static class BenchTransformCommand
     {
         public double ImagesPerSecond => Images / Math.Max(Seconds, 1e-9);
         public double MillisecondsPerImage => 1000 * Seconds / Math.Max(Images, 1);
-    }
-
-    private static Pass Measure<TState>(int count, int threads, Func<TState> createState, Func<TState, int, bool> body, CancellationToken cancellation)
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        int succeeded = 0;
-        var clock = Stopwatch.StartNew();
-        ParallelRunner.Run(count, threads, createState, (state, i) =>
-        {
-            if (body(state, i))
-                Interlocked.Increment(ref succeeded);
-        }, cancellation);
-        clock.Stop();
-        return new Pass(succeeded, clock.Elapsed.TotalSeconds);
-    }
-
-    private static void ReportOnce(CliContext context, HashSet<string> failed, string path, string message)
-    {
-        lock (failed)
-        {
-            if (!failed.Add(path))
-                return;
-        }
-        context.ReportError(message);
     }
 
     private static string Row(string pass, int threads, Pass result, string speedUp)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using DctNet.Cli.Demo;
 using DctNet.Demo;
 using DctNet.Training;
 using DctNet.Platform;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using DctNet.Frequency;
 using DctNet.Frequency.Channels;
+using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
 
 namespace DctNet.Cli.Commands;
@@ -64,92 +64,54 @@ internal static class StatsCommand
             if (!Directory.Exists(root))
                 throw File.Exists(root) ? new UsageException($"--data '{root}' is not a folder.") : ImageInputs.Missing("--data", root);
             var channels = pipeline.ResolveChannels(parse);
-            var transform = new DctTransform(pipeline.ResolveGeometry(parse), ChannelSubset.All, statistics: null);
+            var geometry = pipeline.ResolveGeometry(parse);
             var decoder = new ImageDecoder(parse.GetValue(pipeline.MaxPixels));
-            return Measure(context, transform, decoder, root, parse.GetRequiredValue(output), channels, parse.GetValue(pipeline.Threads), parse.GetValue(followLinks));
+            return Measure(context, geometry, decoder, root, parse.GetRequiredValue(output), channels, parse.GetValue(pipeline.Threads), parse.GetValue(followLinks));
         });
         return command;
     }
 
-    private static int Measure(CliContext context, DctTransform transform, ImageDecoder decoder, string root, string target, ChannelSubset channels, int threads, bool followLinks)
+    private static int Measure(CliContext context, CropGeometry geometry, ImageDecoder decoder, string root, string target, ChannelSubset channels, int threads, bool followLinks)
     {
         var found = ImageInputs.Walk(context, root, followLinks);
-        var relatives = found.Relative;
-        if (relatives.Count == 0)
+        var files = found.Relative.Select(relative => Path.Combine(root, relative)).ToList();
+        if (files.Count == 0)
         {
             context.ReportError(ImageInputs.NoImages(root, found));
             return ExitCodes.Failure;
         }
-        ImageInputs.RefuseOverwritingInput("--out", target, relatives.Select(relative => Path.Combine(root, relative)));
+        ImageInputs.RefuseOverwritingInput("--out", target, files);
 
-        // Each image is reduced on its worker thread, then folded into the total in file order, so that the file
-        // is the same bit for bit whatever the thread count and timing (floating-point merges do not commute).
-        // Images that finish ahead of an earlier one wait in 'pending': a few per thread, 4.6 KB each.
-        var statistics = new ChannelStatisticsAccumulator();
-        var pending = new Dictionary<int, ChannelStatisticsAccumulator?>();
-        int nextToFold = 0;
-        var failures = found.Skipped.Select(skipped => skipped.Path).ToList();
-        int total = relatives.Count + failures.Count; // the skipped entries count as images that failed
-        var foldLock = new Lock();
+        int total = files.Count + found.Skipped.Count; // the skipped entries count as images that failed
         int done = 0;
+        DatasetStatistics? measured = null;
         var clock = Stopwatch.StartNew();
-        ProgressDisplay.Run(context, "stats", relatives.Count, () => Volatile.Read(ref done), () =>
-            ParallelRunner.Run(relatives.Count, threads, () => new float[transform.OutputLength], (buffer, index) =>
-            {
-                string source = Path.Combine(root, relatives[index]);
-                ChannelStatisticsAccumulator? image = null;
-                try
-                {
-                    transform.Transform(decoder.DecodeFile(source), buffer);
-                    image = new ChannelStatisticsAccumulator();
-                    image.Add<float>(buffer);
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    // A decoder defect on one odd file must not end a pass over a whole dataset.
-                    context.ReportError(e is ImageDecodeException ? e.Message : $"{source}: {e.GetType().Name}: {e.Message}");
-                }
-                lock (foldLock)
-                {
-                    if (image is null)
-                        failures.Add(source);
-                    pending.Add(index, image);
-                    while (pending.Remove(nextToFold, out var next))
-                    {
-                        if (next is not null)
-                            statistics.Merge(next);
-                        nextToFold++;
-                    }
-                }
-                Interlocked.Increment(ref done);
-            }, context.Cancellation));
-        clock.Stop();
-
-        if (context.Cancellation.IsCancellationRequested)
+        try
         {
-            context.ReportError($"interrupted after {done} of {relatives.Count} images; {target} was not written.");
+            ProgressDisplay.Run(context, "stats", files.Count, () => Volatile.Read(ref done), () =>
+                measured = DatasetStatistics.Measure(files, geometry, decoder, threads,
+                    failure => context.ReportError($"{failure.Path}: {failure.Reason}"), count => Volatile.Write(ref done, count), context.Cancellation));
+        }
+        catch (OperationCanceledException) when (context.Cancellation.IsCancellationRequested)
+        {
+            context.ReportError($"interrupted after {done} of {files.Count} images; {target} was not written.");
             return ExitCodes.Interrupted;
         }
-        failures.Sort(StringComparer.Ordinal);
+        clock.Stop();
+
+        var (_, statistics, failed) = measured!;
+        var failures = found.Skipped.Concat(failed).Select(failure => failure.Path).Order(StringComparer.Ordinal).ToList();
         if (statistics.Samples == 0)
         {
             context.ReportError($"none of the {total} images could be read; {target} was not written.");
             return ExitCodes.Failure;
         }
 
-        statistics.WriteJson(target, root, new Dictionary<string, object?>
-        {
-            ["failures"] = failures.Count,
-            ["failed_files"] = failures,
-            ["channels"] = channels.Name,
-            ["resize"] = transform.Geometry.Resize,
-            ["crop"] = transform.Geometry.Crop,
-            ["values_per_channel"] = statistics.ValuesPerChannel,
-        });
+        measured!.Save(target, root, channels, failures);
         double seconds = clock.Elapsed.TotalSeconds;
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"statistics of {statistics.Samples} of {total} images ({statistics.ValuesPerChannel} values per channel, resize {transform.Geometry.Resize}, "
-            + $"crop {transform.Geometry.Crop}) in {seconds:0.0} s ({statistics.Samples / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {target}"));
+            $"statistics of {statistics.Samples} of {total} images ({statistics.ValuesPerChannel} values per channel, resize {geometry.Resize}, "
+            + $"crop {geometry.Crop}) in {seconds:0.0} s ({statistics.Samples / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {target}"));
         if (statistics.ZeroVarianceChannels() is { Length: > 0 } constant)
             context.Error.WriteLine($"warning: {constant.Length} channels never varied over these images (std 0), written with std 1: {string.Join(' ', constant)}");
         if (failures.Count == 0)

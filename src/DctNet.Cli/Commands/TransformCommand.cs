@@ -78,39 +78,42 @@ internal static class TransformCommand
         if (Directory.Exists(target) || target.EndsWith(Path.DirectorySeparatorChar) || target.EndsWith(Path.AltDirectorySeparatorChar))
             target = Path.Combine(target, Path.ChangeExtension(Path.GetFileName(source), ".npy"));
         ImageInputs.RefuseOverwritingInput("--out", target, [source]);
-        var buffer = new float[transform.OutputLength];
-        try
-        {
-            transform.Transform(decoder.DecodeFile(source), buffer);
-        }
-        catch (ImageDecodeException e)
-        {
-            context.ReportError(e.Message);
-            return ExitCodes.Failure;
-        }
-        if (WriteOutput(context, source, target, transform, buffer) is false)
+        var pass = Pass(context, [source], threads: 1);
+        Write(context, pass, transform, decoder, _ => target);
+        if (pass.Succeeded == 0)
             return ExitCodes.Failure;
         context.Out.WriteLine($"{source} -> {target}: {Describe(transform)}");
         return ExitCodes.Success;
     }
 
+    /// <summary>A pass over <paramref name="sources"/> whose failures are reported as they come.</summary>
+    private static FolderPass Pass(CliContext context, IReadOnlyList<string> sources, int threads)
+        => new(sources, threads) { Failed = failure => context.ReportError($"{failure.Path}: {failure.Reason}") };
+
+    /// <summary>Decodes and transforms each file of the pass and writes it to its target, one buffer per worker.</summary>
+    private static void Write(CliContext context, FolderPass pass, DctTransform transform, ImageDecoder decoder, Func<int, string> target)
+        => pass.Run(() => new float[transform.OutputLength], (buffer, index) =>
+        {
+            transform.Transform(decoder.DecodeFile(pass.Files[index]), buffer);
+            WriteOutput(target(index), transform, buffer);
+        }, context.Cancellation);
+
     /// <summary>
-    /// Writes atomically, creating the folder; reports and returns false if the file system refuses. A full disk is
-    /// thrown instead: it ends a folder run, where every later image would fail the same way.
+    /// Writes atomically, creating the folder; a refusal of the file system fails this image alone. A full disk is
+    /// thrown as it is: it ends a folder run, where every later image would fail the same way.
     /// </summary>
-    private static bool WriteOutput(CliContext context, string source, string target, DctTransform transform, float[] buffer)
+    /// <exception cref="FileFailedException">The file system refused the write.</exception>
+    private static void WriteOutput(string target, DctTransform transform, float[] buffer)
     {
         try
         {
             if (Path.GetDirectoryName(Path.GetFullPath(target)) is { } directory)
                 Directory.CreateDirectory(directory);
             Npy.WriteFile<float>(target, buffer, transform.OutputShape);
-            return true;
         }
         catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && !IOFailure.IsDiskFull(e))
         {
-            context.ReportError($"{source}: cannot write {target} ({e.Message})");
-            return false;
+            throw new FileFailedException($"cannot write {target} ({e.Message})", e);
         }
     }
 
@@ -130,7 +133,6 @@ internal static class TransformCommand
         // Two inputs with one output (a.jpg, a.png -> a.npy): the first in ordinal order wins, the others fail.
         // Decided up front so that the outcome does not depend on thread timing.
         var failures = found.Skipped.Select(skipped => skipped.Path).ToList();
-        var failuresLock = new Lock();
         var owners = new Dictionary<string, string>(ImageFiles.PathComparer);
         var work = new List<string>(relatives.Count);
         foreach (string relative in relatives)
@@ -150,71 +152,38 @@ internal static class TransformCommand
         }
         owners.Clear();
 
-        int done = 0, written = 0;
+        var pass = Pass(context, [.. work.Select(relative => Path.Combine(root, relative))], threads);
         var clock = Stopwatch.StartNew();
         try
         {
-            ProgressDisplay.Run(context, "transform", work.Count, () => Volatile.Read(ref done), () =>
-                ParallelRunner.Run(work.Count, threads, () => new float[transform.OutputLength], (buffer, index) =>
-                {
-                    string relative = work[index];
-                    string source = Path.Combine(root, relative);
-                    string target = Path.Combine(outRoot, Path.ChangeExtension(relative, ".npy"));
-                    bool ok;
-                    try
-                    {
-                        transform.Transform(decoder.DecodeFile(source), buffer);
-                        ok = WriteOutput(context, source, target, transform, buffer);
-                    }
-                    catch (ImageDecodeException e)
-                    {
-                        context.ReportError(e.Message);
-                        ok = false;
-                    }
-                    catch (Exception e) when (e is not OutOfMemoryException && !IOFailure.IsDiskFull(e))
-                    {
-                        // A decoder defect on one odd file must not end a run over a million images.
-                        context.ReportError($"{source}: {e.GetType().Name}: {e.Message}");
-                        ok = false;
-                    }
-                    if (ok)
-                    {
-                        Interlocked.Increment(ref written);
-                    }
-                    else
-                    {
-                        lock (failuresLock)
-                            failures.Add(source);
-                    }
-                    Interlocked.Increment(ref done);
-                }, context.Cancellation));
+            ProgressDisplay.Run(context, "transform", work.Count, () => pass.Done,
+                () => Write(context, pass, transform, decoder, index => Path.Combine(outRoot, Path.ChangeExtension(work[index], ".npy"))));
         }
         catch (IOException e) when (IOFailure.IsDiskFull(e))
         {
-            // The first full write stops the workers (ParallelRunner ends on a thrown item); the others' are not repeated.
-            context.ReportError($"{e.Message} Stopped after writing {Volatile.Read(ref written)} of {work.Count} files, which are complete.");
+            // The first full write stops the workers; the others' are not repeated.
+            context.ReportError($"{e.Message} Stopped after writing {pass.Succeeded} of {work.Count} files, which are complete.");
             return ExitCodes.Failure;
         }
         clock.Stop();
 
+        int written = pass.Succeeded;
+        failures.AddRange(pass.Failures.Select(failure => failure.Path));
         int total = relatives.Count + found.Skipped.Count;
         double seconds = clock.Elapsed.TotalSeconds;
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"transformed {written} of {total} images in {seconds:0.0} s ({written / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {outRoot}: {Describe(transform)}"));
         if (context.Cancellation.IsCancellationRequested)
         {
-            context.ReportError($"interrupted after {done} of {work.Count} images; the {written} written files are complete.");
+            context.ReportError($"interrupted after {pass.Done} of {work.Count} images; the {written} written files are complete.");
             return ExitCodes.Interrupted;
         }
         if (failures.Count == 0)
             return ExitCodes.Success;
         failures.Sort(StringComparer.Ordinal);
-        lock (failuresLock)
-        {
-            context.Error.WriteLine($"error: {failures.Count} of {total} images failed:");
-            foreach (string failure in failures)
-                context.Error.WriteLine($"  {failure}");
-        }
+        context.Error.WriteLine($"error: {failures.Count} of {total} images failed:");
+        foreach (string failure in failures)
+            context.Error.WriteLine($"  {failure}");
         return ExitCodes.Failure;
     }
 }

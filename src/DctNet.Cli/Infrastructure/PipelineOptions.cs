@@ -108,9 +108,7 @@ internal sealed class PipelineOptions
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException)
         {
-            throw new UsageException(e.Message.Contains("--channels", StringComparison.Ordinal) ? e.Message
-                : e.Message.StartsWith(value, StringComparison.Ordinal) ? $"--channels {e.Message}"
-                : $"--channels {value}: {e.Message}");
+            throw new UsageException(e.Message.StartsWith(value, StringComparison.Ordinal) ? $"--channels {e.Message}" : $"--channels {value}: {e.Message}");
         }
     }
 

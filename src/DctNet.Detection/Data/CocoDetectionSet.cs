@@ -109,7 +109,7 @@ public sealed class CocoDetectionSet
             if (!File.Exists(path))
             {
                 if (strict)
-                    throw new DetectionDataException($"{path}: listed in {annotationsPath} (image id {image.Id}) but absent (--strict).");
+                    throw new DetectionDataException($"{path}: listed in {annotationsPath} (image id {image.Id}) but absent.");
                 absent++;
                 firstAbsent ??= path;
                 continue;

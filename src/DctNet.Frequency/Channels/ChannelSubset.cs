@@ -76,7 +76,7 @@ public sealed class ChannelSubset
         if (int.TryParse(value, out int count))
             return BuiltIn(count);
         if (!File.Exists(value))
-            throw new ArgumentException($"--channels '{value}' is neither a channel count ({string.Join("/", BuiltInCounts)}) nor an existing subset file.");
+            throw new ArgumentException($"{value}: neither a channel count ({string.Join("/", BuiltInCounts)}) nor an existing subset file.");
         try
         {
             using var document = JsonDocument.Parse(FileProbe.ReadAllText(value, MaxFileBytes));

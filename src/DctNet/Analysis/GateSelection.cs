@@ -5,6 +5,7 @@ using DctNet.Frequency.Channels;
 using DctNet.Frequency.IO;
 using DctNet.Inference;
 using DctNet.Models;
+using DctNet.Reporting;
 using static TorchSharp.torch;
 
 namespace DctNet.Analysis;
@@ -21,6 +22,9 @@ public sealed record GateSelectionProgress(int Processed, int Total, IReadOnlyLi
 /// <param name="Failures">Images that could not be read (not counted).</param>
 public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Samples, IReadOnlyList<LoadFailure> Failures)
 {
+    /// <summary>The files of an analysis folder, as <see cref="SaveAnalysis"/> writes them.</summary>
+    public const string SelectionFile = "selection.json", HeatmapFile = "heatmap.png", SubsetFile = "subset.json";
+
     /// <summary>Runs the gated model over the samples through its own pipeline and averages the gates per channel.</summary>
     /// <param name="progress">Called after every batch, on the calling thread.</param>
     /// <exception cref="ModelRequestException">The model has no input gate.</exception>
@@ -50,7 +54,7 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
     public static GateSelection Measure(DctModel model, IEnumerable<Tensor> inputBatches)
     {
         if (model.Gate is null)
-            throw new ModelRequestException($"This {model.GetType().Name} has no input gate; gate selection needs a model trained with --channels 192 --gate.");
+            throw new ModelRequestException($"This {model.GetType().Name} has no input gate; gate selection needs a model trained with the input gate over all 192 channels.");
         var sums = new double[InputGate.Channels];
         int counted = 0;
         foreach (var inputs in inputBatches)
@@ -91,10 +95,22 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
         return subset;
     }
 
+    /// <summary>
+    /// Writes an analysis folder: <see cref="SelectionFile"/> (<see cref="Save"/>), <see cref="HeatmapFile"/> titled
+    /// <paramref name="title"/> and, given a count, <see cref="SubsetFile"/> of the most selected channels (<see cref="SaveMostSelected"/>).
+    /// </summary>
+    /// <returns>The exported subset; null without a count.</returns>
+    public ChannelSubset? SaveAnalysis(string folder, string title, int? subsetChannels)
+    {
+        Save(Path.Combine(folder, SelectionFile));
+        SelectionHeatmap.Render(Frequencies, Path.Combine(folder, HeatmapFile), title);
+        return subsetChannels is { } count ? SaveMostSelected(count, Path.Combine(folder, SubsetFile)) : null;
+    }
+
     private static DctModel GatedModule(InferenceModel model) => model.Module is DctModel { Gate: not null } dct
         ? dct
         : throw new ModelRequestException($"{model.WeightsPath}: the weights have no input gate ({WeightsLayout.InputGatePrefix}*); "
-            + "gate selection needs a model trained with --channels 192 --gate.");
+            + "gate selection needs a model trained with the input gate over all 192 channels.");
 
     /// <summary>Adds each channel's number of "on" gates in the batch to <paramref name="sums"/>; returns the batch size.</summary>
     private static int Accumulate(DctModel model, Tensor inputs, double[] sums)

@@ -39,9 +39,6 @@ public static class TensorElementTypes
         [TensorElementType.Bool] = new(1, "BoolStorage", "BOOL", torch.ScalarType.Bool, typeof(bool)),
     };
 
-    private static readonly Dictionary<string, TensorElementType> ByStorageName =
-        ByType.ToDictionary(entry => entry.Value.PyTorchStorage, entry => entry.Key);
-
     private static readonly Dictionary<string, TensorElementType> BySafeTensorsName =
         ByType.ToDictionary(entry => entry.Value.SafeTensors, entry => entry.Key);
 
@@ -61,8 +58,6 @@ public static class TensorElementTypes
 
     /// <summary>The .NET element type of <see cref="TensorData.ToArray{T}"/>; none for bfloat16.</summary>
     public static Type? ClrType(this TensorElementType type) => ByType[type].ClrType;
-
-    public static bool TryFromPyTorchStorageName(string name, out TensorElementType type) => ByStorageName.TryGetValue(name, out type);
 
     public static bool TryFromSafeTensorsName(string name, out TensorElementType type) => BySafeTensorsName.TryGetValue(name, out type);
 

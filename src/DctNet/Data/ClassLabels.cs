@@ -38,8 +38,6 @@ public sealed class ClassLabels
     public static ClassLabels FromImageFolder(string root)
         => new(Directory.GetDirectories(root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!);
 
-    public static ClassLabels FromNames(IEnumerable<string> names) => new(names.ToList());
-
     private static List<string> Parse(IEnumerable<string> lines) => lines
         .Select(line => line.Trim())
         .Where(line => line.Length > 0 && !line.StartsWith('#'))

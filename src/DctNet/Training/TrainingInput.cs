@@ -42,7 +42,7 @@ public sealed class TrainingInput(int[] shape, TrainingInput.AugmentedTransform 
     {
         DctInput dct => ForDct(dct, statistics ?? ChannelStatistics.ImageNet),
         RgbInput rgb when statistics is null => ForRgb(rgb),
-        RgbInput => throw new ArgumentException("DCT channel statistics (--stats) are for DCT models; RGB models use ImageNet's mean and std.", nameof(statistics)),
+        RgbInput => throw new ArgumentException("DCT channel statistics are for DCT models; RGB models use ImageNet's mean and std.", nameof(statistics)),
         _ => throw new ArgumentException($"No training input for {input}.", nameof(input)),
     };
 }

@@ -97,7 +97,7 @@ public sealed record TrainingOptions
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) throw new ArgumentException($"warm-up epochs must be in [0, {Epochs}], got {WarmupEpochs}.");
         if (Threads is <= 0 or > WorkLimits.MaxThreads) throw new ArgumentException($"threads must be from 1 to {WorkLimits.MaxThreads}, got {Threads}.");
         if (!(GateLambda >= 0) || double.IsInfinity(GateLambda)) throw new ArgumentException($"the gate's lambda must be a finite number >= 0, got {GateLambda}.");
-        if (GateLambda > 0 && !Gate) throw new ArgumentException("a gate lambda needs the input gate (--gate).");
+        if (GateLambda > 0 && !Gate) throw new ArgumentException("a gate lambda needs the input gate.");
         if (Crop is { } crop && (crop is <= 0 or > CropGeometry.MaxCrop || crop % 8 != 0)) throw new ArgumentException($"crop must be a positive multiple of 8 up to {CropGeometry.MaxCrop}, got {crop}.");
         if (Resize is { } resize && resize is <= 0 or > CropGeometry.MaxResize) throw new ArgumentException($"resize must be from 1 to {CropGeometry.MaxResize}, got {resize}.");
         ComputeDevice.Parse(Device);

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
+using DctNet.Analysis;
 using DctNet.Cli.Commands;
+using DctNet.Cli.Demo;
 using DctNet.Demo;
 
 namespace DctNet.Cli.Tests.Commands;
@@ -50,9 +52,9 @@ public sealed class DemoCommandTests
             AssertPng(Path.Combine(output, DemoRun.RunsFolder, name, "curves.png"));
             Assert.Contains($"]({DemoRun.RunsFolder}/{name}/curves.png)", markdown);
         }
-        AssertPng(Path.Combine(output, DemoRun.AnalysisFolder, DemoRun.HeatmapFile));
-        Assert.Contains($"]({DemoRun.AnalysisFolder}/{DemoRun.HeatmapFile})", markdown);
-        Assert.True(File.Exists(Path.Combine(output, DemoRun.AnalysisFolder, DemoRun.SubsetFile)));
+        AssertPng(Path.Combine(output, DemoRun.AnalysisFolder, GateSelection.HeatmapFile));
+        Assert.Contains($"]({DemoRun.AnalysisFolder}/{GateSelection.HeatmapFile})", markdown);
+        Assert.True(File.Exists(Path.Combine(output, DemoRun.AnalysisFolder, GateSelection.SubsetFile)));
         Assert.Matches(@"keeps \*\*\d+\.\d of 192\*\* channels on", markdown);
         Assert.Contains($"dctnet train --model resnet18-dct-s2 --channels 24 --data {Path.Combine(output, DemoRun.DataFolder)} --crop 32 --resize 32 --stats stats.json", markdown);
         Assert.Contains("dctnet analyze runs/gated --out analysis --export-subset 6 --seed 5", markdown);

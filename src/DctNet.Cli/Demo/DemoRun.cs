@@ -3,24 +3,23 @@ using System.Globalization;
 using System.Text.Json;
 using DctNet.Analysis;
 using DctNet.Data;
-using DctNet.Frequency;
+using DctNet.Demo;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
 using DctNet.Frequency.IO;
 using DctNet.Inference;
 using DctNet.Models;
-using DctNet.Reporting;
 using DctNet.Training;
 using static TorchSharp.torch;
 
-namespace DctNet.Demo;
+namespace DctNet.Cli.Demo;
 
 /// <summary>Where a running <see cref="DemoStep"/> is: units done (images) of its <see cref="DemoStep.Total"/>, and what it is doing.</summary>
-public sealed record DemoProgress(int Processed, string Detail);
+internal sealed record DemoProgress(int Processed, string Detail);
 
 /// <summary>One step of the demo, run by whoever shows the progress: images to process and the work itself.</summary>
-public sealed class DemoStep
+internal sealed class DemoStep
 {
     private readonly Func<Action<DemoProgress>, CancellationToken, string> run;
 
@@ -47,7 +46,7 @@ public sealed class DemoStep
 /// <param name="TrainImagesPerSecond">The median over the epochs of metrics.jsonl's images_per_s (loading, forward, backward, update).</param>
 /// <param name="InferenceImagesPerSecond">Forward passes alone (BatchNorms folded, no decoding), <see cref="Timing"/>'s best of 5 batches.</param>
 /// <param name="ChannelsOn">The gated model: mean channels on per validation image.</param>
-public sealed record DemoModelResult(string Name, string Model, string Input, string Channels, long MacsPerImage, long Parameters,
+internal sealed record DemoModelResult(string Name, string Model, string Input, string Channels, long MacsPerImage, long Parameters,
     double BestValTop1, double TrainImagesPerSecond, double InferenceImagesPerSecond, double? ChannelsOn);
 
 /// <summary>
@@ -62,8 +61,9 @@ public sealed record DemoModelResult(string Name, string Model, string Input, st
 /// </list>
 /// A demo folder is marked by <see cref="MarkerFile"/>; running again over one replaces the demo's own entries and
 /// starts over (the dataset is redrawn in seconds, and every figure of the report then comes from one run).
+/// It lives in the CLI, not the library, because its report gives the <c>dctnet</c> command lines that redo each part.
 /// </summary>
-public sealed class DemoRun
+internal sealed class DemoRun
 {
     public const string MarkerFile = "demo.json";
     public const string ReportFile = "report.md";
@@ -71,9 +71,6 @@ public sealed class DemoRun
     public const string RunsFolder = "runs";
     public const string AnalysisFolder = "analysis";
     public const string StatsFile = "stats.json";
-    public const string SelectionFile = "selection.json";
-    public const string HeatmapFile = "heatmap.png";
-    public const string SubsetFile = "subset.json";
 
     private const int TimedInferenceBatches = 20;
     private static readonly string[] OwnEntries = [MarkerFile, ReportFile, DataFolder, RunsFolder, AnalysisFolder];
@@ -172,35 +169,20 @@ public sealed class DemoRun
     }
 
     /// <summary>
-    /// What <c>dctnet stats --resize S --crop S</c> computes over the training images (one accumulator per image,
-    /// merged in file order): the same file, so that the DCT models train as the report's commands would.
+    /// What <c>dctnet stats --resize S --crop S</c> computes over the training images (<see cref="DatasetStatistics"/>):
+    /// the same file, so that the DCT models train as the report's commands would.
     /// </summary>
     private string MeasureStatistics(Action<DemoProgress> progress, CancellationToken cancellation)
     {
         string root = Path.Combine(DataRoot, SyntheticImages.TrainFolder);
-        var transform = new DctTransform(new CropGeometry(plan.DctCrop, plan.DctCrop), ChannelSubset.All, statistics: null);
-        var decoder = new ImageDecoder();
-        var buffer = new float[transform.OutputLength];
-        var total = new ChannelStatisticsAccumulator();
-        var files = ImageFiles.Find(root).Relative;
-        foreach (string relative in files)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            transform.Transform(decoder.DecodeFile(Path.Combine(root, relative)), buffer);
-            var image = new ChannelStatisticsAccumulator();
-            image.Add<float>(buffer);
-            total.Merge(image);
-            progress(new DemoProgress((int)total.Samples, "DCT statistics of the training images"));
-        }
+        var files = ImageFiles.Find(root).Relative.Select(relative => Path.Combine(root, relative)).ToList();
+        var measured = DatasetStatistics.Measure(files, new CropGeometry(plan.DctCrop, plan.DctCrop), new ImageDecoder(), plan.Threads,
+            progress: done => progress(new DemoProgress(done, "DCT statistics of the training images")), cancellation: cancellation);
+        if (measured.Failures is [var failure, ..])
+            throw new InvalidDataException($"{failure.Path}: {failure.Reason}");
         string path = Path.Combine(DataRoot, StatsFile);
-        total.WriteJson(path, root, new Dictionary<string, object?>
-        {
-            ["channels"] = ChannelSubset.All.Name,
-            ["resize"] = transform.Geometry.Resize,
-            ["crop"] = transform.Geometry.Crop,
-            ["values_per_channel"] = total.ValuesPerChannel,
-        });
-        return Invariant($"per-channel mean and std of the 192 DCT channels over {total.Samples} images -> {path}");
+        measured.Save(path, root, ChannelSubset.All);
+        return Invariant($"per-channel mean and std of the 192 DCT channels over {measured.Statistics.Samples} images -> {path}");
     }
 
     private string Train(DemoModel model, Action<DemoProgress> progress, CancellationToken cancellation)
@@ -231,10 +213,7 @@ public sealed class DemoRun
         using var model = InferenceModel.Load(new InferenceRequest(gated.Options.Model, RunDirectory(gated)) { GateSeed = (ulong)plan.Seed });
         selection = GateSelection.Measure(model, valData.Samples, plan.InferenceBatchSize, plan.Threads,
             step => progress(new DemoProgress(step.Processed, "gate decisions over the validation images")), cancellation);
-        selection.Save(Path.Combine(AnalysisRoot, SelectionFile));
-        SelectionHeatmap.Render(selection.Frequencies, Path.Combine(AnalysisRoot, HeatmapFile),
-            Invariant($"Input gate: selection frequency per channel (demo, {selection.Samples} validation images)"));
-        subset = selection.SaveMostSelected(plan.SubsetChannels, Path.Combine(AnalysisRoot, SubsetFile));
+        subset = selection.SaveAnalysis(AnalysisRoot, Invariant($"Input gate: selection frequency per channel (demo, {selection.Samples} validation images)"), plan.SubsetChannels);
         return Invariant($"{selection.Frequencies.Sum():0.0} of {InputGate.Channels} channels on per image; heat map and the {plan.SubsetChannels} most selected channels -> {AnalysisRoot}");
     }
 

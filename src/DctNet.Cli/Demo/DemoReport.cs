@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text;
 using DctNet.Analysis;
+using DctNet.Demo;
 using DctNet.Frequency.Channels;
 using DctNet.Platform;
 using DctNet.Training;
 
-namespace DctNet.Demo;
+namespace DctNet.Cli.Demo;
 
 /// <summary>The demo's report.md: what was done, the table, the figures and the regular CLI commands that redo each part.</summary>
 internal static class DemoReport
@@ -49,7 +50,7 @@ internal static class DemoReport
             $"The gated model is the DCT network on all 192 channels behind the input gate, with a penalty of {plan.GateLambda} per channel on ",
             $"and a learning rate of {plan.GatedLearningRate} (at the others' rate the gate only thins all channels alike in so few epochs).");
         Line($"3. **Gate selection** (`{DemoRun.AnalysisFolder}/`): how often the gate keeps each channel over the validation images ",
-            $"(`{DemoRun.SelectionFile}`, `{DemoRun.HeatmapFile}`), and the {plan.SubsetChannels} most selected channels as a subset file (`{DemoRun.SubsetFile}`) that `--channels` takes.");
+            $"(`{GateSelection.SelectionFile}`, `{GateSelection.HeatmapFile}`), and the {plan.SubsetChannels} most selected channels as a subset file (`{GateSelection.SubsetFile}`) that `--channels` takes.");
         Line();
 
         Line($"## Results");
@@ -70,7 +71,7 @@ internal static class DemoReport
         var perComponent = Enumerable.Range(0, 3).Select(c => selection.Frequencies.Skip(c * ChannelSubset.ChannelsPerComponent).Take(ChannelSubset.ChannelsPerComponent).Sum()).ToArray();
         Line($"The gated model keeps **{selection.Frequencies.Sum():0.0} of {ChannelSubset.TotalChannels}** channels on per validation image on average ",
             $"(Y {perComponent[0]:0.0}, Cb {perComponent[1]:0.0}, Cr {perComponent[2]:0.0}). Its {plan.SubsetChannels} most selected channels ",
-            $"(`{DemoRun.AnalysisFolder}/{DemoRun.SubsetFile}`, k = 8v + u): Y [{string.Join(", ", subset.Y)}], Cb [{string.Join(", ", subset.Cb)}], Cr [{string.Join(", ", subset.Cr)}].");
+            $"(`{DemoRun.AnalysisFolder}/{GateSelection.SubsetFile}`, k = 8v + u): Y [{string.Join(", ", subset.Y)}], Cb [{string.Join(", ", subset.Cb)}], Cr [{string.Join(", ", subset.Cr)}].");
         Line();
 
         Line($"## Training curves");
@@ -84,7 +85,7 @@ internal static class DemoReport
         }
         Line($"## Gate selection");
         Line();
-        Line($"![selection frequency per channel]({DemoRun.AnalysisFolder}/{DemoRun.HeatmapFile})");
+        Line($"![selection frequency per channel]({DemoRun.AnalysisFolder}/{GateSelection.HeatmapFile})");
         Line();
         Line($"Each cell: the fraction of validation images for which the gate kept that channel (u across, v down, DC at the top left).");
         Line();

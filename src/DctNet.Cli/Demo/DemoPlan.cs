@@ -1,12 +1,13 @@
+using DctNet.Demo;
 using DctNet.Training;
 
-namespace DctNet.Demo;
+namespace DctNet.Cli.Demo;
 
 /// <summary>
 /// What <see cref="DemoRun"/> makes and how it trains. <see cref="DemoPlan()"/>'s defaults are the measured fit
 /// to the budget (the whole demo, build included, within 5 minutes on 2 cores); tests shrink them.
 /// </summary>
-public sealed record DemoPlan
+internal sealed record DemoPlan
 {
     /// <summary>Images per class and their side; the DCT models see the whole side, the RGB model half of it.</summary>
     public SyntheticDatasetSize Dataset { get; init; } = new(TrainPerClass: 120, ValPerClass: 40, ImageSide: 64);
