@@ -159,7 +159,7 @@ internal static class AnalyzeCommand
         try
         {
             // BatchNorms stay unfolded: a gate decision is a comparison, and folding's rounding could flip a close one.
-            return InferenceModel.Load(new InferenceRequest(name, weights) { GateSeed = seed });
+            return InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(name), weights) { GateSeed = seed });
         }
         catch (ArgumentException e)
         {

@@ -34,10 +34,10 @@ internal static class BenchModelCommand
         command.Options.Add(batches);
         command.SetAction(parse =>
         {
-            var (definition, channels, model) = options.Create(parse);
+            var (definition, modelInput, model) = options.Create(parse);
             int batch = parse.GetValue(batchSize);
             set_num_threads(parse.GetValue(threads));
-            var shape = definition.Input(channels).Shape;
+            var shape = modelInput.Shape;
             var on = ComputeDevice.Parse(parse.GetValue(device)!);
             using (model)
             using (no_grad())

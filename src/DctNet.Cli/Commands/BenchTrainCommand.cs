@@ -36,12 +36,12 @@ internal static class BenchTrainCommand
         command.Options.Add(steps);
         command.SetAction(parse =>
         {
-            var (definition, channels, model) = options.Create(parse);
+            var (definition, modelInput, model) = options.Create(parse);
             int batch = parse.GetValue(batchSize);
             int classes = parse.GetValue(options.Classes);
             set_num_threads(parse.GetValue(threads));
             manual_seed(0);
-            var shape = definition.Input(channels).Shape;
+            var shape = modelInput.Shape;
             var on = ComputeDevice.Parse(parse.GetValue(device)!);
             using (model)
             {

@@ -2,10 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using DctNet.Detection.Coco;
 using DctNet.Detection.Inference;
-using DctNet.Checkpoints;
 using DctNet.Detection.Modeling;
 using DctNet.Frequency.Imaging;
-using DctNet.Inference;
 
 namespace DctNet.Cli.Commands;
 
@@ -95,27 +93,20 @@ internal static class DetectCommand
             double minimumScore = parse.GetValue(score);
             var on = ComputeDevice.Parse(parse.GetValue(device)!);
 
+            string? channelsText = parse.GetValue(channels);
             var requested = parse.GetValue(model) is { } name ? DetectionOptions.ResolveModel(name) : null;
-            if (requested is { TakesDct: false } && parse.GetValue(channels) is not null)
-                throw new UsageException($"--channels: {requested.Name} takes RGB images; channels are for {requested.Name}-dct.");
-            string weightsPath = RunDirectory.ResolveWeights(parse.GetRequiredValue(weights));
-            var contents = WeightsFile.Read(weightsPath);
-            var trained = DetectionCheckpoint.MetadataOf(contents, weightsPath);
-            bool release = trained is null && MmdetV1Weights.Recognizes(contents.Weights);
-            using var detector = trained is not null ? DetectionOptions.Create(trained, weightsPath, requested?.Name, parse.GetValue(channels))
-                : release ? DetectionOptions.CreateRelease(contents.Weights, weightsPath, requested?.Name, parse.GetValue(channels))
-                : DetectionOptions.Create(requested ?? throw new UsageException($"--model is required: {weightsPath} holds torchvision-style weights without DctNet detection metadata."),
-                    parse.GetValue(channels));
-            DetectionModels.LoadWeights(detector, contents.Weights, weightsPath);
-            if (parse.GetValue(convention) is { } chosen)
-                detector.Convention = chosen == "mmdet-v1" ? BoxConvention.MmdetV1 : BoxConvention.Torchvision;
-            var categories = trained?.Categories ?? (release ? MmdetV1Weights.CocoCategories : null);
-            Func<int, string> nameOf = categories is null ? CocoCategoryNames.NameOf : label => categories[label - 1].Name;
-            Func<int, int> categoryOf = categories is null ? label => label : label => categories[label - 1].Id;
+            var request = new DetectorRequest(parse.GetRequiredValue(weights))
+            {
+                Model = requested,
+                Channels = DetectionOptions.ResolveChannels(requested, channelsText),
+                Convention = parse.GetValue(convention) switch { null => null, "mmdet-v1" => BoxConvention.MmdetV1, _ => BoxConvention.Torchvision },
+            };
+            using var loaded = DetectionOptions.Load(request, channelsText);
+            var detector = loaded.Model;
             var runner = new ImageDetector(detector, on);
             Directory.CreateDirectory(folder);
             string input = detector.DctInput is { } dct ? $", DCT-{dct.Channels.Name} input" : "";
-            context.Out.WriteLine($"{detector.GetName()} ({weightsPath}{input}), score >= {minimumScore.ToString(CultureInfo.InvariantCulture)}, "
+            context.Out.WriteLine($"{detector.GetName()} ({loaded.WeightsPath}{input}), score >= {minimumScore.ToString(CultureInfo.InvariantCulture)}, "
                 + $"{paths.Length} image{(paths.Length == 1 ? "" : "s")} -> {folder}");
 
             var decoder = new ImageDecoder();
@@ -135,9 +126,9 @@ internal static class DetectCommand
                     {
                         var image = decoder.DecodeFile(paths[i]);
                         var found = runner.Detect(image, minimumScore);
-                        DetectionPainter.SavePng(image, found, nameOf, pictures[i]);
-                        results.AddRange(found.Select(d => d.ToCoco(imageId, categoryOf(d.Label))));
-                        context.Out.WriteLine($"{paths[i]}: {Summary(found, nameOf)}");
+                        DetectionPainter.SavePng(image, found, loaded.NameOf, pictures[i]);
+                        results.AddRange(found.Select(d => d.ToCoco(imageId, loaded.CategoryIdOf(d.Label))));
+                        context.Out.WriteLine($"{paths[i]}: {Summary(found, loaded.NameOf)}");
                     }
                     catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException)
                     {

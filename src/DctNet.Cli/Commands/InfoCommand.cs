@@ -22,15 +22,14 @@ internal static class InfoCommand
             command.Options.Add(option);
         command.SetAction(parse =>
         {
-            var (definition, channels, model) = options.Create(parse);
+            var (definition, input, model) = options.Create(parse);
             using (model)
             {
-                var input = definition.Input(channels);
                 var info = ModelInfo.Measure(model, input.Shape);
                 string pipeline = input switch
                 {
                     DctInput dct => $"DCT, channels {dct.Channels.Name}, resize {dct.Geometry.Resize}, crop {dct.Geometry.Crop}",
-                    RgbInput rgb => $"RGB, resize {rgb.Resize}, crop {rgb.Crop}, ImageNet mean/std",
+                    RgbInput rgb => $"RGB, resize {rgb.Geometry.Resize}, crop {rgb.Geometry.Crop}, ImageNet mean/std",
                     _ => input.ToString(),
                 };
                 // One WriteLine a line: the output writer shows a line break inside a value as \n (see PrintableWriter).

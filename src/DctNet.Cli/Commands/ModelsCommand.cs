@@ -16,12 +16,13 @@ internal static class ModelsCommand
             """);
         command.SetAction(_ =>
         {
-            int width = ModelRegistry.Names.Max(n => n.Length);
+            int width = ModelRegistry.Models.Names.Max(n => n.Length);
             foreach (var model in ModelRegistry.Models)
             {
-                string input = model.DctGeometry is { } geometry
+                var geometry = model.DefaultInput.Geometry;
+                string input = model.TakesDct
                     ? $"DCT C x {geometry.BlocksPerSide} x {geometry.BlocksPerSide} (resize {geometry.Resize}, crop {geometry.Crop})"
-                    : "RGB 3 x 224 x 224 (resize 256, crop 224)";
+                    : $"RGB 3 x {geometry.Crop} x {geometry.Crop} (resize {geometry.Resize}, crop {geometry.Crop})";
                 context.Out.WriteLine($"{model.Name.PadRight(width)}  {input}  {model.Description}");
             }
             return ExitCodes.Success;

@@ -210,7 +210,7 @@ internal sealed class DemoRun
         var gated = models.Single(model => model.Options.Gate);
         var valData = ImageFolder.Open(Path.Combine(DataRoot, SyntheticImages.ValFolder));
         // As 'dctnet analyze' loads it: BatchNorms unfolded (a gate decision is a comparison that rounding could flip), noise from the seed.
-        using var model = InferenceModel.Load(new InferenceRequest(gated.Options.Model, RunDirectory(gated)) { GateSeed = (ulong)plan.Seed });
+        using var model = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(gated.Options.Model), RunDirectory(gated)) { GateSeed = (ulong)plan.Seed });
         selection = GateSelection.Measure(model, valData.Samples, plan.InferenceBatchSize, plan.Threads,
             step => progress(new DemoProgress(step.Processed, "gate decisions over the validation images")), cancellation);
         subset = selection.SaveAnalysis(AnalysisRoot, Invariant($"Input gate: selection frequency per channel (demo, {selection.Samples} validation images)"), plan.SubsetChannels);
@@ -236,8 +236,8 @@ internal sealed class DemoRun
         string directory = RunDirectory(model);
         var epochs = File.ReadLines(Path.Combine(directory, TrainingRun.MetricsFile)).Select(Training.EpochMetrics.TryParse).OfType<Training.EpochMetrics>().ToList();
         var trainSpeeds = epochs.Select(e => e.ImagesPerSecond).Order().ToList();
-        using var inference = InferenceModel.Load(new InferenceRequest(model.Options.Model, directory) { GateSeed = (ulong)plan.Seed, FoldBatchNorm = true });
-        var info = inference.Definition.Info(inference.Channels, inference.Classes, inference.HasInputGate, inference.Geometry);
+        using var inference = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(model.Options.Model), directory) { GateSeed = (ulong)plan.Seed, FoldBatchNorm = true });
+        var info = inference.Definition.Info(inference.Input, inference.Classes, inference.HasInputGate);
         using var input = randn([plan.InferenceBatchSize, .. info.InputShape.Select(d => (long)d)]);
         double seconds = Timing.BestSeconds(() => inference.Logits(input).Dispose(), TimedInferenceBatches);
         return new DemoModelResult(model.Name, model.Options.Model, model.Input, model.Channels, info.MacsPerImage, info.Parameters,

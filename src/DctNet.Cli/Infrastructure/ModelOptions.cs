@@ -16,7 +16,7 @@ internal sealed class ModelOptions
 
     public Option<string> Channels { get; } = new("--channels")
     {
-        Description = "DCT models: the channels they take - 6, 24, 32, 48, 64, 192 or a subset file. [default: 24] RGB models take none.",
+        Description = $"DCT models: the channels they take - 6, 24, 32, 48, 64, 192 or a subset file. [default: {ModelRegistry.DefaultChannelCount}] RGB models take none.",
         HelpName = "6|24|32|48|64|192|subset.json",
     };
 
@@ -41,12 +41,6 @@ internal sealed class ModelOptions
         }
     }
 
-    /// <summary>The subset for a DCT model (DCT-24 unless given); null for an RGB model, which refuses --channels.</summary>
-    public ChannelSubset? ResolveChannels(ParseResult parse, ModelDefinition definition)
-        => definition.TakesDct
-            ? ResolveGivenChannels(parse, definition) ?? ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount)
-            : ResolveGivenChannels(parse, definition);
-
     /// <summary>The subset of --channels, null when it is not given; an RGB model refuses it.</summary>
     public ChannelSubset? ResolveGivenChannels(ParseResult parse, ModelDefinition definition)
     {
@@ -65,14 +59,17 @@ internal sealed class ModelOptions
         }
     }
 
-    /// <summary>A freshly initialized model as the options describe it; architecture refusals become usage errors.</summary>
-    public (ModelDefinition Definition, ChannelSubset? Channels, TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Model) Create(ParseResult parse)
+    /// <summary>
+    /// A freshly initialized model as the options describe it, and its input (the model's own but for --channels;
+    /// --gate asks for --channels 192 rather than choosing them); architecture refusals become usage errors.
+    /// </summary>
+    public (ModelDefinition Definition, ModelInput Input, TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Model) Create(ParseResult parse)
     {
         var definition = ResolveDefinition(parse);
-        var channels = ResolveChannels(parse, definition);
+        var input = definition.ResolveInput(new InputRequest(ResolveGivenChannels(parse, definition)));
         try
         {
-            return (definition, channels, definition.Create(channels, parse.GetValue(Classes), parse.GetValue(Gate)));
+            return (definition, input, definition.Create((input as DctInput)?.Channels, parse.GetValue(Classes), parse.GetValue(Gate)));
         }
         catch (ArgumentException e)
         {

@@ -58,7 +58,7 @@ internal sealed class WeightsOptions
     public InferenceModel Load(ParseResult parse, bool foldBatchNorm)
     {
         var definition = models.ResolveDefinition(parse);
-        var request = new InferenceRequest(definition.Name, parse.GetRequiredValue(Weights))
+        var request = new InferenceRequest(definition, parse.GetRequiredValue(Weights))
         {
             Channels = models.ResolveGivenChannels(parse, definition),
             Classes = parse.GetValue(Classes),

@@ -31,10 +31,9 @@ public sealed record DetectionCheckpoint(DetectionCheckpointMetadata Metadata, S
 
     public void Save(string path)
     {
-        var channels = Metadata.Channels is { } c ? new ChannelsJson(c.Name, [.. c.Y], [.. c.Cb], [.. c.Cr]) : null;
         var statistics = Metadata.Statistics is { } stats ? new StatisticsJson([.. stats.Mean], [.. stats.Std]) : null;
         var json = new MetadataJson(FormatVersion, Metadata.Model, [.. Metadata.Categories.Select(c => new CategoryJson(c.Id, c.Name, c.Supercategory))],
-            channels, Metadata.Scale.ShortEdge, Metadata.Scale.LongEdge, statistics);
+            ChannelSubsetJson.From(Metadata.Channels), Metadata.Scale.ShortEdge, Metadata.Scale.LongEdge, statistics);
         SafeTensorsFile.WriteFile(path, Weights, new Dictionary<string, string> { [MetadataKey] = JsonSerializer.Serialize(json, JsonOptions) });
     }
 
@@ -55,9 +54,8 @@ public sealed record DetectionCheckpoint(DetectionCheckpointMetadata Metadata, S
             if (json.Categories.Length >= CheckpointLimits.MaxClasses)
                 throw new InvalidDataException($"{json.Categories.Length} categories; a detector may have at most {CheckpointLimits.MaxClasses - 1} besides the background");
             var categories = json.Categories.Select(c => new CocoCategory(c.Id, c.Name ?? throw new InvalidDataException($"category {c.Id} has no name"), c.Supercategory)).ToList();
-            var channels = json.Channels is { } ch ? ChannelSubset.FromLists(ch.Name, ch.Y, ch.Cb, ch.Cr) : null;
             var statistics = json.Statistics is { } st ? new ChannelStatistics(st.Mean, st.Std) : null;
-            return new DetectionCheckpointMetadata(json.Model, categories, channels, new InputScale(json.ShortEdge, json.LongEdge), statistics);
+            return new DetectionCheckpointMetadata(json.Model, categories, json.Channels?.ToSubset(), new InputScale(json.ShortEdge, json.LongEdge), statistics);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or ArgumentException)
         {
@@ -65,12 +63,10 @@ public sealed record DetectionCheckpoint(DetectionCheckpointMetadata Metadata, S
         }
     }
 
-    private sealed record MetadataJson(int FormatVersion, string Model, CategoryJson[] Categories, ChannelsJson? Channels, int ShortEdge, int LongEdge,
+    private sealed record MetadataJson(int FormatVersion, string Model, CategoryJson[] Categories, ChannelSubsetJson? Channels, int ShortEdge, int LongEdge,
         StatisticsJson? Statistics);
 
     private sealed record StatisticsJson(double[] Mean, double[] Std);
 
     private sealed record CategoryJson(int Id, string? Name, string? Supercategory);
-
-    private sealed record ChannelsJson(string Name, int[] Y, int[] Cb, int[] Cr);
 }

@@ -1,6 +1,7 @@
 using DctNet.Checkpoints;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Detection;
+using DctNet.Models;
 using DctNet.Platform;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ namespace DctNet.Detection.Modeling;
 /// <summary>A registered detection model.</summary>
 /// <param name="Masks">Mask R-CNN (true) or Faster R-CNN.</param>
 /// <param name="TakesDct">The backbone takes DCT coefficients (REFERENCE.md section 4) instead of RGB.</param>
-public sealed record DetectionModelDefinition(string Name, string Description, bool Masks, bool TakesDct = false);
+public sealed record DetectionModelDefinition(string Name, string Description, bool Masks, bool TakesDct = false) : IRegisteredModel;
 
 /// <summary>The bounds an image is rescaled to fit, keeping its ratio (torchvision's min_size / max_size, mmdetection's img_scale).</summary>
 public readonly record struct InputScale
@@ -48,26 +49,17 @@ public static class DetectionModels
     /// <summary>COCO's 80 classes plus the background and torchvision's 10 unused ids.</summary>
     public const int CocoClasses = 91;
 
-    public static IReadOnlyList<DetectionModelDefinition> All { get; } =
+    public static Registry<DetectionModelDefinition> All { get; } = new("detection model",
     [
         new("maskrcnn-r50-fpn", "torchvision's maskrcnn_resnet50_fpn: Mask R-CNN, ResNet-50-FPN on RGB input", Masks: true),
         new("fasterrcnn-r50-fpn", "torchvision's fasterrcnn_resnet50_fpn: Faster R-CNN, ResNet-50-FPN on RGB input", Masks: false),
         new("maskrcnn-r50-fpn-dct", "Mask R-CNN, ResNet-50-FPN fed DCT coefficients at layer1 (the paper's detector; torchvision's module names)", Masks: true, TakesDct: true),
         new("fasterrcnn-r50-fpn-dct", "Faster R-CNN, ResNet-50-FPN fed DCT coefficients at layer1 (torchvision's module names)", Masks: false, TakesDct: true),
-    ];
-
-    /// <summary>The channels of a DCT model when none are given: DCT-24, the paper's main subset.</summary>
-    public const int DefaultDctChannels = 24;
-
-    /// <exception cref="ArgumentException">An unknown name; the message lists the known ones.</exception>
-    public static DetectionModelDefinition Find(string name)
-        => All.FirstOrDefault(d => d.Name == name)
-           // No parameter name: the message is shown as it is, after a command line's option or an options.json's path.
-           ?? throw new ArgumentException($"Unknown detection model '{name}'; known: {string.Join(", ", All.Select(d => d.Name))}.");
+    ]);
 
     /// <summary>The model with torchvision's initialization, in eval mode.</summary>
     /// <param name="alignedRoIs">RoIAlign with half-pixel alignment (torchvision's models use false).</param>
-    /// <param name="channels">DCT models: the channel subset (DCT-24 when null), normalized with the release's ImageNet
+    /// <param name="channels">DCT models: the channel subset (DCT-<see cref="ModelRegistry.DefaultChannelCount"/> when null), normalized with the release's ImageNet
     /// statistics; RGB models refuse it.</param>
     /// <param name="scale">The bounds images are rescaled to fit, keeping their ratio: the shorter side at most
     /// <see cref="InputScale.ShortEdge"/>, the longer at most <see cref="InputScale.LongEdge"/> (800 and 1333 when null).</param>
@@ -76,11 +68,11 @@ public static class DetectionModels
     public static GeneralizedRCNN Create(string name, int classes = CocoClasses, bool alignedRoIs = false, ChannelSubset? channels = null, InputScale? scale = null,
         ChannelStatistics? statistics = null)
     {
-        var definition = Find(name);
+        var definition = All.Get(name);
         KernelProtection.QuietLibTorch();
         if (!definition.TakesDct && channels is not null)
             throw new ArgumentException($"{definition.Name} takes RGB images; channels are for {definition.Name}-dct.", nameof(channels));
-        var subset = definition.TakesDct ? channels ?? ChannelSubset.BuiltIn(DefaultDctChannels) : null;
+        var subset = definition.TakesDct ? channels ?? ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount) : null;
         var body = subset is null ? new ResNetBody() : new ResNetBody(subset.Count);
         var backbone = new BackboneWithFpn(body, ResNetBody.OutputChannels);
         var (shortEdge, longEdge) = scale ?? InputScale.Default;

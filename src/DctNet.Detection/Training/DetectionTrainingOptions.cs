@@ -100,7 +100,7 @@ public sealed record DetectionTrainingOptions
     /// <exception cref="ArgumentException">A value no run can use; the message names the option.</exception>
     public void Validate()
     {
-        DetectionModels.Find(Model);
+        DetectionModels.All.Get(Model);
         if (Epochs is <= 0 or > WorkLimits.MaxEpochs) throw new ArgumentException($"epochs must be from 1 to {WorkLimits.MaxEpochs}, got {Epochs}.");
         if (BatchSize is <= 0 or > WorkLimits.MaxBatchSize) throw new ArgumentException($"batch size must be from 1 to {WorkLimits.MaxBatchSize}, got {BatchSize}.");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"learning rate must be positive, got {LearningRate}.");

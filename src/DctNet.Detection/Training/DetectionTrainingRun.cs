@@ -179,7 +179,7 @@ public sealed class DetectionTrainingRun : IDisposable
     /// <param name="statistics">A resumed DCT run's normalization, as its state recorded it; resolved afresh when null.</param>
     private static DetectionTrainingRun Open(DetectionTrainingOptions options, Func<RunDirectoryLock> claim, bool initialize, ChannelStatistics? statistics = null)
     {
-        var definition = DetectionModels.Find(options.Model);
+        var definition = DetectionModels.All.Get(options.Model);
         var trainSet = CocoDetectionSet.Open(options.Data, options.Annotations, training: true, masks: definition.Masks, options.Strict);
         var valSet = CocoDetectionSet.Open(options.ValData, options.ValAnnotations, training: false, masks: false, options.Strict);
         var categories = trainSet.Dataset.Categories;

@@ -2,15 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
+using DctNet.Models;
 
 namespace DctNet.Checkpoints;
-
-/// <summary>Per-channel normalization the model's input was trained with: (x - Mean[c]) / Std[c].</summary>
-/// <param name="Mean">192 values for DCT models (all channels, as <see cref="ChannelStatistics"/> holds them); 3 for RGB.</param>
-public sealed record InputNormalization(IReadOnlyList<double> Mean, IReadOnlyList<double> Std)
-{
-    public static InputNormalization From(ChannelStatistics statistics) => new([.. statistics.Mean], [.. statistics.Std]);
-}
 
 /// <summary>What a DctNet checkpoint says about its weights, so that they can be used without other flags.</summary>
 public sealed record CheckpointMetadata
@@ -46,7 +40,7 @@ public sealed record CheckpointMetadata
             FormatVersion,
             Model,
             Classes,
-            Channels is null ? null : new ChannelsJson(Channels.Name, [.. Channels.Y], [.. Channels.Cb], [.. Channels.Cr]),
+            ChannelSubsetJson.From(Channels),
             Normalization is null ? null : new NormalizationJson([.. Normalization.Mean], [.. Normalization.Std]),
             Layer2Stride,
             Geometry is null ? null : new GeometryJson(Geometry.Resize, Geometry.Crop)),
@@ -74,7 +68,7 @@ public sealed record CheckpointMetadata
             {
                 Model = parsed.Model,
                 Classes = parsed.Classes,
-                Channels = parsed.Channels is { } channels ? ChannelSubset.FromLists(channels.Name, channels.Y, channels.Cb, channels.Cr) : null,
+                Channels = parsed.Channels?.ToSubset(),
                 Normalization = parsed.Normalization is { } normalization ? new InputNormalization(normalization.Mean, normalization.Std) : null,
                 Layer2Stride = parsed.Layer2Stride,
                 Geometry = parsed.Geometry is { } geometry ? Validated(new CropGeometry(geometry.Resize, geometry.Crop)) : null,
@@ -92,12 +86,10 @@ public sealed record CheckpointMetadata
         return geometry;
     }
 
-    private sealed record MetadataJson(int FormatVersion, string Model, int Classes, ChannelsJson? Channels, NormalizationJson? Normalization,
+    private sealed record MetadataJson(int FormatVersion, string Model, int Classes, ChannelSubsetJson? Channels, NormalizationJson? Normalization,
         int? Layer2Stride, GeometryJson? Geometry);
 
     private sealed record GeometryJson(int Resize, int Crop);
-
-    private sealed record ChannelsJson(string Name, int[] Y, int[] Cb, int[] Cr);
 
     private sealed record NormalizationJson(double[] Mean, double[] Std);
 }

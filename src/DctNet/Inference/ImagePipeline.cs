@@ -46,17 +46,27 @@ public sealed class ImagePipeline
         return new ImagePipeline(transform.OutputShape, description, transform, null, null, null);
     }
 
-    /// <summary>torchvision's RGB recipe with the input's resize, crop, mean and std (pixels scaled to [0, 1] first).</summary>
-    public static ImagePipeline ForRgb(RgbInput input)
+    /// <summary>The pipeline of <paramref name="input"/>: its geometry, channels and normalization (null: raw values).</summary>
+    public static ImagePipeline For(ModelInput input) => input switch
     {
-        if (input.Mean.Count != 3 || input.Std.Count != 3)
-            throw new ArgumentException($"RGB normalization needs 3 means and 3 standard deviations, got {input.Mean.Count} and {input.Std.Count}.", nameof(input));
-        var transform = new RgbTransform(input.Resize, input.Crop);
-        bool imageNet = input.Mean.SequenceEqual(RgbTransform.ImageNetMean) && input.Std.SequenceEqual(RgbTransform.ImageNetStd);
-        float[]? scale = imageNet ? null : [.. Enumerable.Range(0, 3).Select(c => RgbTransform.ImageNetStd[c] / input.Std[c])];
-        float[]? shift = imageNet ? null : [.. Enumerable.Range(0, 3).Select(c => (RgbTransform.ImageNetMean[c] - input.Mean[c]) / input.Std[c])];
-        string description = $"RGB {string.Join(" x ", transform.OutputShape)} (resize {input.Resize}, crop {input.Crop}, "
-            + $"{(imageNet ? "ImageNet mean/std" : $"mean [{string.Join(", ", input.Mean)}], std [{string.Join(", ", input.Std)}]")})";
+        DctInput dct => ForDct(dct.Geometry, dct.Channels, dct.Statistics),
+        RgbInput rgb => ForRgb(rgb),
+        _ => throw new ArgumentException($"No image pipeline for {input}.", nameof(input)),
+    };
+
+    /// <summary>torchvision's RGB recipe with the input's resize, crop, mean and std (pixels scaled to [0, 1] first).</summary>
+    private static ImagePipeline ForRgb(RgbInput input)
+    {
+        var (mean, std) = input.Normalization is { } n ? ([.. n.Mean.Select(m => (float)m)], [.. n.Std.Select(s => (float)s)]) : (new float[] { 0, 0, 0 }, new float[] { 1, 1, 1 });
+        if (mean.Length != 3 || std.Length != 3)
+            throw new ArgumentException($"RGB normalization needs 3 means and 3 standard deviations, got {mean.Length} and {std.Length}.", nameof(input));
+        var (resize, crop) = input.Geometry;
+        var transform = new RgbTransform(resize, crop);
+        bool imageNet = mean.SequenceEqual(RgbTransform.ImageNetMean) && std.SequenceEqual(RgbTransform.ImageNetStd);
+        float[]? scale = imageNet ? null : [.. Enumerable.Range(0, 3).Select(c => RgbTransform.ImageNetStd[c] / std[c])];
+        float[]? shift = imageNet ? null : [.. Enumerable.Range(0, 3).Select(c => (RgbTransform.ImageNetMean[c] - mean[c]) / std[c])];
+        string description = $"RGB {string.Join(" x ", transform.OutputShape)} (resize {resize}, crop {crop}, "
+            + $"{(imageNet ? "ImageNet mean/std" : $"mean [{string.Join(", ", mean)}], std [{string.Join(", ", std)}]")})";
         return new ImagePipeline(transform.OutputShape, description, null, transform, scale, shift);
     }
 

@@ -15,40 +15,25 @@ namespace DctNet.Inference;
 /// </summary>
 public sealed class InferenceModel : IDisposable
 {
-    /// <summary>torchvision's ImageNet mean and std, the RGB models' normalization (<see cref="Frequency.RgbTransform"/>'s values).</summary>
-    public static InputNormalization RgbImageNetNormalization { get; } = new([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
-
-    private InferenceModel(ModelDefinition definition, ChannelSubset? channels, CropGeometry? geometry, int classes, bool hasInputGate,
-        InputNormalization? normalization, nn.Module<Tensor, Tensor> module, Device device, string weightsPath, string weightsFormat)
+    private InferenceModel(ModelDefinition definition, ModelInput input, CropGeometry? geometry, int classes, bool hasInputGate,
+        nn.Module<Tensor, Tensor> module, Device device, string weightsPath, string weightsFormat)
     {
-        Geometry = geometry;
-        Device = device;
         Definition = definition;
-        Channels = channels;
+        Input = input;
+        Geometry = geometry;
         Classes = classes;
         HasInputGate = hasInputGate;
-        Normalization = normalization;
         Module = module;
+        Device = device;
         WeightsPath = weightsPath;
         WeightsFormat = weightsFormat;
-        Input = definition.Input(channels, geometry);
-        Pipeline = Input switch
-        {
-            DctInput dct => ImagePipeline.ForDct(dct.Geometry, dct.Channels,
-                normalization is null ? null : new ChannelStatistics([.. normalization.Mean], [.. normalization.Std])),
-            RgbInput rgb => ImagePipeline.ForRgb(rgb with
-            {
-                Mean = [.. (normalization?.Mean ?? [0, 0, 0]).Select(m => (float)m)],
-                Std = [.. (normalization?.Std ?? [1, 1, 1]).Select(s => (float)s)],
-            }),
-            _ => throw new InvalidOperationException($"No image pipeline for {Input}."),
-        };
+        Pipeline = ImagePipeline.For(input);
     }
 
     public ModelDefinition Definition { get; }
 
     /// <summary>The DCT channels the model reads; null for RGB models.</summary>
-    public ChannelSubset? Channels { get; }
+    public ChannelSubset? Channels => (Input as DctInput)?.Channels;
 
     /// <summary>The resize and crop the weights were trained at (their metadata's); null for the model's own.</summary>
     public CropGeometry? Geometry { get; }
@@ -63,7 +48,7 @@ public sealed class InferenceModel : IDisposable
     public bool HasInputGate { get; }
 
     /// <summary>The normalization of the model's input: 192 values for DCT models, 3 for RGB; null for raw input.</summary>
-    public InputNormalization? Normalization { get; }
+    public InputNormalization? Normalization => Input.Normalization;
 
     /// <summary>The network, in evaluation mode; owned by this object.</summary>
     public nn.Module<Tensor, Tensor> Module { get; }
@@ -77,6 +62,7 @@ public sealed class InferenceModel : IDisposable
     /// <summary>"PyTorch zip", "PyTorch legacy" or "safetensors".</summary>
     public string WeightsFormat { get; }
 
+    /// <summary>What the model takes, as <see cref="ModelDefinition.ResolveInput"/> resolved it from the request, the weights and the model's defaults.</summary>
     public ModelInput Input { get; }
 
     /// <summary>Images to the input this model takes.</summary>
@@ -89,10 +75,11 @@ public sealed class InferenceModel : IDisposable
     /// </summary>
     /// <exception cref="ModelRequestException">The request contradicts the weights (model, channels, classes or input gate).</exception>
     /// <exception cref="CheckpointException">The weights cannot be read, are unsafe, or do not fit the model (strict matching).</exception>
-    /// <exception cref="ArgumentException">The model is not in the registry, or does not take the channels.</exception>
+    /// <exception cref="ArgumentException">The model does not take the channels or statistics asked for.</exception>
     public static InferenceModel Load(InferenceRequest request)
     {
-        var definition = ModelRegistry.Get(request.Model);
+        ArgumentNullException.ThrowIfNull(request);
+        var definition = request.Model;
         string path = RunDirectory.ResolveWeights(request.Weights);
         var contents = WeightsFile.Read(path);
         var metadata = contents.Metadata;
@@ -100,9 +87,13 @@ public sealed class InferenceModel : IDisposable
             throw new ModelRequestException($"{path}: the checkpoint holds a {metadata.Model} model, but {definition.Name} was asked for.");
 
         bool gate = WeightsLayout.HasInputGate(contents.Weights);
-        var channels = ResolveChannels(definition, request.Channels, metadata, gate, path);
+        var input = definition.ResolveInput(new InputRequest(request.Channels, Statistics: request.Statistics), metadata, gate, path);
+        var channels = (input as DctInput)?.Channels;
+        if (gate && channels is null)
+            throw new ModelRequestException($"{path}: the weights have an input gate ({WeightsLayout.InputGatePrefix}*), which only DCT models take; {definition.Name} takes RGB images.");
+        if (gate && channels!.Count != InputGate.Channels)
+            throw new ModelRequestException($"{path}: the weights have an input gate ({WeightsLayout.InputGatePrefix}*), which selects among all {InputGate.Channels} channels, but channels {ModelDefinition.Describe(channels)} were asked for.");
         int classes = ResolveClasses(request.Classes, contents.Weights, metadata, path);
-        var normalization = ResolveNormalization(definition, metadata, request.Statistics, path);
 
         var device = ComputeDevice.Parse(request.Device);
         var module = definition.Create(channels, classes, gate);
@@ -113,7 +104,7 @@ public sealed class InferenceModel : IDisposable
             PrepareForInference(module, request.FoldBatchNorm);
             if (module is DctModel { Gate: { } inputGate })
                 inputGate.NoiseGenerator = new Generator(request.GateSeed);
-            return new InferenceModel(definition, channels, metadata?.Geometry, classes, gate, normalization, module, device, path, contents.Format)
+            return new InferenceModel(definition, input, metadata?.Geometry, classes, gate, module, device, path, contents.Format)
             {
                 BatchNormFolded = request.FoldBatchNorm,
             };
@@ -175,25 +166,6 @@ public sealed class InferenceModel : IDisposable
 
     public void Dispose() => Module.Dispose();
 
-    private static ChannelSubset? ResolveChannels(ModelDefinition definition, ChannelSubset? requested, CheckpointMetadata? metadata, bool gate, string path)
-    {
-        if (!definition.TakesDct)
-        {
-            if (requested is not null)
-                throw new ArgumentException($"{definition.Name} takes RGB images; channel subsets are for the DCT models.", nameof(requested));
-            if (gate)
-                throw new ModelRequestException($"{path}: the weights have an input gate ({WeightsLayout.InputGatePrefix}*), which only DCT models take; {definition.Name} takes RGB images.");
-            return null;
-        }
-        var saved = metadata?.Channels;
-        if (requested is not null && saved is not null && !requested.Channels.SequenceEqual(saved.Channels))
-            throw new ModelRequestException($"{path}: the checkpoint was trained on channels {Describe(saved)}, but channels {Describe(requested)} were asked for; leave the channels out to use the checkpoint's.");
-        var channels = requested ?? saved ?? (gate ? ChannelSubset.All : ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount));
-        if (gate && channels.Count != InputGate.Channels)
-            throw new ModelRequestException($"{path}: the weights have an input gate ({WeightsLayout.InputGatePrefix}*), which selects among all {InputGate.Channels} channels, but channels {Describe(channels)} were asked for.");
-        return channels;
-    }
-
     private static int ResolveClasses(int? requested, StateDict weights, CheckpointMetadata? metadata, string path)
     {
         if (WeightsLayout.Classifier(weights) is not var (key, weight))
@@ -207,26 +179,4 @@ public sealed class InferenceModel : IDisposable
             throw new ModelRequestException($"{path}: the classifier has {rows} outputs ({key} is {weight.ShapeText}), but {classes} classes were asked for.");
         return (int)rows;
     }
-
-    private static InputNormalization? ResolveNormalization(ModelDefinition definition, CheckpointMetadata? metadata, ChannelStatistics? requested, string path)
-    {
-        if (requested is not null && !definition.TakesDct)
-            throw new ArgumentException($"{definition.Name} takes RGB images; DCT channel statistics are for the DCT models.", nameof(requested));
-        var asked = requested is null ? null : InputNormalization.From(requested);
-        if (metadata is null)
-            return definition.TakesDct ? asked ?? InputNormalization.From(ChannelStatistics.ImageNet) : RgbImageNetNormalization;
-        if (asked is not null && (metadata.Normalization is not { } recorded || !recorded.Mean.SequenceEqual(asked.Mean) || !recorded.Std.SequenceEqual(asked.Std)))
-            throw new ModelRequestException($"{path}: the checkpoint records the normalization it was trained with, and other statistics were asked for; leave the statistics out to use the checkpoint's.");
-        if (metadata.Normalization is { } saved)
-        {
-            int expected = definition.TakesDct ? ChannelSubset.TotalChannels : 3;
-            if (saved.Mean.Count != expected || saved.Std.Count != expected || saved.Std.Any(s => !(s > 0) || double.IsInfinity(s)))
-                throw new CheckpointException($"{path}: the metadata's normalization needs {expected} means and {expected} positive, finite standard deviations for {definition.Name}.");
-        }
-        return metadata.Normalization;
-    }
-
-    private static string Describe(ChannelSubset channels) => channels.Name == channels.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)
-        ? channels.Name
-        : $"{channels.Name} ({channels.Count} channels)";
 }

@@ -1,11 +1,12 @@
 using DctNet.Frequency.Channels;
+using DctNet.Models;
 
 namespace DctNet.Inference;
 
 /// <summary>Which model to run with which weights; what is left null follows the weights.</summary>
-/// <param name="Model">A name of the model registry, e.g. "resnet50-dct".</param>
+/// <param name="Model">A model of the registry, e.g. <c>ModelRegistry.Get("resnet50-dct")</c>.</param>
 /// <param name="Weights">A PyTorch file, a DctNet checkpoint or a DctNet training run directory (<see cref="RunDirectory"/>).</param>
-public sealed record InferenceRequest(string Model, string Weights)
+public sealed record InferenceRequest(ModelDefinition Model, string Weights)
 {
     /// <summary>
     /// DCT models: the channel subset. Null takes the checkpoint's (DctNet checkpoints name theirs), all 192 for

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using static TorchSharp.torch;
@@ -15,22 +14,10 @@ public static class ModelRegistry
     /// <summary>The channel count of DCT models when none is given: the paper's DCT-24, the transform's default.</summary>
     public const int DefaultChannelCount = 24;
 
-    public static IReadOnlyList<ModelDefinition> Models { get; } = [.. Definitions()];
+    public static Registry<ModelDefinition> Models { get; } = new("model", [.. Definitions()]);
 
-    public static IEnumerable<string> Names => Models.Select(m => m.Name);
-
-    /// <summary>The model called <paramref name="name"/> (case-insensitive).</summary>
-    /// <exception cref="ArgumentException">No such model; the message lists the known ones.</exception>
-    public static ModelDefinition Get(string name)
-        => TryGet(name, out var model)
-            ? model
-            : throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Names)}.", nameof(name));
-
-    public static bool TryGet(string name, [NotNullWhen(true)] out ModelDefinition? model)
-    {
-        model = Models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
-        return model is not null;
-    }
+    /// <inheritdoc cref="Registry{T}.Get"/>
+    public static ModelDefinition Get(string name) => Models.Get(name);
 
     /// <inheritdoc cref="ModelDefinition.Create"/>
     public static nn.Module<Tensor, Tensor> Create(string name, ChannelSubset? channels = null, int classes = 1000, bool gate = false)

@@ -42,7 +42,7 @@ public sealed class KernelInventory
         model.eval();
         BatchNormFolding.Fold(model);
         model.to(ScalarType.Float64);
-        int[] shape = definition.Input(channels).Shape;
+        int[] shape = definition.ResolveInput(new InputRequest(channels)).Shape;
         var calls = Capture(model, () => model.call(zeros([0, shape[0], shape[1], shape[2]], dtype: float64)));
         foreach (var (module, layer, input) in calls)
         {

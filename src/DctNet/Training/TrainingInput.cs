@@ -1,8 +1,5 @@
-using DctNet.Checkpoints;
 using DctNet.Frequency;
-using DctNet.Frequency.Channels;
 using DctNet.Frequency.Imaging;
-using DctNet.Inference;
 using DctNet.Models;
 
 namespace DctNet.Training;
@@ -23,26 +20,23 @@ public sealed class TrainingInput(int[] shape, TrainingInput.AugmentedTransform 
     /// <summary>The normalization the checkpoints record.</summary>
     public InputNormalization Normalization { get; } = normalization;
 
-    /// <summary>DCT input (REFERENCE.md section 1): random-resized crop and flip, then the DCT steps, normalized with <paramref name="statistics"/>.</summary>
-    public static TrainingInput ForDct(DctInput input, ChannelStatistics statistics)
+    /// <summary>
+    /// DCT input (REFERENCE.md section 1): random-resized crop and flip, then the DCT steps; RGB input: torchvision's
+    /// RandomResizedCrop and RandomHorizontalFlip. Validation resizes and centre-crops both.
+    /// </summary>
+    /// <exception cref="ArgumentException">An input without normalization, or RGB input normalized otherwise than with ImageNet's mean and std.</exception>
+    public static TrainingInput For(ModelInput input)
     {
-        var transform = new DctTransform(input.Geometry, input.Channels, statistics);
-        return new TrainingInput(transform.OutputShape, transform.TransformForTraining, transform.Transform, InputNormalization.From(statistics));
+        var normalization = input.Normalization ?? throw new ArgumentException("Training needs a normalized input.", nameof(input));
+        if (input is DctInput dct)
+        {
+            var transform = new DctTransform(dct.Geometry, dct.Channels, dct.Statistics);
+            return new TrainingInput(transform.OutputShape, transform.TransformForTraining, transform.Transform, normalization);
+        }
+        // RgbTransform normalizes with ImageNet's mean and std, the only RGB normalization a fresh model resolves to.
+        if (!normalization.Mean.SequenceEqual(InputNormalization.RgbImageNet.Mean) || !normalization.Std.SequenceEqual(InputNormalization.RgbImageNet.Std))
+            throw new ArgumentException("RGB models train with ImageNet's mean and std.", nameof(input));
+        var rgb = new RgbTransform(input.Geometry.Resize, input.Geometry.Crop);
+        return new TrainingInput(rgb.OutputShape, rgb.TransformForTraining, rgb.Transform, normalization);
     }
-
-    /// <summary>torchvision's RGB recipe: RandomResizedCrop and RandomHorizontalFlip for training, resize and centre crop for validation, ImageNet mean and std.</summary>
-    public static TrainingInput ForRgb(RgbInput input)
-    {
-        var transform = new RgbTransform(input.Resize, input.Crop);
-        return new TrainingInput(transform.OutputShape, transform.TransformForTraining, transform.Transform, InferenceModel.RgbImageNetNormalization);
-    }
-
-    /// <param name="statistics">DCT input: the normalization, the release's ImageNet statistics when null. RGB input: must be null.</param>
-    public static TrainingInput For(ModelInput input, ChannelStatistics? statistics = null) => input switch
-    {
-        DctInput dct => ForDct(dct, statistics ?? ChannelStatistics.ImageNet),
-        RgbInput rgb when statistics is null => ForRgb(rgb),
-        RgbInput => throw new ArgumentException("DCT channel statistics are for DCT models; RGB models use ImageNet's mean and std.", nameof(statistics)),
-        _ => throw new ArgumentException($"No training input for {input}.", nameof(input)),
-    };
 }

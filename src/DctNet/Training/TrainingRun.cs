@@ -21,11 +21,11 @@ public sealed record TrainableModel(nn.Module<Tensor, Tensor> Module, Checkpoint
     public static TrainableModel FromRegistry(TrainingOptions options, int classes)
     {
         var definition = ModelRegistry.Get(options.Model);
-        ChannelSubset? channels = options.Channels is { } given ? ChannelSubset.Parse(given)
-            : definition.TakesDct ? (options.Gate ? ChannelSubset.All : ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount)) : null;
-        var geometry = options.Geometry(definition.DctGeometry ?? new CropGeometry(RgbInput.ImageNet.Resize, RgbInput.ImageNet.Crop));
-        var statistics = options.Stats is { } stats ? ChannelStatistics.Load(stats) : null;
-        var input = TrainingInput.For(definition.Input(channels, geometry), statistics);
+        var geometry = options.Geometry(definition.DefaultInput.Geometry);
+        var asked = new InputRequest(options.Channels is { } given ? ChannelSubset.Parse(given) : null, geometry,
+            options.Stats is { } stats ? ChannelStatistics.Load(stats) : null);
+        var input = definition.ResolveInput(asked, gate: options.Gate);
+        var channels = (input as DctInput)?.Channels;
         var module = definition.Create(channels, classes, options.Gate);
         var metadata = new CheckpointMetadata
         {
@@ -36,7 +36,7 @@ public sealed record TrainableModel(nn.Module<Tensor, Tensor> Module, Checkpoint
             Layer2Stride = module is ResNetDct resnet ? resnet.Layer2Stride : null,
             Geometry = geometry,
         };
-        return new TrainableModel(module, metadata, input);
+        return new TrainableModel(module, metadata, TrainingInput.For(input));
     }
 }
 

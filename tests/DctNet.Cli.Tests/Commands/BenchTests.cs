@@ -36,6 +36,6 @@ public class BenchTests
         var result = CliHarness.Run("bench", "detect", "--model", "yolo");
 
         Assert.Equal(2, result.ExitCode);
-        Assert.StartsWith("error: --model: Unknown detection model 'yolo'; known: maskrcnn-r50-fpn, fasterrcnn-r50-fpn, maskrcnn-r50-fpn-dct, fasterrcnn-r50-fpn-dct.", result.ErrorLines.Single(), StringComparison.Ordinal);
+        Assert.StartsWith("error: --model: Unknown detection model 'yolo'. Known detection models: maskrcnn-r50-fpn, fasterrcnn-r50-fpn, maskrcnn-r50-fpn-dct, fasterrcnn-r50-fpn-dct.", result.ErrorLines.Single(), StringComparison.Ordinal);
     }
 }

@@ -138,7 +138,7 @@ public sealed class DetectionTrainingRunTests
             (options with { BatchSize = 2_000_000_000 }, "batch size must be from 1 to 1024, got 2000000000."),
             (options with { Epochs = int.MaxValue }, "epochs must be from 1 to 10000, got 2147483647."),
             (options with { ShortEdge = 800, LongEdge = 100_000 }, "the scale needs 0 < short edge <= long edge <= 4096, got 800 and 100000."),
-            (options with { Model = "yolo" }, "Unknown detection model 'yolo'; known: "),
+            (options with { Model = "yolo" }, "Unknown detection model 'yolo'. Known detection models: "),
         ];
         foreach (var (edited, expected) in cases)
         {

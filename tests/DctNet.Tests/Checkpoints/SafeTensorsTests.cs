@@ -1,3 +1,4 @@
+using DctNet.Models;
 using System.Buffers.Binary;
 using System.Text;
 using DctNet.Checkpoints;

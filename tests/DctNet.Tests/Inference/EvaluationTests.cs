@@ -1,6 +1,7 @@
 using DctNet.Data;
 using DctNet.Frequency.Imaging;
 using DctNet.Inference;
+using DctNet.Models;
 using DctNet.Tests.Checkpoints;
 using static TorchSharp.torch;
 
@@ -29,7 +30,7 @@ public sealed class EvaluationTests
         using var scope = NewDisposeScope();
         var data = TwoClassFolder(directory.File("val"));
         using var original = TestModels.Create(Model, channels: 6, classes: 2);
-        using var model = InferenceModel.Load(new InferenceRequest(Model, TestModels.SaveCheckpoint(original, directory.File("w.safetensors"), Model, 6, 2)));
+        using var model = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), TestModels.SaveCheckpoint(original, directory.File("w.safetensors"), Model, 6, 2)));
         var progress = new List<EvaluationProgress>();
 
         var result = Evaluation.Run(model, data, batchSize: 8, threads: 2, progress.Add);
@@ -61,7 +62,7 @@ public sealed class EvaluationTests
         using var directory = new TemporaryDirectory();
         var data = TwoClassFolder(directory.File("val"));
         using var original = TestModels.Create(Model, channels: 6, classes: 3);
-        using var model = InferenceModel.Load(new InferenceRequest(Model, TestModels.SaveCheckpoint(original, directory.File("w.safetensors"), Model, 6, 3)));
+        using var model = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), TestModels.SaveCheckpoint(original, directory.File("w.safetensors"), Model, 6, 3)));
 
         var error = Assert.Throws<ModelRequestException>(() => Evaluation.Run(model, data, batchSize: 8, threads: 1));
 

@@ -30,7 +30,7 @@ public sealed class ImagePipelineTests
     public void The_ImageNet_RGB_pipeline_is_the_torchvision_recipe()
     {
         var image = Image("png_rgb.png");
-        var pipeline = ImagePipeline.ForRgb(RgbInput.ImageNet);
+        var pipeline = ImagePipeline.For(RgbInput.ImageNet);
         var output = new float[pipeline.Length];
 
         pipeline.Transform(image, output);
@@ -42,8 +42,8 @@ public sealed class ImagePipelineTests
     public void Other_RGB_statistics_normalize_the_same_pixels()
     {
         var image = Image("png_rgb.png");
-        var raw = ImagePipeline.ForRgb(RgbInput.ImageNet with { Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] });
-        var custom = ImagePipeline.ForRgb(RgbInput.ImageNet with { Mean = [0.5f, 0.25f, 0f], Std = [0.5f, 0.25f, 2f] });
+        var raw = ImagePipeline.For(RgbInput.ImageNet with { Normalization = new([0, 0, 0], [1, 1, 1]) });
+        var custom = ImagePipeline.For(RgbInput.ImageNet with { Normalization = new([0.5, 0.25, 0], [0.5, 0.25, 2]) });
         var pixels = new float[raw.Length];
         var output = new float[custom.Length];
 

@@ -21,7 +21,7 @@ public sealed class InferenceModelTests
         string path = TestModels.SaveCheckpoint(original, directory.File("weights.safetensors"), Model, channels: 6, classes: 3);
         var x = randn(2, 6, 112, 112);
 
-        using var loaded = InferenceModel.Load(new InferenceRequest(Model, path));
+        using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), path));
 
         Assert.Equal(ChannelSubset.BuiltIn(6).Channels, loaded.Channels!.Channels);
         Assert.Equal(3, loaded.Classes);
@@ -41,7 +41,7 @@ public sealed class InferenceModelTests
         string path = TestModels.SaveReleaseLayout(original, directory.File("model_best.pth.tar"));
         var x = randn(2, 24, 112, 112);
 
-        using var loaded = InferenceModel.Load(new InferenceRequest(Model, path));
+        using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), path));
 
         Assert.Equal(24, loaded.Channels!.Count);
         Assert.Equal(5, loaded.Classes);
@@ -58,7 +58,7 @@ public sealed class InferenceModelTests
         TestModels.SaveCheckpoint(best, directory.File(RunDirectory.BestCheckpoint), Model, channels: 6, classes: 2);
         TestModels.SaveCheckpoint(last, directory.File(RunDirectory.LastCheckpoint), Model, channels: 6, classes: 2);
 
-        using var loaded = InferenceModel.Load(new InferenceRequest(Model, directory.Path));
+        using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), directory.Path));
 
         Assert.Equal(directory.File(RunDirectory.BestCheckpoint), loaded.WeightsPath);
     }
@@ -70,9 +70,9 @@ public sealed class InferenceModelTests
         using var original = TestModels.Create(Model, channels: 6, classes: 3);
         string path = TestModels.SaveCheckpoint(original, directory.File("weights.safetensors"), Model, channels: 6, classes: 3);
 
-        var model = Assert.Throws<ModelRequestException>(() => InferenceModel.Load(new InferenceRequest("resnet18-dct", path)));
-        var channels = Assert.Throws<ModelRequestException>(() => InferenceModel.Load(new InferenceRequest(Model, path) { Channels = ChannelSubset.BuiltIn(24) }));
-        var classes = Assert.Throws<ModelRequestException>(() => InferenceModel.Load(new InferenceRequest(Model, path) { Classes = 1000 }));
+        var model = Assert.Throws<ModelRequestException>(() => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("resnet18-dct"), path)));
+        var channels = Assert.Throws<ModelRequestException>(() => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), path) { Channels = ChannelSubset.BuiltIn(24) }));
+        var classes = Assert.Throws<ModelRequestException>(() => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), path) { Classes = 1000 }));
 
         Assert.Equal($"{path}: the checkpoint holds a mobilenetv2-dct model, but resnet18-dct was asked for.", model.Message);
         Assert.Equal($"{path}: the checkpoint was trained on channels 6, but channels 24 were asked for; leave the channels out to use the checkpoint's.", channels.Message);
@@ -86,7 +86,7 @@ public sealed class InferenceModelTests
         using var original = TestModels.Create(Model, channels: 6, classes: 3);
         string path = TestModels.SaveReleaseLayout(original, directory.File("model_best.pth.tar"));
 
-        var error = Assert.Throws<StateDictMismatchException>(() => InferenceModel.Load(new InferenceRequest(Model, path)));
+        var error = Assert.Throws<StateDictMismatchException>(() => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), path)));
 
         Assert.Contains(error.ShapeMismatches, m => m.Key == "features.0.conv.0.weight" && m.FileShape.SequenceEqual([6L, 1, 3, 3]) && m.ModelShape.SequenceEqual([24L, 1, 3, 3]));
     }
@@ -101,9 +101,9 @@ public sealed class InferenceModelTests
         var x = randn(3, 192, 112, 112);
         var (expected, _) = ((DctModel)original).ForwardWithGates(x, GumbelSoftmax.SampleNoise([3, 192, 2], new Generator(7)));
 
-        using var loaded = InferenceModel.Load(new InferenceRequest(Model, path) { GateSeed = 7 });
-        var refused = Assert.Throws<ModelRequestException>(() => InferenceModel.Load(new InferenceRequest(Model, path) { Channels = ChannelSubset.BuiltIn(24) }));
-        var rgb = Assert.Throws<ModelRequestException>(() => InferenceModel.Load(new InferenceRequest("mobilenetv2", path)));
+        using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), path) { GateSeed = 7 });
+        var refused = Assert.Throws<ModelRequestException>(() => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), path) { Channels = ChannelSubset.BuiltIn(24) }));
+        var rgb = Assert.Throws<ModelRequestException>(() => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("mobilenetv2"), path)));
 
         Assert.True(loaded.HasInputGate);
         Assert.Equal(192, loaded.Channels!.Count);
@@ -120,13 +120,13 @@ public sealed class InferenceModelTests
         string path = directory.File("mobilenetv2.pth");
         PyTorchCheckpoint.Write(path, ModuleState.Capture(original));
 
-        using var loaded = InferenceModel.Load(new InferenceRequest("mobilenetv2", path));
+        using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("mobilenetv2"), path));
 
         Assert.Null(loaded.Channels);
         Assert.Equal(2, loaded.Classes);
-        Assert.Equal(InferenceModel.RgbImageNetNormalization, loaded.Normalization);
+        Assert.Equal(InputNormalization.RgbImageNet, loaded.Normalization);
         Assert.Equal([3, 224, 224], loaded.Pipeline.Shape);
-        var channels = Assert.Throws<ArgumentException>(() => InferenceModel.Load(new InferenceRequest("mobilenetv2", path) { Channels = ChannelSubset.BuiltIn(24) }));
+        var channels = Assert.Throws<ArgumentException>(() => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("mobilenetv2"), path) { Channels = ChannelSubset.BuiltIn(24) }));
         Assert.StartsWith("mobilenetv2 takes RGB images; channel subsets are for the DCT models.", channels.Message);
     }
 
@@ -135,7 +135,7 @@ public sealed class InferenceModelTests
     {
         using var directory = new TemporaryDirectory();
         using var original = TestModels.Create(Model, channels: 6, classes: 2);
-        using var loaded = InferenceModel.Load(new InferenceRequest(Model, TestModels.SaveCheckpoint(original, directory.File("w.safetensors"), Model, 6, 2)));
+        using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), TestModels.SaveCheckpoint(original, directory.File("w.safetensors"), Model, 6, 2)));
         using var input = zeros(1, 24, 112, 112);
 
         var error = Assert.Throws<ArgumentException>(() => loaded.Logits(input));
@@ -153,8 +153,8 @@ public sealed class InferenceModelTests
         new DctNetCheckpoint(new CheckpointMetadata { Model = "mobilenetv2", Classes = 2, Normalization = new([0.5, 0.5, 0.5], [0.25, 0.25, 0.25]) }, weights).Save(custom);
         new DctNetCheckpoint(new CheckpointMetadata { Model = "mobilenetv2", Classes = 2, Normalization = new([0.5], [0.25]) }, weights).Save(malformed);
 
-        using var loaded = InferenceModel.Load(new InferenceRequest("mobilenetv2", custom));
-        var error = Assert.Throws<CheckpointException>(() => InferenceModel.Load(new InferenceRequest("mobilenetv2", malformed)));
+        using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("mobilenetv2"), custom));
+        var error = Assert.Throws<CheckpointException>(() => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("mobilenetv2"), malformed)));
 
         Assert.Equal("RGB 3 x 224 x 224 (resize 256, crop 224, mean [0.5, 0.5, 0.5], std [0.25, 0.25, 0.25])", loaded.Pipeline.Description);
         Assert.Equal($"{malformed}: the metadata's normalization needs 3 means and 3 positive, finite standard deviations for mobilenetv2.", error.Message);
@@ -174,7 +174,7 @@ public sealed class InferenceModelTests
             storage.Write(new byte[4]);
         }
 
-        var error = Assert.Throws<CheckpointException>(() => InferenceModel.Load(new InferenceRequest("resnet18", path)));
+        var error = Assert.Throws<CheckpointException>(() => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("resnet18"), path)));
 
         Assert.Equal($"{path}: fc.weight is [2000000000, 512], 2000000000 classes; a classifier may have 1 to 32768.", error.Message);
     }

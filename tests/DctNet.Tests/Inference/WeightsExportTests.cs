@@ -1,6 +1,7 @@
 using DctNet.Checkpoints;
 using DctNet.Frequency.Channels;
 using DctNet.Inference;
+using DctNet.Models;
 using DctNet.Tests.Checkpoints;
 
 namespace DctNet.Tests.Inference;
@@ -12,7 +13,7 @@ public sealed class WeightsExportTests
     {
         using var directory = new TemporaryDirectory();
         using var original = TestModels.Create("resnet18-dct-s2", channels: 6, classes: 2);
-        using var loaded = InferenceModel.Load(new InferenceRequest("resnet18-dct-s2", TestModels.SaveReleaseLayout(original, directory.File("in.pth")))
+        using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("resnet18-dct-s2"), TestModels.SaveReleaseLayout(original, directory.File("in.pth")))
         {
             Channels = ChannelSubset.BuiltIn(6),
         });
@@ -37,9 +38,9 @@ public sealed class WeightsExportTests
         using var original = TestModels.Create("mobilenetv2-dct", channels: 6, classes: 2);
         string first = TestModels.SaveCheckpoint(original, directory.File("first.safetensors"), "mobilenetv2-dct", 6, 2);
 
-        using (var fromCheckpoint = InferenceModel.Load(new InferenceRequest("mobilenetv2-dct", first)))
+        using (var fromCheckpoint = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("mobilenetv2-dct"), first)))
             WeightsExport.Save(fromCheckpoint, directory.File("exported.pth"));
-        using (var fromPyTorch = InferenceModel.Load(new InferenceRequest("mobilenetv2-dct", directory.File("exported.pth")) { Channels = ChannelSubset.BuiltIn(6) }))
+        using (var fromPyTorch = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("mobilenetv2-dct"), directory.File("exported.pth")) { Channels = ChannelSubset.BuiltIn(6) }))
             WeightsExport.Save(fromPyTorch, directory.File("second.safetensors"));
 
         var exported = PyTorchCheckpoint.Read(directory.File("exported.pth"));
@@ -55,7 +56,7 @@ public sealed class WeightsExportTests
     {
         using var directory = new TemporaryDirectory();
         using var original = TestModels.Create("mobilenetv2-dct", channels: 6, classes: 2);
-        using var loaded = InferenceModel.Load(new InferenceRequest("mobilenetv2-dct", TestModels.SaveCheckpoint(original, directory.File("w.safetensors"), "mobilenetv2-dct", 6, 2)));
+        using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("mobilenetv2-dct"), TestModels.SaveCheckpoint(original, directory.File("w.safetensors"), "mobilenetv2-dct", 6, 2)));
 
         WeightsExport.Save(loaded, directory.File("model_best.pth.tar"), releaseLayout: true);
         var exported = PyTorchCheckpoint.Read(directory.File("model_best.pth.tar"));
@@ -81,7 +82,7 @@ public sealed class WeightsExportTests
     {
         using var directory = new TemporaryDirectory();
         using var original = TestModels.Create("mobilenetv2-dct", channels: 6, classes: 2);
-        using var loaded = InferenceModel.Load(new InferenceRequest("mobilenetv2-dct", TestModels.SaveCheckpoint(original, directory.File("w.safetensors"), "mobilenetv2-dct", 6, 2)));
+        using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get("mobilenetv2-dct"), TestModels.SaveCheckpoint(original, directory.File("w.safetensors"), "mobilenetv2-dct", 6, 2)));
 
         var extension = Assert.Throws<ArgumentException>(() => WeightsExport.Save(loaded, directory.File("out.bin")));
         var layout = Assert.Throws<ArgumentException>(() => WeightsExport.Save(loaded, directory.File("out.safetensors"), releaseLayout: true));

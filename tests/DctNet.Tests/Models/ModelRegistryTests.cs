@@ -14,7 +14,7 @@ public sealed class ModelRegistryTests
             ["resnet18", "resnet18-dct", "resnet18-dct-s2", "resnet34", "resnet34-dct", "resnet34-dct-s2",
              "resnet50", "resnet50-dct", "resnet50-dct-s2", "resnet101", "resnet101-dct", "resnet101-dct-s2",
              "mobilenetv2", "mobilenetv2-dct"],
-            ModelRegistry.Names);
+            ModelRegistry.Models.Names);
     }
 
     [Fact]
@@ -24,7 +24,7 @@ public sealed class ModelRegistryTests
 
         Assert.StartsWith("Unknown model 'resnet152-dct'. Known models: resnet18, resnet18-dct, resnet18-dct-s2, resnet34,", error.Message);
         Assert.Contains("mobilenetv2-dct.", error.Message);
-        Assert.False(ModelRegistry.TryGet("resnet152-dct", out _));
+        Assert.False(ModelRegistry.Models.TryGet("resnet152-dct", out _));
         Assert.Same(ModelRegistry.Get("resnet50-dct"), ModelRegistry.Get("ResNet50-DCT"));
     }
 
@@ -39,11 +39,11 @@ public sealed class ModelRegistryTests
         var definition = ModelRegistry.Get(name);
         var subset = channels is { } count ? ChannelSubset.BuiltIn(count) : null;
 
-        var input = Assert.IsType<DctInput>(definition.Input(subset));
+        var input = Assert.IsType<DctInput>(definition.ResolveInput(new InputRequest(subset)));
 
         Assert.True(definition.TakesDct);
         Assert.Equal(blocks == 56 ? CropGeometry.ResNet : CropGeometry.MobileNetV2, input.Geometry);
-        Assert.Equal(definition.DctGeometry, input.Geometry);
+        Assert.Equal(definition.DefaultInput.Geometry, input.Geometry);
         Assert.Equal(expectedChannels, input.Channels.Count);
         Assert.Equal([expectedChannels, blocks, blocks], input.Shape);
     }
@@ -56,13 +56,12 @@ public sealed class ModelRegistryTests
     {
         var definition = ModelRegistry.Get(name);
 
-        var input = Assert.IsType<RgbInput>(definition.Input());
+        var input = Assert.IsType<RgbInput>(definition.DefaultInput);
 
         Assert.False(definition.TakesDct);
-        Assert.Null(definition.DctGeometry);
-        Assert.Equal((256, 224), (input.Resize, input.Crop));
-        Assert.Equal([0.485f, 0.456f, 0.406f], input.Mean);
-        Assert.Equal([0.229f, 0.224f, 0.225f], input.Std);
+        Assert.Equal(new CropGeometry(256, 224), input.Geometry);
+        Assert.Equal([0.485, 0.456, 0.406], input.Normalization!.Mean);
+        Assert.Equal([0.229, 0.224, 0.225], input.Normalization.Std);
         Assert.Equal([3, 224, 224], input.Shape);
     }
 

@@ -44,14 +44,14 @@ public sealed class ProductionParityTests
         {
             var definition = ModelRegistry.Get(name);
             var subset = channels is { } count ? ChannelSubset.BuiltIn(count) : null;
-            var input = randn([2, .. definition.Input(subset).Shape.Select(d => (long)d)], generator: new Generator(seed: 5));
+            var input = randn([2, .. definition.ResolveInput(new InputRequest(subset)).Shape.Select(d => (long)d)], generator: new Generator(seed: 5));
 
             trained.to(ScalarType.Float64);
             Tensor expected;
             using (no_grad())
                 expected = trained.call(input.to(float64));
 
-            using var model = InferenceModel.Load(new InferenceRequest(name, path) { FoldBatchNorm = true });
+            using var model = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(name), path) { FoldBatchNorm = true });
             Assert.True(model.BatchNormFolded);
             var actual = model.Logits(input);
 

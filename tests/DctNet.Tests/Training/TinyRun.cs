@@ -54,7 +54,7 @@ internal sealed class TinyRun : IDisposable
     {
         var channels = options.Gate ? ChannelSubset.All : ChannelSubset.BuiltIn(6);
         var module = new ResNetDct(new ResNetArchitecture(ResidualBlockKind.Basic, [1, 1, 1, 1]), channels.Count, classes, layer2Stride: 2, gate: options.Gate, baseWidth: 4);
-        var input = TrainingInput.ForDct(new DctInput(new CropGeometry(40, 32), channels), ChannelStatistics.ImageNet);
+        var input = TrainingInput.For(new DctInput(new CropGeometry(40, 32), channels, InputNormalization.From(ChannelStatistics.ImageNet)));
         var metadata = new CheckpointMetadata
         {
             Model = options.Model,
