@@ -39,12 +39,7 @@ internal static class TrainCommand
             HelpName = "stats.json",
         };
         var device = DeviceOption.Create();
-        var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" }.OutputFolder();
-        var resume = new Option<string>("--resume")
-        {
-            Description = "Continue the run in RUNDIR after its last complete epoch, with the options it was started with (RUNDIR/options.json).",
-            HelpName = "RUNDIR",
-        };
+        var (output, resume) = (RunCommandLine.Output(), RunCommandLine.Resume());
         var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train.", defaults.Epochs, OptionRanges.MaxEpochs);
         var batchSize = PipelineOptions.BatchSize("Images per SGD step.", defaults.BatchSize);
         var learningRate = new Option<double>("--lr")
@@ -97,9 +92,7 @@ internal static class TrainCommand
             """);
         Option[] runOptions = [model, channels, data, crop, resize, stats, device, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
             schedule, warmupEpochs, init, seed, threads, noAugmentation, strict, gate, gateLambda];
-        foreach (var option in runOptions)
-            command.Options.Add(option);
-        command.Options.Add(resume);
+        RunCommandLine.Add(command, runOptions, resume);
 
         command.SetAction(parse => RunCommandLine.Run(parse, resume, runOptions, TrainingRun.Resume, required =>
         {

@@ -18,12 +18,7 @@ internal static class TrainDetCommand
         var annotations = new Option<string>("--annotations") { Description = "The training set's COCO annotation file.", HelpName = "instances.json" };
         var valData = new Option<string>("--val-data") { Description = "The validation images' folder.", HelpName = "DIR" };
         var valAnnotations = new Option<string>("--val-annotations") { Description = "The validation set's COCO annotation file: COCO box (and mask) AP after every epoch.", HelpName = "instances.json" };
-        var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" }.OutputFolder();
-        var resume = new Option<string>("--resume")
-        {
-            Description = "Continue the run in RUNDIR after its last complete epoch, with the options it was started with (RUNDIR/options.json).",
-            HelpName = "RUNDIR",
-        };
+        var (output, resume) = (RunCommandLine.Output(), RunCommandLine.Resume());
         var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train (the 1x schedule is 12).", defaults.Epochs, OptionRanges.MaxEpochs);
         var batchSize = PipelineOptions.BatchSize("Images per SGD step (mmdetection: 2 per GPU).", defaults.BatchSize);
         var learningRate = new Option<double>("--lr")
@@ -102,9 +97,7 @@ internal static class TrainDetCommand
             """);
         Option[] runOptions = [model, channels, data, annotations, valData, valAnnotations, output, epochs, batchSize, learningRate, momentum, weightDecay, clip, warmup, decay,
             shortEdge, longEdge, rois, trainable, init, stats, seed, threads, device, noFlip, strict];
-        foreach (var option in runOptions)
-            command.Options.Add(option);
-        command.Options.Add(resume);
+        RunCommandLine.Add(command, runOptions, resume);
 
         command.SetAction(parse => RunCommandLine.Run(parse, resume, runOptions, DetectionTrainingRun.Resume, required =>
         {

@@ -6,6 +6,23 @@ namespace DctNet.Cli;
 /// <summary>What <c>train</c> and <c>train-det</c> share around opening their run: --resume's rule and the library's refusals as usage errors.</summary>
 internal static class RunCommandLine
 {
+    /// <summary>--out RUNDIR: the directory of a new run.</summary>
+    public static Option<string> Output() => new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" }.OutputFolder();
+
+    public static Option<string> Resume() => new("--resume")
+    {
+        Description = "Continue the run in RUNDIR after its last complete epoch, with the options it was started with (RUNDIR/options.json).",
+        HelpName = "RUNDIR",
+    };
+
+    /// <summary>The options of a new run, then --resume.</summary>
+    public static void Add(Command command, IEnumerable<Option> runOptions, Option<string> resume)
+    {
+        foreach (var option in runOptions)
+            command.Options.Add(option);
+        command.Options.Add(resume);
+    }
+
     /// <summary>
     /// Resumes the run --resume names, or starts the one the other options describe, then trains it and frees it.
     /// </summary>

@@ -102,12 +102,22 @@ public sealed class RunLedger : IDisposable
     /// <summary>
     /// Starts a run in a new (or empty) directory: <paramref name="open"/> builds it and calls its argument to claim the
     /// directory once it is ready to write (so that a refused command leaves no directory behind); the run owns the
-    /// ledger from then on. options.json is written once the run is open.
+    /// ledger once open returns (a failed open releases it here, as a failed resume does). options.json is written once the run is open.
     /// </summary>
     /// <exception cref="IOException">Another process holds the directory (<see cref="RunDirectoryLock"/>), or it cannot be written.</exception>
     public static TRun Start<TRun>(string directory, RunKind kind, IRunOptions options, Func<Func<RunLedger>, TRun> open) where TRun : IDisposable
     {
-        var run = open(() => new RunLedger(RunDirectoryLock.AcquireForNewRun(directory, OptionsFile), kind, options));
+        RunLedger? claimed = null;
+        TRun run;
+        try
+        {
+            run = open(() => claimed = new RunLedger(RunDirectoryLock.AcquireForNewRun(directory, OptionsFile), kind, options));
+        }
+        catch
+        {
+            claimed?.Dispose();
+            throw;
+        }
         try
         {
             AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");

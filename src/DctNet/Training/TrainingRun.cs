@@ -129,8 +129,7 @@ public sealed class TrainingRun : IDisposable
     }
 
     /// <param name="claim">Claims the run directory; called once the model is built and its starting weights and
-    /// statistics are loaded, so that a refused command leaves no directory behind. The run owns the claim from then on
-    /// (disposed with it, or on failure).</param>
+    /// statistics are loaded, so that a refused command leaves no directory behind (<see cref="RunLedger.Start{TRun}"/>).</param>
     private static TrainingRun Open(TrainingOptions options, Func<RunLedger> claim, Func<TrainingOptions, int, TrainableModel> build,
         ImageFolder trainData, ImageFolder valData, bool initialize)
     {
@@ -142,16 +141,7 @@ public sealed class TrainingRun : IDisposable
         {
             if (initialize && options.Init is { } init)
                 Initialize(trainable.Module, init);
-            var held = claim();
-            try
-            {
-                return new TrainingRun(options, held, trainable, trainData, valData);
-            }
-            catch
-            {
-                held.Dispose();
-                throw;
-            }
+            return new TrainingRun(options, claim(), trainable, trainData, valData);
         }
         catch
         {
