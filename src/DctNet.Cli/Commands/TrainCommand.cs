@@ -39,12 +39,7 @@ internal static class TrainCommand
             HelpName = "stats.json",
         };
         var device = DeviceOption.Create();
-        var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" }.OutputFolder();
-        var resume = new Option<string>("--resume")
-        {
-            Description = "Continue the run in RUNDIR after its last complete epoch, with the options it was started with (RUNDIR/options.json).",
-            HelpName = "RUNDIR",
-        };
+        var (output, resume) = (RunCommandLine.Output(), RunCommandLine.Resume());
         var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train.", defaults.Epochs, OptionRanges.MaxEpochs);
         var batchSize = PipelineOptions.BatchSize("Images per SGD step.", defaults.BatchSize);
         var learningRate = new Option<double>("--lr")
@@ -97,56 +92,42 @@ internal static class TrainCommand
             """);
         Option[] runOptions = [model, channels, data, crop, resize, stats, device, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
             schedule, warmupEpochs, init, seed, threads, noAugmentation, strict, gate, gateLambda];
-        foreach (var option in runOptions)
-            command.Options.Add(option);
-        command.Options.Add(resume);
+        RunCommandLine.Add(command, runOptions, resume);
 
-        command.SetAction(parse =>
+        command.SetAction(parse => RunCommandLine.Run(parse, resume, runOptions, TrainingRun.Resume, required =>
         {
-            TrainingRun run;
-            if (parse.GetValue(resume) is { } resumed)
+            var options = new TrainingOptions
             {
-                RunCommandLine.RefuseWithResume(parse, runOptions, TrainingRun.OptionsFile);
-                run = RunCommandLine.Open(() => TrainingRun.Resume(resumed));
-            }
-            else
-            {
-                string Required(Option<string> option) => parse.GetValue(option) ?? throw new UsageException($"{option.Name} is required (or --resume RUNDIR).");
-                var options = new TrainingOptions
-                {
-                    Model = Required(model),
-                    Channels = parse.GetValue(channels),
-                    Data = Required(data),
-                    Crop = parse.GetValue(crop),
-                    Resize = parse.GetValue(resize),
-                    Stats = parse.GetValue(stats),
-                    Device = parse.GetValue(device) ?? ComputeDevice.Default,
-                    Epochs = parse.GetValue(epochs),
-                    BatchSize = parse.GetValue(batchSize),
-                    LearningRate = parse.GetResult(learningRate) is { Implicit: false }
-                        ? parse.GetValue(learningRate)
-                        : ReferenceLearningRate * parse.GetValue(batchSize) / ReferenceBatchSize,
-                    Momentum = parse.GetValue(momentum),
-                    Nesterov = parse.GetValue(nesterov),
-                    WeightDecay = parse.GetValue(weightDecay),
-                    LabelSmoothing = parse.GetValue(labelSmoothing),
-                    Schedule = parse.GetValue(schedule) == "step" ? LearningRateScheduleKind.Step : LearningRateScheduleKind.Cosine,
-                    WarmupEpochs = parse.GetValue(warmupEpochs),
-                    Init = parse.GetValue(init),
-                    Seed = parse.GetValue(seed),
-                    Threads = parse.GetValue(threads),
-                    Augment = !parse.GetValue(noAugmentation),
-                    Strict = parse.GetValue(strict),
-                    Gate = parse.GetValue(gate),
-                    GateLambda = parse.GetValue(gateLambda),
-                };
-                string directory = Required(output);
-                RefuseSingleClass(options.Data);
-                run = RunCommandLine.Open(() => TrainingRun.Start(options, directory));
-            }
-            using (run)
-                return Train(context, run);
-        });
+                Model = required(model),
+                Channels = parse.GetValue(channels),
+                Data = required(data),
+                Crop = parse.GetValue(crop),
+                Resize = parse.GetValue(resize),
+                Stats = parse.GetValue(stats),
+                Device = parse.GetValue(device) ?? ComputeDevice.Default,
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batchSize),
+                LearningRate = parse.GetResult(learningRate) is { Implicit: false }
+                    ? parse.GetValue(learningRate)
+                    : ReferenceLearningRate * parse.GetValue(batchSize) / ReferenceBatchSize,
+                Momentum = parse.GetValue(momentum),
+                Nesterov = parse.GetValue(nesterov),
+                WeightDecay = parse.GetValue(weightDecay),
+                LabelSmoothing = parse.GetValue(labelSmoothing),
+                Schedule = parse.GetValue(schedule) == "step" ? LearningRateScheduleKind.Step : LearningRateScheduleKind.Cosine,
+                WarmupEpochs = parse.GetValue(warmupEpochs),
+                Init = parse.GetValue(init),
+                Seed = parse.GetValue(seed),
+                Threads = parse.GetValue(threads),
+                Augment = !parse.GetValue(noAugmentation),
+                Strict = parse.GetValue(strict),
+                Gate = parse.GetValue(gate),
+                GateLambda = parse.GetValue(gateLambda),
+            };
+            string directory = required(output);
+            RefuseSingleClass(options.Data);
+            return () => TrainingRun.Start(options, directory);
+        }, run => Train(context, run)));
         return command;
     }
 
@@ -177,20 +158,14 @@ internal static class TrainCommand
         }
         foreach (var skipped in run.SkippedFiles)
             context.Error.WriteLine($"warning: {skipped.Path}: {skipped.Reason} (not in the dataset)");
-        var loop = new EpochLoop(context, "train");
-        while (!run.Finished)
-        {
-            int epoch = run.CompletedEpochs + 1;
-            var progress = new EpochProgress($"epoch {epoch}/{options.Epochs}", run.TrainingSamples + run.ValidationSamples);
-            if (loop.Run(epoch, run.CompletedEpochs, run.Directory, progress.Total, progress.State,
-                skipped => Describe(run.RunEpoch(progress.Update, skipped, context.Cancellation), options.Epochs)) is { } stop)
-                return stop;
-        }
+        if (EpochLoop.Run(context, "train", run.Ledger, run.TrainingSamples, run.ValidationSamples,
+            (progress, skipped) => Describe(run.RunEpoch(progress, skipped, context.Cancellation), options.Epochs)) is { } stop)
+            return stop;
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best val top-1: {run.BestValTop1:0.00}% ({run.Directory})"));
         return ExitCodes.Success;
     }
 
-    private static string Describe(EpochMetrics m, int epochs)
+    private static string Describe(ClassificationEpochMetrics m, int epochs)
     {
         string skipped = m.Skipped > 0 ? $" | skipped {m.Skipped}" : "";
         string channelsOn = m.ChannelsOn is { } on ? string.Create(CultureInfo.InvariantCulture, $" | channels on {on:0.0}") : "";
@@ -198,21 +173,4 @@ internal static class TrainCommand
             $"epoch {m.Epoch}/{epochs}: train loss {m.TrainLoss:0.0000} top-1 {m.TrainTop1:0.00}% | val loss {m.ValLoss:0.0000} top-1 {m.ValTop1:0.00}% top-5 {m.ValTop5:0.00}% | lr {m.LearningRate:G4} | {m.ImagesPerSecond:0.0} images/s (loader alone {m.LoaderImagesPerSecond:0.0}){skipped}{channelsOn}");
     }
 
-    /// <summary>
-    /// The latest progress of the epoch, written by the training thread and read by the display: the images of the
-    /// epoch (training, then validation) and the phase's running loss in the description.
-    /// </summary>
-    private sealed class EpochProgress(string label, int total)
-    {
-        private TrainingProgress? latest;
-
-        public int Total => total;
-
-        public void Update(TrainingProgress progress) => Volatile.Write(ref latest, progress);
-
-        public ProgressState State() => Volatile.Read(ref latest) is { } now
-            ? new ProgressState(now.Phase == "train" ? now.Processed : now.Processed + (total - now.Total),
-                string.Create(CultureInfo.InvariantCulture, $"{label} {now.Phase} loss {now.RunningLoss:0.000}"))
-            : new ProgressState(0, label);
-    }
 }

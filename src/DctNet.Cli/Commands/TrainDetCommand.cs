@@ -18,12 +18,7 @@ internal static class TrainDetCommand
         var annotations = new Option<string>("--annotations") { Description = "The training set's COCO annotation file.", HelpName = "instances.json" };
         var valData = new Option<string>("--val-data") { Description = "The validation images' folder.", HelpName = "DIR" };
         var valAnnotations = new Option<string>("--val-annotations") { Description = "The validation set's COCO annotation file: COCO box (and mask) AP after every epoch.", HelpName = "instances.json" };
-        var output = new Option<string>("--out") { Description = "The run directory (created; must not hold a run already).", HelpName = "RUNDIR" }.OutputFolder();
-        var resume = new Option<string>("--resume")
-        {
-            Description = "Continue the run in RUNDIR after its last complete epoch, with the options it was started with (RUNDIR/options.json).",
-            HelpName = "RUNDIR",
-        };
+        var (output, resume) = (RunCommandLine.Output(), RunCommandLine.Resume());
         var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train (the 1x schedule is 12).", defaults.Epochs, OptionRanges.MaxEpochs);
         var batchSize = PipelineOptions.BatchSize("Images per SGD step (mmdetection: 2 per GPU).", defaults.BatchSize);
         var learningRate = new Option<double>("--lr")
@@ -102,60 +97,46 @@ internal static class TrainDetCommand
             """);
         Option[] runOptions = [model, channels, data, annotations, valData, valAnnotations, output, epochs, batchSize, learningRate, momentum, weightDecay, clip, warmup, decay,
             shortEdge, longEdge, rois, trainable, init, stats, seed, threads, device, noFlip, strict];
-        foreach (var option in runOptions)
-            command.Options.Add(option);
-        command.Options.Add(resume);
+        RunCommandLine.Add(command, runOptions, resume);
 
-        command.SetAction(parse =>
+        command.SetAction(parse => RunCommandLine.Run(parse, resume, runOptions, DetectionTrainingRun.Resume, required =>
         {
-            DetectionTrainingRun run;
-            if (parse.GetValue(resume) is { } resumed)
+            var definition = DetectionOptions.ResolveModel(required(model));
+            if (parse.GetValue(channels) is not null && !definition.TakesDct)
+                throw new UsageException($"--channels: {definition.Name} takes RGB images; channels are for {definition.Name}-dct.");
+            var options = new DetectionTrainingOptions
             {
-                RunCommandLine.RefuseWithResume(parse, runOptions, DetectionTrainingRun.OptionsFile);
-                run = RunCommandLine.Open(() => DetectionTrainingRun.Resume(resumed));
-            }
-            else
-            {
-                string Required(Option<string> option) => parse.GetValue(option) ?? throw new UsageException($"{option.Name} is required (or --resume RUNDIR).");
-                var definition = DetectionOptions.ResolveModel(Required(model));
-                if (parse.GetValue(channels) is not null && !definition.TakesDct)
-                    throw new UsageException($"--channels: {definition.Name} takes RGB images; channels are for {definition.Name}-dct.");
-                var options = new DetectionTrainingOptions
-                {
-                    Model = definition.Name,
-                    Channels = parse.GetValue(channels),
-                    Data = Required(data),
-                    Annotations = Required(annotations),
-                    ValData = Required(valData),
-                    ValAnnotations = Required(valAnnotations),
-                    Device = parse.GetValue(device) ?? ComputeDevice.Default,
-                    Epochs = parse.GetValue(epochs),
-                    BatchSize = parse.GetValue(batchSize),
-                    LearningRate = parse.GetResult(learningRate) is { Implicit: false }
-                        ? parse.GetValue(learningRate)
-                        : DetectionTrainingOptions.ReferenceLearningRate * parse.GetValue(batchSize) / DetectionTrainingOptions.ReferenceBatchSize,
-                    Momentum = parse.GetValue(momentum),
-                    WeightDecay = parse.GetValue(weightDecay),
-                    ClipGradientNorm = parse.GetValue(clip),
-                    WarmupIterations = parse.GetValue(warmup),
-                    DecayEpochs = parse.GetValue(decay) is { } text ? Epochs(text) : null,
-                    ShortEdge = parse.GetValue(shortEdge),
-                    LongEdge = parse.GetValue(longEdge),
-                    RoIsPerImage = parse.GetValue(rois),
-                    TrainableBackboneLayers = parse.GetValue(trainable),
-                    Init = parse.GetValue(init),
-                    Stats = parse.GetValue(stats),
-                    Seed = parse.GetValue(seed),
-                    Threads = parse.GetValue(threads),
-                    Flip = !parse.GetValue(noFlip),
-                    Strict = parse.GetValue(strict),
-                };
-                string directory = Required(output);
-                run = RunCommandLine.Open(() => DetectionTrainingRun.Start(options, directory));
-            }
-            using (run)
-                return Train(context, run);
-        });
+                Model = definition.Name,
+                Channels = parse.GetValue(channels),
+                Data = required(data),
+                Annotations = required(annotations),
+                ValData = required(valData),
+                ValAnnotations = required(valAnnotations),
+                Device = parse.GetValue(device) ?? ComputeDevice.Default,
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batchSize),
+                LearningRate = parse.GetResult(learningRate) is { Implicit: false }
+                    ? parse.GetValue(learningRate)
+                    : DetectionTrainingOptions.ReferenceLearningRate * parse.GetValue(batchSize) / DetectionTrainingOptions.ReferenceBatchSize,
+                Momentum = parse.GetValue(momentum),
+                WeightDecay = parse.GetValue(weightDecay),
+                ClipGradientNorm = parse.GetValue(clip),
+                WarmupIterations = parse.GetValue(warmup),
+                DecayEpochs = parse.GetValue(decay) is { } text ? Epochs(text) : null,
+                ShortEdge = parse.GetValue(shortEdge),
+                LongEdge = parse.GetValue(longEdge),
+                RoIsPerImage = parse.GetValue(rois),
+                TrainableBackboneLayers = parse.GetValue(trainable),
+                Init = parse.GetValue(init),
+                Stats = parse.GetValue(stats),
+                Seed = parse.GetValue(seed),
+                Threads = parse.GetValue(threads),
+                Flip = !parse.GetValue(noFlip),
+                Strict = parse.GetValue(strict),
+            };
+            string directory = required(output);
+            return () => DetectionTrainingRun.Start(options, directory);
+        }, run => Train(context, run)));
         return command;
     }
 
@@ -186,15 +167,9 @@ internal static class TrainDetCommand
             context.Error.WriteLine("warning: no --init: the backbone starts from random weights behind frozen identity norms; detectors train from an ImageNet backbone (see --init).");
         if (run.CompletedEpochs > 0)
             context.Out.WriteLine($"resuming after epoch {run.CompletedEpochs} of {options.Epochs}");
-        var loop = new EpochLoop(context, "train-det");
-        while (!run.Finished)
-        {
-            int epoch = run.CompletedEpochs + 1;
-            var progress = new EpochProgress($"epoch {epoch}/{options.Epochs}", run.TrainingImages, run.ValidationImages);
-            if (loop.Run(epoch, run.CompletedEpochs, run.Directory, progress.Total, progress.State,
-                skipped => Describe(run.RunEpoch(progress.Update, skipped, context.Cancellation), options.Epochs)) is { } stop)
-                return stop;
-        }
+        if (EpochLoop.Run(context, "train-det", run.Ledger, run.TrainingImages, run.ValidationImages,
+            (progress, skipped) => Describe(run.RunEpoch(progress, skipped, context.Cancellation), options.Epochs)) is { } stop)
+            return stop;
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best val box AP: {100 * run.BestBboxAp:0.0} ({run.Directory})"));
         return ExitCodes.Success;
     }
@@ -209,19 +184,4 @@ internal static class TrainDetCommand
             $"epoch {m.Epoch}/{epochs}: loss {m.Loss:0.0000} ({terms}){Ap("box", m.Bbox)}{Ap("mask", m.Segm)} | lr {m.LearningRate:G4} | {m.ImagesPerSecond:0.00} images/s{skipped}");
     }
 
-    /// <summary>The latest progress of the epoch: training images, then validation images, and the running loss while training.</summary>
-    private sealed class EpochProgress(string label, int trainingImages, int validationImages)
-    {
-        private DetectionTrainingProgress? latest;
-
-        public int Total => trainingImages + validationImages;
-
-        public void Update(DetectionTrainingProgress progress) => Volatile.Write(ref latest, progress);
-
-        public ProgressState State() => Volatile.Read(ref latest) is { } now
-            ? now.Phase == "train"
-                ? new ProgressState(now.Processed, string.Create(CultureInfo.InvariantCulture, $"{label} train loss {now.RunningLoss:0.000}"))
-                : new ProgressState(trainingImages + now.Processed, $"{label} val")
-            : new ProgressState(0, label);
-    }
 }

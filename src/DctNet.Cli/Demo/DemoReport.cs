@@ -80,7 +80,7 @@ internal static class DemoReport
         {
             Line($"### {r.Name}: `{r.Model}`, {r.Channels}");
             Line();
-            Line($"![{r.Name} training curves]({DemoRun.RunsFolder}/{r.Name}/{TrainingRun.CurvesFile})");
+            Line($"![{r.Name} training curves]({DemoRun.RunsFolder}/{r.Name}/{RunLedger.CurvesFile})");
             Line();
         }
         Line($"## Gate selection");

@@ -234,7 +234,7 @@ internal sealed class DemoRun
     private DemoModelResult Measure(DemoModel model)
     {
         string directory = RunDirectory(model);
-        var epochs = File.ReadLines(Path.Combine(directory, TrainingRun.MetricsFile)).Select(Training.EpochMetrics.TryParse).OfType<Training.EpochMetrics>().ToList();
+        var epochs = File.ReadLines(Path.Combine(directory, RunLedger.MetricsFile)).Select(ClassificationEpochMetrics.TryParse).OfType<ClassificationEpochMetrics>().ToList();
         var trainSpeeds = epochs.Select(e => e.ImagesPerSecond).Order().ToList();
         using var inference = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(model.Options.Model), directory) { GateSeed = (ulong)plan.Seed, FoldBatchNorm = true });
         var info = inference.Definition.Info(inference.Input, inference.Classes, inference.HasInputGate);

@@ -1,16 +1,21 @@
 using DctNet.Reporting;
+using DctNet.Training;
 using ScottPlot;
 
 namespace DctNet.Detection.Training;
 
 /// <summary>
 /// The curves of a detection run: each loss term and their sum per epoch on the left (log scale: the terms differ by
-/// orders of magnitude), the validation AP and AP50 per epoch beside them, for boxes and, where evaluated, masks.
+/// orders of magnitude), the validation AP and AP50 per epoch beside them, for boxes and, where evaluated, masks;
+/// redrawn from the run's metrics.jsonl after each committed epoch.
 /// </summary>
-public static class DetectionCurves
+public sealed class DetectionCurves(string directory, string title) : IEpochHook<DetectionEpochMetrics>
 {
     public const int Width = 1400;
     public const int Height = 560;
+
+    public void AfterEpoch(DetectionEpochMetrics metrics)
+        => Render(DetectionTrainingRun.ReadMetrics(Path.Combine(directory, RunLedger.MetricsFile)), Path.Combine(directory, RunLedger.CurvesFile), title);
 
     /// <summary>Draws the curves of <paramref name="epochs"/> to a PNG, atomically.</summary>
     public static void Render(IReadOnlyList<DetectionEpochMetrics> epochs, string pngPath, string title)

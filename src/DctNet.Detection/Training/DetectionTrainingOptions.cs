@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DctNet.Detection.Modeling;
+using DctNet.Training;
 
 namespace DctNet.Detection.Training;
 
@@ -11,7 +12,7 @@ namespace DctNet.Detection.Training;
 /// divided by 10 after epochs 8 and 11 of 12, images rescaled to fit 1333 x 800 and flipped at random, the stem and
 /// layer1 frozen.
 /// </summary>
-public sealed record DetectionTrainingOptions
+public sealed record DetectionTrainingOptions : IRunOptions
 {
     /// <summary>mmdetection's 0.02 for 16 images per step; <c>dctnet train-det</c> scales it linearly to its batch size.</summary>
     public const double ReferenceLearningRate = 0.02;

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using DctNet.Checkpoints;
 using DctNet.Data;
 using DctNet.Detection.Coco;
@@ -19,23 +17,11 @@ using static TorchSharp.torch;
 
 namespace DctNet.Detection.Training;
 
-/// <summary>Where a detection run is inside an epoch, for progress displays.</summary>
-/// <param name="Phase">"train" or "val".</param>
-/// <param name="RunningLoss">Training: the mean total loss of the epoch's steps so far; 0 in validation.</param>
-public sealed record DetectionTrainingProgress(int Epoch, string Phase, int Processed, int Total, double RunningLoss);
-
 /// <summary>
-/// A detection training run in its run directory, with the conventions of classification's <see cref="TrainingRun"/>:
-/// <list type="bullet">
-/// <item><c>options.json</c>: the <see cref="DetectionTrainingOptions"/>, written once at the start;</item>
-/// <item><c>best.safetensors</c>, <c>last.safetensors</c> (<see cref="RunDirectory"/>): <see cref="DetectionCheckpoint"/>s of the epoch with the best
-/// validation box AP so far and of the latest epoch (<c>dctnet detect --weights RUNDIR</c> takes the best);</item>
-/// <item><c>train_state.safetensors</c>: the commit point - weights, momentum buffers, the completed epochs, the best AP
-/// and that epoch's metrics line; a resume starts from it alone;</item>
-/// <item><c>metrics.jsonl</c>: one <see cref="DetectionEpochMetrics"/> line per epoch, appended after the commit;</item>
-/// <item><c>curves.png</c>: loss terms and validation AP per epoch, redrawn after each commit;</item>
-/// <item><c>run.lock</c>: the <see cref="RunDirectoryLock"/> of the process that holds the directory, or held it last.</item>
-/// </list>
+/// A detection training run in its <see cref="RunLedger"/>, as classification's <see cref="TrainingRun"/>: best by
+/// validation box AP (<c>dctnet detect --weights RUNDIR</c> takes the best <see cref="DetectionCheckpoint"/>),
+/// <see cref="DetectionEpochMetrics"/> lines in metrics.jsonl, curves.png redrawn by <see cref="DetectionCurves"/>; a -dct
+/// run's state also records its input statistics, so that a resume needs neither --stats nor the --init file.
 /// The batch order, the flips and the samplers' draws derive from the seed and the epoch alone
 /// (<see cref="SeededStreams"/>) and the learning rate from the step, so a resumed run repeats the uninterrupted one.
 /// Fresh layers draw from libtorch's global generator, seeded at the start: a thread drawing from it meanwhile (another
@@ -43,13 +29,7 @@ public sealed record DetectionTrainingProgress(int Epoch, string Phase, int Proc
 /// </summary>
 public sealed class DetectionTrainingRun : IDisposable
 {
-    public const string OptionsFile = "options.json";
-    public const string StateFile = "train_state.safetensors";
-    public const string MetricsFile = "metrics.jsonl";
-    public const string CurvesFile = "curves.png";
-    private const string StateMetadataKey = "dctnet_detection_training";
-    private const string WeightsPrefix = "model.";
-    private const string MomentumPrefix = "momentum.";
+    private static readonly RunKind Kind = new("detection training", "dctnet_detection_training", "best_bbox_ap");
 
     private readonly GeneralizedRCNN model;
     private readonly DetectionCheckpointMetadata metadata;
@@ -60,15 +40,14 @@ public sealed class DetectionTrainingRun : IDisposable
     private readonly ImageDecoder decoder = new();
     private readonly Device device;
     private readonly bool[] landscape;
-    private readonly RunDirectoryLock claim;
-    private string? lastCommittedLine;
+    private readonly RunLedger ledger;
+    private readonly IEpochHook<DetectionEpochMetrics>[] hooks;
 
-    private DetectionTrainingRun(DetectionTrainingOptions options, RunDirectoryLock claim, GeneralizedRCNN model, DetectionCheckpointMetadata metadata,
+    private DetectionTrainingRun(DetectionTrainingOptions options, RunLedger ledger, GeneralizedRCNN model, DetectionCheckpointMetadata metadata,
         CocoDetectionSet trainSet, CocoDetectionSet valSet, string? initialization)
     {
         Options = options;
-        this.claim = claim;
-        Directory = claim.Directory;
+        this.ledger = ledger;
         this.model = model;
         this.metadata = metadata;
         this.trainSet = trainSet;
@@ -83,10 +62,12 @@ public sealed class DetectionTrainingRun : IDisposable
         schedule = new DetectionLearningRate(options.LearningRate, options.EffectiveDecayEpochs, options.WarmupIterations, options.WarmupRatio);
         landscape = [.. trainSet.Images.Select(image => image.IsLandscape)];
         BatchesPerEpoch = AspectRatioBatches.Count(landscape, options.BatchSize);
+        hooks = [new DetectionCurves(Directory, $"{options.Model} - {Path.GetFileName(Path.GetFullPath(Directory))}")];
     }
 
     public DetectionTrainingOptions Options { get; }
-    public string Directory { get; }
+    public RunLedger Ledger => ledger;
+    public string Directory => ledger.Directory;
     public GeneralizedRCNN Model => model;
     public DetectionCheckpointMetadata Metadata => metadata;
     public DetectionSetSummary TrainingSummary => trainSet.Summary;
@@ -98,12 +79,12 @@ public sealed class DetectionTrainingRun : IDisposable
     /// <summary>What the starting weights were (<see cref="DetectionInitialization.Apply"/>); null for a fresh or resumed model.</summary>
     public string? Initialization { get; }
 
-    public int CompletedEpochs { get; private set; }
+    public int CompletedEpochs => ledger.CompletedEpochs;
 
     /// <summary>The best validation box AP so far (COCO's 0.50:0.95, a fraction); -1 before the first epoch.</summary>
-    public double BestBboxAp { get; private set; } = -1;
+    public double BestBboxAp => ledger.Best;
 
-    public bool Finished => CompletedEpochs >= Options.Epochs;
+    public bool Finished => ledger.Finished;
 
     /// <exception cref="ArgumentException">Invalid options or run directory.</exception>
     /// <exception cref="CocoFormatException">A malformed annotation file.</exception>
@@ -114,70 +95,21 @@ public sealed class DetectionTrainingRun : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var run = Open(options, () => RunDirectoryLock.AcquireForNewRun(directory, OptionsFile), initialize: true);
-        try
-        {
-            AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
-            return run;
-        }
-        catch
-        {
-            run.Dispose();
-            throw;
-        }
+        return RunLedger.Start(directory, Kind, options, claim => Open(options, claim, initialize: true));
     }
 
     /// <summary>Continues the run in <paramref name="directory"/> after its last committed epoch.</summary>
     /// <exception cref="CheckpointException">The run directory's files are missing, hold options no run can use, or do not fit the model.</exception>
     /// <exception cref="IOException">Another process holds the directory (<see cref="RunDirectoryLock"/>), or it cannot be written.</exception>
     public static DetectionTrainingRun Resume(string directory)
-    {
-        string optionsPath = Path.Combine(directory, OptionsFile);
-        if (!File.Exists(optionsPath))
-            throw new CheckpointException($"{directory}: not a detection training run directory (no {OptionsFile}).");
-        // Claimed before anything is read: a live owner is named at once, and its files do not change under the resume.
-        var claim = RunDirectoryLock.Acquire(directory);
-        try
-        {
-            DetectionTrainingOptions options;
-            try
-            {
-                options = DetectionTrainingOptions.FromJson(File.ReadAllText(optionsPath));
-                // Held to the bounds a command line is: the file may have been edited, or received from someone else.
-                options.Validate();
-            }
-            catch (Exception e) when (e is InvalidDataException or ArgumentException)
-            {
-                throw new CheckpointException($"{optionsPath}: {e.Message}");
-            }
-            string statePath = Path.Combine(directory, StateFile);
-            // Killed before its first commit: the run starts again, exactly as it first did.
-            (SafeTensorsContents Contents, StateRecord Record)? state = File.Exists(statePath) ? ReadState(statePath) : null;
-            var run = Open(options, () => claim, initialize: state is null, state?.Record.Statistics());
-            try
-            {
-                if (state is { } committed)
-                    run.LoadState(committed.Contents, committed.Record, statePath);
-                run.ReconcileMetrics();
-                return run;
-            }
-            catch
-            {
-                run.Dispose();
-                throw;
-            }
-        }
-        catch
-        {
-            claim.Dispose();
-            throw;
-        }
-    }
+        => RunLedger.Resume(directory, Kind, DetectionTrainingOptions.FromJson,
+            (options, ledger) => Open(options, () => ledger, initialize: !ledger.HasCommit, ledger.Committed<InputStatistics>()?.Statistics()),
+            run => run.ledger.Restore(run.model, run.optimizer, line => DetectionEpochMetrics.TryParse(line)?.Epoch));
 
     /// <param name="claim">Claims the run directory; called once the data and the starting weights are known good, so
     /// that a refused command leaves no directory behind. The run owns the claim from then on (disposed with it, or on failure).</param>
     /// <param name="statistics">A resumed DCT run's normalization, as its state recorded it; resolved afresh when null.</param>
-    private static DetectionTrainingRun Open(DetectionTrainingOptions options, Func<RunDirectoryLock> claim, bool initialize, ChannelStatistics? statistics = null)
+    private static DetectionTrainingRun Open(DetectionTrainingOptions options, Func<RunLedger> claim, bool initialize, ChannelStatistics? statistics = null)
     {
         var definition = DetectionModels.All.Get(options.Model);
         var trainSet = CocoDetectionSet.Open(options.Data, options.Annotations, training: true, masks: definition.Masks, options.Strict);
@@ -238,28 +170,24 @@ public sealed class DetectionTrainingRun : IDisposable
     /// <exception cref="OperationCanceledException">Cancelled: the epoch is abandoned, the directory keeps the last complete one.</exception>
     /// <exception cref="TrainingDivergedException">A NaN or infinite loss; nothing of this epoch is written.</exception>
     /// <exception cref="TrainingDataException">An unreadable image in a strict run, or no readable image at all.</exception>
-    public DetectionEpochMetrics RunEpoch(Action<DetectionTrainingProgress>? progress = null, Action<LoadFailure>? skipped = null, CancellationToken cancellation = default)
+    public DetectionEpochMetrics RunEpoch(Action<TrainingProgress>? progress = null, Action<LoadFailure>? skipped = null, CancellationToken cancellation = default)
     {
-        if (Finished)
-            throw new InvalidOperationException($"The run has completed its {Options.Epochs} epochs.");
+        var skips = ledger.BeginEpoch(skipped);
         int epoch = CompletedEpochs;
-        int skippedCount = 0;
-        void Skip(LoadFailure failure)
-        {
-            if (Options.Strict)
-                throw new TrainingDataException($"{failure.Path}: {failure.Reason} (--strict: unreadable images stop the run)");
-            skippedCount++;
-            skipped?.Invoke(failure);
-        }
-        var (losses, learningRate, imagesPerSecond) = Train(epoch, progress, Skip, cancellation);
-        var (bbox, segm) = Validate(epoch, progress, Skip, cancellation);
-        var metrics = new DetectionEpochMetrics(epoch + 1, losses, learningRate, imagesPerSecond, skippedCount, bbox, segm);
-        Commit(metrics);
+        var (losses, learningRate, imagesPerSecond) = Train(epoch, progress, skips.Skip, cancellation);
+        var (bbox, segm) = Validate(epoch, progress, skips.Skip, cancellation);
+        var metrics = new DetectionEpochMetrics(epoch + 1, losses, learningRate, imagesPerSecond, skips.Count, bbox, segm);
+        var weights = ModuleState.Capture(model);
+        var statistics = model.DctInput?.Statistics;
+        ledger.Commit(weights, optimizer, new DetectionCheckpoint(metadata, weights).Save, metrics.BboxAp, metrics.ToJsonLine(),
+            new InputStatistics(statistics?.Mean.ToArray(), statistics?.Std.ToArray()));
+        foreach (var hook in hooks)
+            hook.AfterEpoch(metrics);
         return metrics;
     }
 
     private (Dictionary<string, double> Losses, double LearningRate, double ImagesPerSecond) Train(
-        int epoch, Action<DetectionTrainingProgress>? progress, Action<LoadFailure> skip, CancellationToken cancellation)
+        int epoch, Action<TrainingProgress>? progress, Action<LoadFailure> skip, CancellationToken cancellation)
     {
         model.train();
         var batches = AspectRatioBatches.Create(landscape, Options.BatchSize, SeededStreams.BatchOrder(Options.Seed, epoch));
@@ -285,9 +213,7 @@ public sealed class DetectionTrainingRun : IDisposable
             var total = losses.Total();
             float value = total.item<float>();
             if (!float.IsFinite(value))
-                throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
-                    $"the loss became {value} in epoch {epoch + 1}, step {index + 1} of {batches.Count} (learning rate {learningRate:G4}); "
-                    + $"the run stopped. {Directory} keeps the last complete epoch ({CompletedEpochs}); try a lower --lr or a longer warm-up."));
+                throw ledger.Diverged(value, $"step {index + 1} of {batches.Count}", learningRate, "try a lower --lr or a longer warm-up");
             total.backward();
             if (Options.ClipGradientNorm > 0)
                 nn.utils.clip_grad_norm_(optimizer.Parameters.Where(p => p.grad is not null), Options.ClipGradientNorm);
@@ -296,7 +222,7 @@ public sealed class DetectionTrainingRun : IDisposable
                 sums[name] = sums.GetValueOrDefault(name) + term.item<float>();
             steps++;
             seen += batch.Samples.Count;
-            progress?.Invoke(new DetectionTrainingProgress(epoch + 1, "train", seen, trainSet.Images.Count, sums.Values.Sum() / steps));
+            progress?.Invoke(new TrainingProgress(epoch + 1, "train", seen, trainSet.Images.Count, sums.Values.Sum() / steps));
         }
         if (steps == 0)
             throw new TrainingDataException($"{Options.Data}: no training image could be read.");
@@ -364,7 +290,7 @@ public sealed class DetectionTrainingRun : IDisposable
     }, cancellation);
 
     /// <summary>COCO evaluation of the validation images (all detections, at most 100 per image, as the metrics expect).</summary>
-    private (double[] Bbox, double[]? Segm) Validate(int epoch, Action<DetectionTrainingProgress>? progress, Action<LoadFailure> skip, CancellationToken cancellation)
+    private (double[] Bbox, double[]? Segm) Validate(int epoch, Action<TrainingProgress>? progress, Action<LoadFailure> skip, CancellationToken cancellation)
     {
         var detector = new ImageDetector(model, device);
         var dataset = valSet.Dataset;
@@ -385,7 +311,7 @@ public sealed class DetectionTrainingRun : IDisposable
             {
                 skip(new LoadFailure(entry.Path, e.Problem));
             }
-            progress?.Invoke(new DetectionTrainingProgress(epoch + 1, "val", i + 1, valSet.Images.Count, 0));
+            progress?.Invoke(new TrainingProgress(epoch + 1, "val", i + 1, valSet.Images.Count, null));
         }
         if (evaluated.Count == 0)
             throw new TrainingDataException($"{Options.ValData}: no validation image could be read.");
@@ -402,60 +328,13 @@ public sealed class DetectionTrainingRun : IDisposable
         return (bbox, segm);
     }
 
-    /// <summary>best (if better), then last, then the state (the commit), then the metrics line and the curves.</summary>
-    private void Commit(DetectionEpochMetrics metrics)
-    {
-        var weights = ModuleState.Capture(model);
-        var checkpoint = new DetectionCheckpoint(metadata, weights);
-        double best = Math.Max(BestBboxAp, metrics.BboxAp);
-        if (metrics.BboxAp > BestBboxAp)
-            checkpoint.Save(Path.Combine(Directory, RunDirectory.BestCheckpoint));
-        checkpoint.Save(Path.Combine(Directory, RunDirectory.LastCheckpoint));
-        var state = new StateDict(weights.WithPrefix(WeightsPrefix).Concat(optimizer.CaptureState().WithPrefix(MomentumPrefix)));
-        var statistics = model.DctInput?.Statistics;
-        var record = new StateRecord(metrics.Epoch, best, Options.Seed, metrics.ToJsonLine(), statistics?.Mean.ToArray(), statistics?.Std.ToArray());
-        SafeTensorsFile.WriteFile(Path.Combine(Directory, StateFile), state, new Dictionary<string, string>
-        {
-            [StateMetadataKey] = JsonSerializer.Serialize(record, StateJson),
-        });
-        CompletedEpochs = metrics.Epoch;
-        BestBboxAp = best;
-        string metricsPath = Path.Combine(Directory, MetricsFile);
-        CommittedMetrics.Append(metricsPath, record.MetricsLine, metrics.Epoch);
-        DetectionCurves.Render(ReadMetrics(metricsPath), Path.Combine(Directory, CurvesFile), $"{Options.Model} - {Path.GetFileName(Path.GetFullPath(Directory))}");
-    }
-
     /// <summary>The epochs of a run's metrics.jsonl; lines a killed process left half written are skipped.</summary>
     public static IReadOnlyList<DetectionEpochMetrics> ReadMetrics(string path)
         => File.Exists(path) ? [.. File.ReadLines(path).Select(DetectionEpochMetrics.TryParse).OfType<DetectionEpochMetrics>()] : [];
 
-    private static (SafeTensorsContents Contents, StateRecord Record) ReadState(string path)
-    {
-        var contents = SafeTensorsFile.ReadFile(path);
-        if (!contents.Metadata.TryGetValue(StateMetadataKey, out string? json) || JsonSerializer.Deserialize<StateRecord>(json, StateJson) is not { } record)
-            throw new CheckpointException($"{path}: no '{StateMetadataKey}' entry in its metadata; not a DctNet detection training state.");
-        return (contents, record);
-    }
-
-    private void LoadState(SafeTensorsContents contents, StateRecord record, string path)
-    {
-        if (record.Seed != Options.Seed)
-            throw new CheckpointException($"{path}: saved with seed {record.Seed}, but {OptionsFile} says {Options.Seed}.");
-        ModuleState.Load(model, contents.Tensors.Under(WeightsPrefix), path);
-        optimizer.LoadState(contents.Tensors.Under(MomentumPrefix), path);
-        CompletedEpochs = record.CompletedEpochs;
-        BestBboxAp = record.BestBboxAp;
-        lastCommittedLine = record.MetricsLine;
-    }
-
-    /// <summary>metrics.jsonl keeps the committed epochs only, each once (<see cref="CommittedMetrics"/>).</summary>
-    private void ReconcileMetrics()
-        => CommittedMetrics.Reconcile(Path.Combine(Directory, MetricsFile), CompletedEpochs, lastCommittedLine, line => DetectionEpochMetrics.TryParse(line)?.Epoch);
-
-    private static readonly JsonSerializerOptions StateJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
+    /// <summary>What a detection run adds to its committed state.</summary>
     /// <param name="StatisticsMean">-dct models: the normalization the run trains with, so that a resume needs neither --stats nor the --init file.</param>
-    private sealed record StateRecord(int CompletedEpochs, double BestBboxAp, int Seed, string MetricsLine, double[]? StatisticsMean, double[]? StatisticsStd)
+    private sealed record InputStatistics(double[]? StatisticsMean, double[]? StatisticsStd)
     {
         public ChannelStatistics? Statistics() => StatisticsMean is { } mean && StatisticsStd is { } std ? new ChannelStatistics(mean, std) : null;
     }
@@ -465,6 +344,6 @@ public sealed class DetectionTrainingRun : IDisposable
     {
         optimizer.Dispose();
         model.Dispose();
-        claim.Dispose();
+        ledger.Dispose();
     }
 }

@@ -4,8 +4,8 @@ using ScottPlot;
 
 namespace DctNet.Reporting;
 
-/// <summary>One epoch of a training run's <c>metrics.jsonl</c>; accuracies in percent.</summary>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double ValLoss, double ValTop1, double ValTop5, double? TrainTop1, double? ChannelsOn);
+/// <summary>One epoch of a classification run's <c>metrics.jsonl</c> as the curves draw it; accuracies in percent.</summary>
+public sealed record PlottedEpoch(int Epoch, double TrainLoss, double ValLoss, double ValTop1, double ValTop5, double? TrainTop1, double? ChannelsOn);
 
 /// <summary>
 /// The training curves of a run: loss per epoch (train and validation) on the left, accuracy per epoch (validation
@@ -25,7 +25,7 @@ public static class Curves
         => Render(Read(metricsJsonlPath), pngPath, title);
 
     /// <summary>Draws the curves of <paramref name="epochs"/> to a PNG, atomically.</summary>
-    public static void Render(IReadOnlyList<EpochMetrics> epochs, string pngPath, string title = "Training curves")
+    public static void Render(IReadOnlyList<PlottedEpoch> epochs, string pngPath, string title = "Training curves")
     {
         double[] x = [.. epochs.Select(e => (double)e.Epoch)];
         bool gated = epochs.Count > 0 && epochs.All(e => e.ChannelsOn is not null);
@@ -60,9 +60,9 @@ public static class Curves
     }
 
     /// <summary>The epochs of a <c>metrics.jsonl</c>, blank lines skipped.</summary>
-    public static IReadOnlyList<EpochMetrics> Read(string metricsJsonlPath)
+    public static IReadOnlyList<PlottedEpoch> Read(string metricsJsonlPath)
     {
-        var epochs = new List<EpochMetrics>();
+        var epochs = new List<PlottedEpoch>();
         int lineNumber = 0;
         foreach (string line in File.ReadLines(metricsJsonlPath))
         {
@@ -74,7 +74,7 @@ public static class Curves
                 using var document = JsonDocument.Parse(line);
                 var root = document.RootElement;
                 double? Optional(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
-                epochs.Add(new EpochMetrics(root.GetProperty("epoch").GetInt32(), Number(root.GetProperty("train_loss")), Number(root.GetProperty("val_loss")),
+                epochs.Add(new PlottedEpoch(root.GetProperty("epoch").GetInt32(), Number(root.GetProperty("train_loss")), Number(root.GetProperty("val_loss")),
                     Number(root.GetProperty("val_top1")), Number(root.GetProperty("val_top5")), Optional("train_top1"), Optional("channels_on")));
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)

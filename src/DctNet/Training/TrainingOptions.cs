@@ -15,7 +15,7 @@ public enum LearningRateScheduleKind
 }
 
 /// <summary>Everything that defines a training run; saved as the run directory's options.json so that a resume needs nothing else.</summary>
-public sealed record TrainingOptions
+public sealed record TrainingOptions : IRunOptions
 {
     /// <summary>The model registry's name.</summary>
     public required string Model { get; init; }

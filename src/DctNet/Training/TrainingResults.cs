@@ -3,14 +3,14 @@ using System.Text.Json.Serialization;
 
 namespace DctNet.Training;
 
-/// <summary>One line of metrics.jsonl: an epoch's training and validation figures (accuracies in percent).</summary>
+/// <summary>One line of a classification run's metrics.jsonl: an epoch's training and validation figures (accuracies in percent).</summary>
 /// <param name="Epoch">One-based.</param>
 /// <param name="LearningRate">The rate of the epoch's last batch.</param>
 /// <param name="ImagesPerSecond">Training images per second of the training pass (loading, forward, backward, update).</param>
 /// <param name="LoaderImagesPerSecond">What the loader delivers alone (decode + augmentation on the run's threads), measured once per process.</param>
 /// <param name="Skipped">Unreadable images skipped in this epoch, training and validation together.</param>
 /// <param name="ChannelsOn">Gated runs: the mean number of input channels on per training sample.</param>
-public sealed record EpochMetrics(
+public sealed record ClassificationEpochMetrics(
     int Epoch,
     double TrainLoss,
     double TrainTop1,
@@ -35,11 +35,11 @@ public sealed record EpochMetrics(
     public string ToJsonLine() => JsonSerializer.Serialize(this, JsonOptions);
 
     /// <summary>The metrics of a line, or null for a line a killed process left half written.</summary>
-    public static EpochMetrics? TryParse(string line)
+    public static ClassificationEpochMetrics? TryParse(string line)
     {
         try
         {
-            return JsonSerializer.Deserialize<EpochMetrics>(line, JsonOptions);
+            return JsonSerializer.Deserialize<ClassificationEpochMetrics>(line, JsonOptions);
         }
         catch (JsonException)
         {
@@ -48,10 +48,10 @@ public sealed record EpochMetrics(
     }
 }
 
-/// <summary>Where training is inside an epoch, for progress displays.</summary>
+/// <summary>Where a run (classification or detection) is inside an epoch, for progress displays.</summary>
 /// <param name="Phase">"train" or "val".</param>
-/// <param name="RunningLoss">Mean loss over the phase's samples so far.</param>
-public sealed record TrainingProgress(int Epoch, string Phase, int Processed, int Total, double RunningLoss);
+/// <param name="RunningLoss">Mean loss over the phase's samples so far; null where the phase has none (detection's validation).</param>
+public sealed record TrainingProgress(int Epoch, string Phase, int Processed, int Total, double? RunningLoss);
 
 /// <summary>The loss became NaN or infinite; the run directory still holds the last complete epoch.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);

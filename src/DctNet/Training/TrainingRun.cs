@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using DctNet.Checkpoints;
 using DctNet.Data;
 using DctNet.Frequency.Channels;
@@ -41,33 +39,15 @@ public sealed record TrainableModel(nn.Module<Tensor, Tensor> Module, Checkpoint
 }
 
 /// <summary>
-/// A training run in its run directory: SGD epochs over <c>Data/train</c>, validation on <c>Data/val</c>, and after
-/// each epoch the directory's files, written so that a process killed at any moment leaves the last complete epoch:
-/// <list type="bullet">
-/// <item><c>options.json</c>: the <see cref="TrainingOptions"/>, written once at the start;</item>
-/// <item><c>best.safetensors</c>, <c>last.safetensors</c>: DctNet checkpoints of the best validation top-1 so far and of the latest epoch;</item>
-/// <item><c>train_state.safetensors</c>: the commit point - the weights, the momentum buffers and, in its metadata,
-/// the completed epochs, the best top-1 and that epoch's metrics line; a resume starts from it alone;</item>
-/// <item><c>metrics.jsonl</c>: one <see cref="EpochMetrics"/> line per epoch, appended after the commit;</item>
-/// <item><c>curves.png</c> (loss and accuracy per epoch) and TensorBoard event files under <c>tensorboard/</c>,
-/// refreshed after each commit for people watching the run.</item>
-/// </list>
-/// Every file but metrics.jsonl is written to a temporary name and renamed. The run holds the directory while it is
-/// open (<see cref="RunDirectoryLock"/>, <c>run.lock</c>): a second process is refused, and the temporary files of a
-/// killed one are removed when the next run claims the directory. The learning rate, the sample order, the
-/// augmentation and the gate's noise derive from the seed and the epoch alone (<see cref="SeededStreams"/>), so a resumed
-/// run repeats the uninterrupted one.
+/// A classification training run in its <see cref="RunLedger"/>: SGD epochs over <c>Data/train</c>, validation on
+/// <c>Data/val</c>, best by validation top-1, <see cref="ClassificationEpochMetrics"/> lines in metrics.jsonl, and
+/// <see cref="CurvesHook"/> and <see cref="TensorBoardHook"/> after each commit. The learning rate, the sample order, the
+/// augmentation and the gate's noise derive from the seed and the epoch alone (<see cref="SeededStreams"/>), so a
+/// resumed run repeats the uninterrupted one.
 /// </summary>
 public sealed class TrainingRun : IDisposable
 {
-    public const string OptionsFile = "options.json";
-    public const string StateFile = "train_state.safetensors";
-    public const string MetricsFile = "metrics.jsonl";
-    public const string CurvesFile = "curves.png";
-    public const string TensorBoardFolder = "tensorboard";
-    private const string StateMetadataKey = "dctnet_training";
-    private const string WeightsPrefix = "model.";
-    private const string MomentumPrefix = "momentum.";
+    private static readonly RunKind Kind = new("training", "dctnet_training", "best_val_top1");
 
     private readonly TrainableModel trainable;
     private readonly ImageFolder trainData;
@@ -76,18 +56,14 @@ public sealed class TrainingRun : IDisposable
     private readonly LearningRateSchedule schedule;
     private readonly ImageDecoder decoder = new();
     private readonly Device device;
-    private readonly RunDirectoryLock claim;
+    private readonly RunLedger ledger;
+    private readonly IEpochHook<ClassificationEpochMetrics>[] hooks;
     private double? loaderImagesPerSecond;
-    private TorchSharp.Modules.SummaryWriter? tensorBoard;
 
-    /// <summary>The metrics line of the epoch the loaded state committed (null for a fresh run).</summary>
-    private string? lastCommittedLine;
-
-    private TrainingRun(TrainingOptions options, RunDirectoryLock claim, TrainableModel trainable, ImageFolder trainData, ImageFolder valData)
+    private TrainingRun(TrainingOptions options, RunLedger ledger, TrainableModel trainable, ImageFolder trainData, ImageFolder valData)
     {
         Options = options;
-        this.claim = claim;
-        Directory = claim.Directory;
+        this.ledger = ledger;
         this.trainable = trainable;
         this.trainData = trainData;
         this.valData = valData;
@@ -96,10 +72,12 @@ public sealed class TrainingRun : IDisposable
         ChannelsLast.Convert(trainable.Module);
         optimizer = new MomentumSgd(trainable.Module, options.Momentum, options.Nesterov, options.WeightDecay);
         schedule = new LearningRateSchedule(options.LearningRate, options.Schedule, options.Epochs, options.WarmupEpochs);
+        hooks = [new CurvesHook(Directory, $"{options.Model} - {Directory}"), new TensorBoardHook(Directory)];
     }
 
     public TrainingOptions Options { get; }
-    public string Directory { get; }
+    public RunLedger Ledger => ledger;
+    public string Directory => ledger.Directory;
     public nn.Module<Tensor, Tensor> Model => trainable.Module;
     public CheckpointMetadata Metadata => trainable.Metadata;
     public int TrainingSamples => trainData.Samples.Count;
@@ -109,12 +87,12 @@ public sealed class TrainingRun : IDisposable
     public int ValidationSamples => valData.Samples.Count;
 
     /// <summary>Epochs completed and committed to the run directory.</summary>
-    public int CompletedEpochs { get; private set; }
+    public int CompletedEpochs => ledger.CompletedEpochs;
 
     /// <summary>The best validation top-1 so far (percent); -1 before the first epoch.</summary>
-    public double BestValTop1 { get; private set; } = -1;
+    public double BestValTop1 => ledger.Best;
 
-    public bool Finished => CompletedEpochs >= Options.Epochs;
+    public bool Finished => ledger.Finished;
 
     /// <summary>Starts a run of a registry model in a new (or empty) run directory.</summary>
     public static TrainingRun Start(TrainingOptions options, string directory) => Start(options, directory, TrainableModel.FromRegistry);
@@ -126,17 +104,7 @@ public sealed class TrainingRun : IDisposable
     {
         options.Validate();
         var (trainData, valData) = OpenData(options);
-        var run = Open(options, () => RunDirectoryLock.AcquireForNewRun(directory, OptionsFile), build, trainData, valData, initialize: true);
-        try
-        {
-            AtomicFile.WriteAllText(Path.Combine(directory, OptionsFile), options.ToJson() + "\n");
-            return run;
-        }
-        catch
-        {
-            run.Dispose();
-            throw;
-        }
+        return RunLedger.Start(directory, Kind, options, claim => Open(options, claim, build, trainData, valData, initialize: true));
     }
 
     /// <summary>Continues the registry-model run in <paramref name="directory"/> after its last committed epoch.</summary>
@@ -145,48 +113,11 @@ public sealed class TrainingRun : IDisposable
     /// <exception cref="CheckpointException">The run directory's files are missing, hold options no run can use, or do not fit the model.</exception>
     /// <exception cref="IOException">Another process holds the directory (<see cref="RunDirectoryLock"/>), or it cannot be written.</exception>
     public static TrainingRun Resume(string directory, Func<TrainingOptions, int, TrainableModel> build)
-    {
-        string optionsPath = Path.Combine(directory, OptionsFile);
-        if (!File.Exists(optionsPath))
-            throw new CheckpointException($"{directory}: not a training run directory (no {OptionsFile}).");
-        // Claimed before anything is read: a live owner is named at once, and its files do not change under the resume.
-        var claim = RunDirectoryLock.Acquire(directory);
-        try
+        => RunLedger.Resume(directory, Kind, TrainingOptions.FromJson, (options, ledger) =>
         {
-            TrainingOptions options;
-            try
-            {
-                options = TrainingOptions.FromJson(File.ReadAllText(optionsPath));
-                // Held to the bounds a command line is: the file may have been edited, or received from someone else.
-                options.Validate();
-            }
-            catch (Exception e) when (e is InvalidDataException or ArgumentException)
-            {
-                throw new CheckpointException($"{optionsPath}: {e.Message}");
-            }
-            string statePath = Path.Combine(directory, StateFile);
             var (trainData, valData) = OpenData(options);
-            // Killed before its first commit: the run starts again, exactly as it first did.
-            var run = Open(options, () => claim, build, trainData, valData, initialize: !File.Exists(statePath));
-            try
-            {
-                if (File.Exists(statePath))
-                    run.LoadState(statePath);
-                run.ReconcileMetrics();
-                return run;
-            }
-            catch
-            {
-                run.Dispose();
-                throw;
-            }
-        }
-        catch
-        {
-            claim.Dispose();
-            throw;
-        }
-    }
+            return Open(options, () => ledger, build, trainData, valData, initialize: !ledger.HasCommit);
+        }, run => run.ledger.Restore(run.Model, run.optimizer, line => ClassificationEpochMetrics.TryParse(line)?.Epoch));
 
     private static (ImageFolder Train, ImageFolder Val) OpenData(TrainingOptions options)
     {
@@ -198,9 +129,8 @@ public sealed class TrainingRun : IDisposable
     }
 
     /// <param name="claim">Claims the run directory; called once the model is built and its starting weights and
-    /// statistics are loaded, so that a refused command leaves no directory behind. The run owns the claim from then on
-    /// (disposed with it, or on failure).</param>
-    private static TrainingRun Open(TrainingOptions options, Func<RunDirectoryLock> claim, Func<TrainingOptions, int, TrainableModel> build,
+    /// statistics are loaded, so that a refused command leaves no directory behind (<see cref="RunLedger.Start{TRun}"/>).</param>
+    private static TrainingRun Open(TrainingOptions options, Func<RunLedger> claim, Func<TrainingOptions, int, TrainableModel> build,
         ImageFolder trainData, ImageFolder valData, bool initialize)
     {
         set_num_threads(options.Threads);
@@ -211,16 +141,7 @@ public sealed class TrainingRun : IDisposable
         {
             if (initialize && options.Init is { } init)
                 Initialize(trainable.Module, init);
-            var held = claim();
-            try
-            {
-                return new TrainingRun(options, held, trainable, trainData, valData);
-            }
-            catch
-            {
-                held.Dispose();
-                throw;
-            }
+            return new TrainingRun(options, claim(), trainable, trainData, valData);
         }
         catch
         {
@@ -247,44 +168,20 @@ public sealed class TrainingRun : IDisposable
     /// <exception cref="OperationCanceledException">Cancelled: the epoch is abandoned, the directory keeps the last complete one.</exception>
     /// <exception cref="TrainingDivergedException">A NaN or infinite loss; nothing of this epoch is written.</exception>
     /// <exception cref="TrainingDataException">An unreadable image in a strict run.</exception>
-    public EpochMetrics RunEpoch(Action<TrainingProgress>? progress = null, Action<LoadFailure>? skipped = null, CancellationToken cancellation = default)
+    public ClassificationEpochMetrics RunEpoch(Action<TrainingProgress>? progress = null, Action<LoadFailure>? skipped = null, CancellationToken cancellation = default)
     {
-        if (Finished)
-            throw new InvalidOperationException($"The run has completed its {Options.Epochs} epochs.");
+        var skips = ledger.BeginEpoch(skipped);
         int epoch = CompletedEpochs;
         loaderImagesPerSecond ??= MeasureLoader(cancellation);
-        int skippedCount = 0;
-        void Skip(LoadFailure failure)
-        {
-            if (Options.Strict)
-                throw new TrainingDataException($"{failure.Path}: {failure.Reason} (--strict: unreadable images stop the run)");
-            skippedCount++;
-            skipped?.Invoke(failure);
-        }
-
-        var (trainLoss, trainTop1, learningRate, imagesPerSecond, channelsOn) = Train(epoch, progress, Skip, cancellation);
-        var (valLoss, valTop1, valTop5) = Validate(epoch, progress, Skip, cancellation);
-        var metrics = new EpochMetrics(epoch + 1, trainLoss, trainTop1, valLoss, valTop1, valTop5, learningRate, imagesPerSecond,
-            loaderImagesPerSecond.Value, skippedCount, channelsOn);
-        Commit(metrics);
-        Report(metrics);
+        var (trainLoss, trainTop1, learningRate, imagesPerSecond, channelsOn) = Train(epoch, progress, skips.Skip, cancellation);
+        var (valLoss, valTop1, valTop5) = Validate(epoch, progress, skips.Skip, cancellation);
+        var metrics = new ClassificationEpochMetrics(epoch + 1, trainLoss, trainTop1, valLoss, valTop1, valTop5, learningRate, imagesPerSecond,
+            loaderImagesPerSecond.Value, skips.Count, channelsOn);
+        var weights = ModuleState.Capture(trainable.Module);
+        ledger.Commit(weights, optimizer, new DctNetCheckpoint(trainable.Metadata, weights).Save, metrics.ValTop1, metrics.ToJsonLine());
+        foreach (var hook in hooks)
+            hook.AfterEpoch(metrics);
         return metrics;
-    }
-
-    /// <summary>The views of the committed epochs: curves.png from metrics.jsonl and the epoch's scalars for TensorBoard.</summary>
-    private void Report(EpochMetrics metrics)
-    {
-        Reporting.Curves.Render(Path.Combine(Directory, MetricsFile), Path.Combine(Directory, CurvesFile), $"{Options.Model} - {Directory}");
-        tensorBoard ??= utils.tensorboard.SummaryWriter(Path.Combine(Directory, TensorBoardFolder), createRunName: false);
-        tensorBoard.add_scalar("loss/train", (float)metrics.TrainLoss, metrics.Epoch);
-        tensorBoard.add_scalar("loss/val", (float)metrics.ValLoss, metrics.Epoch);
-        tensorBoard.add_scalar("accuracy/train_top1", (float)metrics.TrainTop1, metrics.Epoch);
-        tensorBoard.add_scalar("accuracy/val_top1", (float)metrics.ValTop1, metrics.Epoch);
-        tensorBoard.add_scalar("accuracy/val_top5", (float)metrics.ValTop5, metrics.Epoch);
-        tensorBoard.add_scalar("lr", (float)metrics.LearningRate, metrics.Epoch);
-        tensorBoard.add_scalar("images_per_s", (float)metrics.ImagesPerSecond, metrics.Epoch);
-        if (metrics.ChannelsOn is { } channelsOn)
-            tensorBoard.add_scalar("gate/channels_on", (float)channelsOn, metrics.Epoch);
     }
 
     private (double Loss, double Top1, double LearningRate, double ImagesPerSecond, double? ChannelsOn) Train(
@@ -329,9 +226,7 @@ public sealed class TrainingRun : IDisposable
             }
             float value = loss.item<float>();
             if (!float.IsFinite(value))
-                throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
-                    $"the loss became {value} in epoch {epoch + 1}, batch {batchIndex} of {loader.BatchCount} (learning rate {learningRate:G4}); "
-                    + $"the run stopped. {Directory} keeps the last complete epoch ({CompletedEpochs}); try a lower --lr or a warm-up."));
+                throw ledger.Diverged(value, $"batch {batchIndex} of {loader.BatchCount}", learningRate, "try a lower --lr or a warm-up");
             loss.backward();
             optimizer.Step(learningRate);
             lossSum += (double)value * batch.Count;
@@ -405,54 +300,11 @@ public sealed class TrainingRun : IDisposable
         return delivered / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
     }
 
-    /// <summary>best (if better), then last, then the state (the commit), then the metrics line - see the class summary.</summary>
-    private void Commit(EpochMetrics metrics)
-    {
-        var weights = ModuleState.Capture(trainable.Module);
-        var checkpoint = new DctNetCheckpoint(trainable.Metadata, weights);
-        double best = Math.Max(BestValTop1, metrics.ValTop1);
-        if (metrics.ValTop1 > BestValTop1)
-            checkpoint.Save(Path.Combine(Directory, RunDirectory.BestCheckpoint));
-        checkpoint.Save(Path.Combine(Directory, RunDirectory.LastCheckpoint));
-
-        var state = new StateDict(weights.WithPrefix(WeightsPrefix).Concat(optimizer.CaptureState().WithPrefix(MomentumPrefix)));
-        var record = new StateRecord(metrics.Epoch, best, Options.Seed, metrics.ToJsonLine());
-        SafeTensorsFile.WriteFile(Path.Combine(Directory, StateFile), state, new Dictionary<string, string>
-        {
-            [StateMetadataKey] = JsonSerializer.Serialize(record, StateJson),
-        });
-        CompletedEpochs = metrics.Epoch;
-        BestValTop1 = best;
-        CommittedMetrics.Append(Path.Combine(Directory, MetricsFile), record.MetricsLine, metrics.Epoch);
-    }
-
-    private void LoadState(string path)
-    {
-        var contents = SafeTensorsFile.ReadFile(path);
-        if (!contents.Metadata.TryGetValue(StateMetadataKey, out string? json) || JsonSerializer.Deserialize<StateRecord>(json, StateJson) is not { } record)
-            throw new CheckpointException($"{path}: no '{StateMetadataKey}' entry in its metadata; not a DctNet training state.");
-        if (record.Seed != Options.Seed)
-            throw new CheckpointException($"{path}: saved with seed {record.Seed}, but {OptionsFile} says {Options.Seed}.");
-        ModuleState.Load(trainable.Module, contents.Tensors.Under(WeightsPrefix), path);
-        optimizer.LoadState(contents.Tensors.Under(MomentumPrefix), path);
-        CompletedEpochs = record.CompletedEpochs;
-        BestValTop1 = record.BestValTop1;
-        lastCommittedLine = record.MetricsLine;
-    }
-
-    /// <summary>metrics.jsonl keeps the committed epochs only, each once (<see cref="CommittedMetrics"/>).</summary>
-    private void ReconcileMetrics()
-        => CommittedMetrics.Reconcile(Path.Combine(Directory, MetricsFile), CompletedEpochs, lastCommittedLine, line => EpochMetrics.TryParse(line)?.Epoch);
-
-    private static readonly JsonSerializerOptions StateJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    private sealed record StateRecord(int CompletedEpochs, double BestValTop1, int Seed, string MetricsLine);
-
     /// <summary>Frees the model and releases the run directory to other processes.</summary>
     public void Dispose()
     {
         optimizer.Dispose();
         trainable.Module.Dispose();
-        claim.Dispose();
+        ledger.Dispose();
     }
 }

@@ -103,7 +103,7 @@ public sealed class RunDirectoryTests
         var result = CliHarness.Run("train", "--resume", run);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal($"error: {Path.Combine(run, TrainingRun.OptionsFile)}: threads must be from 1 to 1024, got 1000000.", Assert.Single(result.ErrorLines));
+        Assert.Equal($"error: {Path.Combine(run, RunLedger.OptionsFile)}: threads must be from 1 to 1024, got 1000000.", Assert.Single(result.ErrorLines));
     }
 
     /// <summary>A write the file system refuses, as a full disk does, on any host: last.safetensors is a folder, so its rename fails.</summary>
@@ -123,7 +123,7 @@ public sealed class RunDirectoryTests
         Assert.StartsWith($"error: {last}: not written (", error, StringComparison.Ordinal);
         Assert.EndsWith($"{run} keeps its last committed epoch; continue with: dctnet train --resume {run}", error, StringComparison.Ordinal);
         Assert.DoesNotContain(CliHarness.FilesBelow(run), file => file.EndsWith(".tmp", StringComparison.Ordinal));
-        Assert.False(File.Exists(Path.Combine(run, TrainingRun.StateFile)));
+        Assert.False(File.Exists(Path.Combine(run, RunLedger.StateFile)));
     }
 
     /// <summary>
@@ -208,7 +208,7 @@ public sealed class RunDirectoryTests
     /// <summary>Until the child has committed an epoch: then it holds the directory, and a resume has an epoch to resume after.</summary>
     private static void WaitForCommittedEpoch(Process child, string run)
     {
-        string metrics = Path.Combine(run, TrainingRun.MetricsFile);
+        string metrics = Path.Combine(run, RunLedger.MetricsFile);
         var clock = Stopwatch.StartNew();
         while (!(File.Exists(metrics) && File.ReadAllText(metrics).Contains('\n', StringComparison.Ordinal)))
         {

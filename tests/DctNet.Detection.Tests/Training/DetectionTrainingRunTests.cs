@@ -40,9 +40,9 @@ public sealed class DetectionTrainingRunTests
             Assert.True(!before[key].SequenceEqual(after[key]), $"{key} did not change");
         Assert.Equal(before["backbone.body.layer1.0.conv1.weight"], after["backbone.body.layer1.0.conv1.weight"]);
 
-        foreach (string file in new[] { DetectionTrainingRun.OptionsFile, DetectionTrainingRun.StateFile, RunDirectory.LastCheckpoint, RunDirectory.BestCheckpoint, DetectionTrainingRun.CurvesFile })
+        foreach (string file in new[] { RunLedger.OptionsFile, RunLedger.StateFile, RunDirectory.LastCheckpoint, RunDirectory.BestCheckpoint, RunLedger.CurvesFile })
             Assert.True(File.Exists(Path.Combine(directory, file)), file);
-        Assert.Single(DetectionTrainingRun.ReadMetrics(Path.Combine(directory, DetectionTrainingRun.MetricsFile)));
+        Assert.Single(DetectionTrainingRun.ReadMetrics(Path.Combine(directory, RunLedger.MetricsFile)));
         var weights = WeightsFile.Read(Path.Combine(directory, RunDirectory.BestCheckpoint));
         var metadata = DetectionCheckpoint.MetadataOf(weights, "best")!;
         Assert.Equal(model, metadata.Model);
@@ -98,7 +98,7 @@ public sealed class DetectionTrainingRunTests
     {
         using var folder = new TemporaryDirectory();
         var set = TinyDetectionSets.Drawn(folder.Path);
-        File.WriteAllText(folder.File(DetectionTrainingRun.OptionsFile), "{}");
+        File.WriteAllText(folder.File(RunLedger.OptionsFile), "{}");
         var taken = Assert.Throws<ArgumentException>(() => DetectionTrainingRun.Start(TinyDetectionSets.Options("fasterrcnn-r50-fpn", set), folder.Path));
         Assert.Contains("already holds a run", taken.Message, StringComparison.Ordinal);
         var none = Assert.Throws<CheckpointException>(() => DetectionTrainingRun.Resume(folder.File("empty")));
@@ -115,12 +115,12 @@ public sealed class DetectionTrainingRunTests
         using var held = RunDirectoryLock.Acquire(run);
 
         var start = Assert.Throws<IOException>(() => DetectionTrainingRun.Start(TinyDetectionSets.Options("fasterrcnn-r50-fpn", set), run));
-        File.WriteAllText(Path.Combine(run, DetectionTrainingRun.OptionsFile), "{}");
+        File.WriteAllText(Path.Combine(run, RunLedger.OptionsFile), "{}");
         var resume = Assert.Throws<IOException>(() => DetectionTrainingRun.Resume(run));
 
         Assert.StartsWith(owner, start.Message, StringComparison.Ordinal);
         Assert.StartsWith(owner, resume.Message, StringComparison.Ordinal);
-        Assert.Equal([DetectionTrainingRun.OptionsFile, RunDirectoryLock.FileName], Directory.GetFiles(run).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal([RunLedger.OptionsFile, RunDirectoryLock.FileName], Directory.GetFiles(run).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public sealed class DetectionTrainingRunTests
         using var folder = new TemporaryDirectory();
         var set = TinyDetectionSets.Drawn(folder.Path);
         string run = folder.File("run");
-        string optionsPath = Path.Combine(run, DetectionTrainingRun.OptionsFile);
+        string optionsPath = Path.Combine(run, RunLedger.OptionsFile);
         Directory.CreateDirectory(run);
         var options = TinyDetectionSets.Options("fasterrcnn-r50-fpn", set);
         (DetectionTrainingOptions Edited, string Error)[] cases =
@@ -212,8 +212,8 @@ public sealed class SeededDetectionRunTests(Xunit.Abstractions.ITestOutputHelper
             Assert.True(run.Finished);
         }
 
-        Assert.Equal(File.ReadAllLines(Path.Combine(straight, DetectionTrainingRun.MetricsFile)).Select(WithoutSpeed),
-            File.ReadAllLines(Path.Combine(resumed, DetectionTrainingRun.MetricsFile)).Select(WithoutSpeed));
+        Assert.Equal(File.ReadAllLines(Path.Combine(straight, RunLedger.MetricsFile)).Select(WithoutSpeed),
+            File.ReadAllLines(Path.Combine(resumed, RunLedger.MetricsFile)).Select(WithoutSpeed));
         Assert.Equal(File.ReadAllBytes(Path.Combine(straight, RunDirectory.LastCheckpoint)), File.ReadAllBytes(Path.Combine(resumed, RunDirectory.LastCheckpoint)));
     }
 

@@ -1,5 +1,6 @@
 using DctNet.Frequency.Imaging;
 using DctNet.Reporting;
+using DctNet.Training;
 
 namespace DctNet.Tests.Analysis;
 
@@ -105,15 +106,15 @@ public sealed class PlotTests : IDisposable
         string metrics = Path.Combine(temp, "metrics.jsonl");
         File.WriteAllLines(metrics,
         [
-            new DctNet.Training.EpochMetrics(1, 1.45, 33.3, double.NaN, 50, 100, 0.0006, 3.5, 109, 0, null).ToJsonLine(),
-            new DctNet.Training.EpochMetrics(2, 1.2, 66.7, double.PositiveInfinity, 50, 100, 0.00005, 6.9, 109, 0, null).ToJsonLine(),
+            new ClassificationEpochMetrics(1, 1.45, 33.3, double.NaN, 50, 100, 0.0006, 3.5, 109, 0, null).ToJsonLine(),
+            new ClassificationEpochMetrics(2, 1.2, 66.7, double.PositiveInfinity, 50, 100, 0.00005, 6.9, 109, 0, null).ToJsonLine(),
         ]);
         string path = Path.Combine(temp, "curves.png");
 
         Curves.Render(metrics, path);
 
         Assert.Equal([double.NaN, double.PositiveInfinity], Curves.Read(metrics).Select(e => e.ValLoss));
-        Assert.True(double.IsNaN(DctNet.Training.EpochMetrics.TryParse(File.ReadLines(metrics).First())!.ValLoss));
+        Assert.True(double.IsNaN(ClassificationEpochMetrics.TryParse(File.ReadLines(metrics).First())!.ValLoss));
         AssertPngWithContent(path, Curves.Width, Curves.Height);
     }
 

@@ -22,15 +22,15 @@ public class RunDirectoryLockTests
         using (var first = TrainingRun.Start(tiny.Options(epochs: 2), directory, TinyRun.Build))
         {
             first.RunEpoch();
-            string options = File.ReadAllText(Path.Combine(directory, TrainingRun.OptionsFile));
+            string options = File.ReadAllText(Path.Combine(directory, RunLedger.OptionsFile));
 
             var start = Assert.Throws<IOException>(() => TrainingRun.Start(tiny.Options(epochs: 2) with { Seed = 8 }, directory, TinyRun.Build));
             var resume = Assert.Throws<IOException>(() => TrainingRun.Resume(directory, TinyRun.Build));
 
             Assert.StartsWith(owner, start.Message);
             Assert.StartsWith(owner, resume.Message);
-            Assert.Equal(options, File.ReadAllText(Path.Combine(directory, TrainingRun.OptionsFile)));
-            Assert.Single(File.ReadAllLines(Path.Combine(directory, TrainingRun.MetricsFile)));
+            Assert.Equal(options, File.ReadAllText(Path.Combine(directory, RunLedger.OptionsFile)));
+            Assert.Single(File.ReadAllLines(Path.Combine(directory, RunLedger.MetricsFile)));
         }
 
         using (var resumed = TrainingRun.Resume(directory, TinyRun.Build))
@@ -102,7 +102,7 @@ public class RunDirectoryLockTests
     {
         using var tiny = new TinyRun();
         string directory = tiny.RunDirectory("run");
-        string optionsPath = Path.Combine(directory, TrainingRun.OptionsFile);
+        string optionsPath = Path.Combine(directory, RunLedger.OptionsFile);
         Directory.CreateDirectory(directory);
         var options = tiny.Options(epochs: 1);
         (TrainingOptions Edited, string Error)[] cases =
@@ -135,7 +135,7 @@ public class RunDirectoryLockTests
         var error = Assert.Throws<ArgumentException>(() => TrainingRun.Start(tiny.Options(epochs: 1) with { Seed = 8 }, directory, TinyRun.Build));
 
         Assert.Contains("already holds a run", error.Message);
-        Assert.Equal(7, TrainingOptions.FromJson(File.ReadAllText(Path.Combine(directory, TrainingRun.OptionsFile))).Seed);
+        Assert.Equal(7, TrainingOptions.FromJson(File.ReadAllText(Path.Combine(directory, RunLedger.OptionsFile))).Seed);
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public class RunDirectoryLockTests
         using var tiny = new TinyRun();
         string victim = Path.Combine(tiny.Root, "thesis.tex");
         File.WriteAllText(victim, "three years of work");
-        string metrics = Path.Combine(tiny.Root, TrainingRun.MetricsFile);
+        string metrics = Path.Combine(tiny.Root, RunLedger.MetricsFile);
         File.CreateSymbolicLink(metrics, victim);
 
         var append = Assert.Throws<FileRefusedException>(() => CommittedMetrics.Append(metrics, "{\"epoch\": 1}", epoch: 1));
@@ -190,7 +190,7 @@ public class RunDirectoryLockTests
     public void Metrics_that_are_a_FIFO_are_refused_rather_than_waited_on()
     {
         using var tiny = new TinyRun();
-        string metrics = Path.Combine(tiny.Root, TrainingRun.MetricsFile);
+        string metrics = Path.Combine(tiny.Root, RunLedger.MetricsFile);
         MakeFifo(metrics);
 
         var append = Assert.Throws<FileRefusedException>(() => CommittedMetrics.Append(metrics, "{\"epoch\": 1}", epoch: 1));

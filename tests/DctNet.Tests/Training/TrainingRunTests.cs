@@ -27,7 +27,7 @@ public class TrainingRunTests
         foreach (string file in new[] { "options.json", "best.safetensors", "last.safetensors", "train_state.safetensors", "metrics.jsonl", "curves.png" })
             Assert.True(File.Exists(Path.Combine(directory, file)), file);
         Assert.Empty(Directory.GetFiles(directory, "*.tmp"));
-        var events = Directory.GetFiles(Path.Combine(directory, TrainingRun.TensorBoardFolder), "events.out.tfevents.*");
+        var events = Directory.GetFiles(Path.Combine(directory, RunLedger.TensorBoardFolder), "events.out.tfevents.*");
         Assert.True(events.Length == 1 && new FileInfo(events[0]).Length > 100, "one non-empty TensorBoard event file");
         Assert.Equal(2, skipped.Count);
         Assert.All(skipped, failure => Assert.EndsWith(TinyRun.BrokenImage, failure.Path));
@@ -82,9 +82,9 @@ public class TrainingRunTests
         Assert.Equal(expected.Keys, actual.Keys);
         foreach (string key in expected.Keys)
             Assert.True(expected[key].Bytes.Span.SequenceEqual(actual[key].Bytes.Span), key);
-        var epochs = File.ReadAllLines(Path.Combine(resumed, "metrics.jsonl")).Select(line => EpochMetrics.TryParse(line)!).ToList();
+        var epochs = File.ReadAllLines(Path.Combine(resumed, "metrics.jsonl")).Select(line => ClassificationEpochMetrics.TryParse(line)!).ToList();
         Assert.Equal([1, 2], epochs.Select(m => m.Epoch));
-        var uninterrupted = File.ReadAllLines(Path.Combine(whole, "metrics.jsonl")).Select(line => EpochMetrics.TryParse(line)!).ToList();
+        var uninterrupted = File.ReadAllLines(Path.Combine(whole, "metrics.jsonl")).Select(line => ClassificationEpochMetrics.TryParse(line)!).ToList();
         Assert.Equal(uninterrupted.Select(m => (m.TrainLoss, m.ValLoss, m.ValTop1, m.LearningRate)), epochs.Select(m => (m.TrainLoss, m.ValLoss, m.ValTop1, m.LearningRate)));
     }
 
@@ -95,7 +95,7 @@ public class TrainingRunTests
         // Without augmentation the training samples are fixed images, which a model can memorize.
         var options = tiny.Options(epochs: 40) with { BatchSize = 8, LearningRate = 0.1, WeightDecay = 0, Augment = false };
         using var run = TrainingRun.Start(options, tiny.RunDirectory("overfit"), TinyRun.Build);
-        EpochMetrics last = null!;
+        ClassificationEpochMetrics last = null!;
         while (!run.Finished)
             last = run.RunEpoch();
         Assert.Equal(100, last.TrainTop1);
