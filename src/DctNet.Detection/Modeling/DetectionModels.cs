@@ -1,6 +1,7 @@
 using DctNet.Checkpoints;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Detection;
+using DctNet.Models;
 using DctNet.Platform;
 using static TorchSharp.torch;
 
@@ -81,8 +82,8 @@ public static class DetectionModels
         if (!definition.TakesDct && channels is not null)
             throw new ArgumentException($"{definition.Name} takes RGB images; channels are for {definition.Name}-dct.", nameof(channels));
         var subset = definition.TakesDct ? channels ?? ChannelSubset.BuiltIn(DefaultDctChannels) : null;
-        var body = subset is null ? new ResNetBody() : new ResNetBody(subset.Count);
-        var backbone = new BackboneWithFpn(body, ResNetBody.OutputChannels);
+        var body = new ResNetBody(ResNetArchitecture.ResNet50, features => new FrozenBatchNorm2d(features), subset?.Count);
+        var backbone = new BackboneWithFpn(body, body.OutputChannels);
         var (shortEdge, longEdge) = scale ?? InputScale.Default;
         var dctInput = subset is null ? null : new DetectionDctTransform(subset, statistics ?? ChannelStatistics.ImageNet, longEdge, shortEdge);
         var transform = new GeneralizedRCNNTransform { MinSize = shortEdge, MaxSize = longEdge };
