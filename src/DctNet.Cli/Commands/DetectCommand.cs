@@ -108,13 +108,13 @@ internal static class DetectCommand
                     parse.GetValue(channels));
             DetectionModels.LoadWeights(detector, contents.Weights, weightsPath);
             if (parse.GetValue(convention) is { } chosen)
-                detector.Convention = chosen == "mmdet-v1" ? BoxConvention.MmdetV1 : BoxConvention.Torchvision;
+                detector.TestTime = chosen == "mmdet-v1" ? MmdetV1TestTime.Instance : TorchvisionTestTime.Instance;
             var categories = trained?.Categories ?? (release ? MmdetV1Weights.CocoCategories : null);
             Func<int, string> nameOf = categories is null ? CocoCategoryNames.NameOf : label => categories[label - 1].Name;
             Func<int, int> categoryOf = categories is null ? label => label : label => categories[label - 1].Id;
             var runner = new ImageDetector(detector, on);
             Directory.CreateDirectory(folder);
-            string input = detector.DctInput is { } dct ? $", DCT-{dct.Channels.Name} input" : "";
+            string input = detector.Input.Channels is { } dct ? $", DCT-{dct.Name} input" : "";
             context.Out.WriteLine($"{detector.GetName()} ({weightsPath}{input}), score >= {minimumScore.ToString(CultureInfo.InvariantCulture)}, "
                 + $"{paths.Length} image{(paths.Length == 1 ? "" : "s")} -> {folder}");
 
