@@ -22,7 +22,7 @@ public sealed class DctGeneralizedRCNNTransform : IDetectionInput
     /// <summary>The coefficients of one image, and the geometry that maps detections back.</summary>
     public DetectionDctTransform Transform { get; }
 
-    public ChannelSubset? Channels => Transform.Channels;
+    public ChannelSubset Channels => Transform.Channels;
 
     public ChannelStatistics? Statistics => Transform.Statistics;
 
@@ -69,7 +69,6 @@ public sealed class DctGeneralizedRCNNTransform : IDetectionInput
     /// <summary>Boxes divided by the input's rescale factor (multiplied by its float32 reciprocal); masks pasted into the original image.</summary>
     public Detections Postprocess(Detections detections, PreparedImage image, (long Height, long Width) resized)
     {
-        ArgumentNullException.ThrowIfNull(image);
         float ratio = (float)(1 / ((Coefficients)image).Input.Scale);
         return GeneralizedRCNNTransform.Postprocess(detections, ratio, ratio, image.Size);
     }

@@ -1,4 +1,3 @@
-using DctNet.Frequency.Channels;
 using DctNet.Frequency.Detection;
 using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
@@ -37,12 +36,6 @@ public sealed class GeneralizedRCNNTransform : IDetectionInput
         return ((long)Math.Floor(height * (double)scale), (long)Math.Floor(width * (double)scale));
     }
 
-    /// <summary>RGB takes no DCT channels.</summary>
-    public ChannelSubset? Channels => null;
-
-    /// <summary>RGB is normalized with ImageNet's mean and std, not DCT statistics.</summary>
-    public ChannelStatistics? Statistics => null;
-
     /// <summary>The image's pixels; its float tensor is made when batched.</summary>
     public PreparedImage Prepare(RgbImage image, bool flip = false)
     {
@@ -73,10 +66,7 @@ public sealed class GeneralizedRCNNTransform : IDetectionInput
 
     /// <summary>Boxes from the resized to the original size (ratios in float32); masks pasted into the original image.</summary>
     public Detections Postprocess(Detections detections, PreparedImage image, (long Height, long Width) resized)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        return Postprocess(detections, resized, image.Size);
-    }
+        => Postprocess(detections, resized, image.Size);
 
     /// <summary>mmcv's rescale to fit <see cref="MaxSize"/> x <see cref="MinSize"/> (OpenCV's bilinear), normalized in 0-255, zero-padded to 32.</summary>
     public (Tensor Input, (long Height, long Width) Resized, double Scale) MmdetV1Input(RgbImage image, Device device)
@@ -110,7 +100,7 @@ public sealed class GeneralizedRCNNTransform : IDetectionInput
             var (height, width) = ResizedSize(image.shape[1], image.shape[2]);
             resized.Add(nn.functional.interpolate(normalized.unsqueeze(0), size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)[0]);
             if (targets is not null)
-                resizedTargets.Add(Resize(targets[i], (image.shape[1], image.shape[2]), (height, width)).MoveToOuterDisposeScope());
+                resizedTargets.Add(targets[i].Resized((float)width / image.shape[2], (float)height / image.shape[1], (height, width)).MoveToOuterDisposeScope());
         }
         long Padded(long size) => (long)Math.Ceiling(size / (double)SizeDivisible) * SizeDivisible;
         long batchHeight = Padded(resized.Max(r => r.shape[1])), batchWidth = Padded(resized.Max(r => r.shape[2]));
@@ -118,13 +108,6 @@ public sealed class GeneralizedRCNNTransform : IDetectionInput
         for (int i = 0; i < resized.Count; i++)
             batch[i, TensorIndex.Colon, TensorIndex.Slice(0, resized[i].shape[1]), TensorIndex.Slice(0, resized[i].shape[2])].copy_(resized[i]);
         return (new ImageBatch(batch.MoveToOuterDisposeScope(), [.. resized.Select(r => (r.shape[1], r.shape[2]))]), [.. resizedTargets]);
-    }
-
-    /// <summary>A target from an image of size <paramref name="original"/> to one of size <paramref name="resized"/>, with the float32 ratios of the sizes.</summary>
-    public static DetectionTarget Resize(DetectionTarget target, (long Height, long Width) original, (long Height, long Width) resized)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        return target.Resized((float)resized.Width / original.Width, (float)resized.Height / original.Height, resized);
     }
 
     /// <summary>Boxes from the resized to the original size (ratios in float32); masks pasted into the original image.</summary>

@@ -13,10 +13,10 @@ namespace DctNet.Detection.Modeling;
 public interface IDetectionInput
 {
     /// <summary>The DCT channels the backbone takes; null for RGB.</summary>
-    ChannelSubset? Channels { get; }
+    ChannelSubset? Channels => null;
 
     /// <summary>The DCT channels' normalization; null for RGB (and for raw coefficients).</summary>
-    ChannelStatistics? Statistics { get; }
+    ChannelStatistics? Statistics => null;
 
     /// <summary>
     /// One image ready for <see cref="Batch"/>, flipped horizontally where asked (training's augmentation): the costly

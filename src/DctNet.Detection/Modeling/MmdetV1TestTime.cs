@@ -20,10 +20,6 @@ namespace DctNet.Detection.Modeling;
 /// </summary>
 public sealed class MmdetV1TestTime : ITestTimePolicy
 {
-    private MmdetV1TestTime()
-    {
-    }
-
     public static MmdetV1TestTime Instance { get; } = new();
 
     /// <summary>COCO widths x2 - x1 + 1.</summary>
@@ -39,10 +35,8 @@ public sealed class MmdetV1TestTime : ITestTimePolicy
     private static readonly float[] RpnStds = [1, 1, 1, 1];
     private static readonly float[] BoxStds = [0.1f, 0.1f, 0.2f, 0.2f];
 
-    /// <inheritdoc/>
     public Detections Detect(GeneralizedRCNN model, RgbImage image, Device device)
     {
-        ArgumentNullException.ThrowIfNull(model);
         using var scope = NewDisposeScope();
         var (input, resized, scale) = model.Input.MmdetV1Input(image, device);
         var features = model.Backbone.call(input);

@@ -14,7 +14,7 @@ public interface ITestTimePolicy
     /// Whether a box from x1 to x2 covers x2 - x1 + 1 pixels (mmdetection v1's convention) rather than x2 - x1
     /// (torchvision's): its COCO width and height follow.
     /// </summary>
-    bool InclusiveCorners { get; }
+    bool InclusiveCorners => false;
 
     /// <summary>Detections for one image, in its coordinates. Call in eval mode, under no_grad.</summary>
     Detections Detect(GeneralizedRCNN model, RgbImage image, Device device);
@@ -23,19 +23,7 @@ public interface ITestTimePolicy
 /// <summary>torchvision's test time: <see cref="GeneralizedRCNN.Detect"/> on the model's <see cref="GeneralizedRCNN.Input"/> (the models' parity reference).</summary>
 public sealed class TorchvisionTestTime : ITestTimePolicy
 {
-    private TorchvisionTestTime()
-    {
-    }
-
     public static TorchvisionTestTime Instance { get; } = new();
 
-    /// <summary>COCO widths x2 - x1.</summary>
-    public bool InclusiveCorners => false;
-
-    /// <inheritdoc/>
-    public Detections Detect(GeneralizedRCNN model, RgbImage image, Device device)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        return model.Detect([model.Input.Prepare(image)], device)[0];
-    }
+    public Detections Detect(GeneralizedRCNN model, RgbImage image, Device device) => model.Detect([model.Input.Prepare(image)], device)[0];
 }

@@ -27,8 +27,6 @@ public sealed class ResNetBody : nn.Module<Tensor, Tensor[]>
     public ResNetBody(ResNetArchitecture architecture, NormLayer normLayer, int? dctChannels = null)
         : base($"{architecture.Name}{(dctChannels is null ? "" : "-DCT")} body")
     {
-        ArgumentNullException.ThrowIfNull(architecture);
-        ArgumentNullException.ThrowIfNull(normLayer);
         if (dctChannels is { } count && !ResNetDct.TakesChannels(count))
             throw new ArgumentOutOfRangeException(nameof(dctChannels), count,
                 $"A DCT backbone takes 1 to {ResNetDct.MaxSubsetChannels} channels or all {InputGate.Channels}, as the release's models.");
