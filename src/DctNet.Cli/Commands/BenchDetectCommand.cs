@@ -45,7 +45,7 @@ internal static class BenchDetectCommand
             using var detector = DetectionOptions.Create(definition, parse.GetValue(channels));
             DetectionModels.LoadWeights(detector, DeterministicDetectionWeights.For(detector), "the deterministic weights");
             var timing = DetectionBenchmark.TimePerImage(detector, parse.GetValue(height), parse.GetValue(width), parse.GetValue(threads), parse.GetValue(runs));
-            string input = detector.DctInput is { } dct ? $"DCT-{dct.Channels.Name} input, " : "";
+            string input = detector.Input.Channels is { } dct ? $"DCT-{dct.Name} input, " : "";
             context.Out.WriteLine($"{name}: {parse.GetValue(height)} x {parse.GetValue(width)} image, {input}{get_num_threads()} threads, cpu, "
                 + $"deterministic untrained weights, TorchSharp (libtorch {__version__})");
             context.Out.WriteLine($"host: {HostProcessor.ThisHost}");

@@ -99,13 +99,13 @@ internal static class DetectCommand
             {
                 Model = requested,
                 Channels = DetectionOptions.ResolveChannels(requested, channelsText),
-                Convention = parse.GetValue(convention) switch { null => null, "mmdet-v1" => BoxConvention.MmdetV1, _ => BoxConvention.Torchvision },
+                TestTime = parse.GetValue(convention) switch { null => null, "mmdet-v1" => MmdetV1TestTime.Instance, _ => TorchvisionTestTime.Instance },
             };
             using var loaded = DetectionOptions.Load(request, channelsText);
             var detector = loaded.Model;
             var runner = new ImageDetector(detector, on);
             Directory.CreateDirectory(folder);
-            string input = detector.DctInput is { } dct ? $", DCT-{dct.Channels.Name} input" : "";
+            string input = detector.Input.Channels is { } dct ? $", DCT-{dct.Name} input" : "";
             context.Out.WriteLine($"{detector.GetName()} ({loaded.WeightsPath}{input}), score >= {minimumScore.ToString(CultureInfo.InvariantCulture)}, "
                 + $"{paths.Length} image{(paths.Length == 1 ? "" : "s")} -> {folder}");
 

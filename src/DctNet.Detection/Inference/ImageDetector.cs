@@ -31,10 +31,7 @@ public sealed class ImageDetector
         ArgumentNullException.ThrowIfNull(image);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var detections = model.Convention == BoxConvention.MmdetV1 ? MmdetV1Inference.Detect(model, image, device)
-            : model.DctInput is { } dct ? model.DetectDct(dct.Transform(image), (image.Height, image.Width), device)
-            // RGB models take [0, 1] values, channels first, as torchvision's detection models.
-            : model.Detect([tensor(image.Pixels, ScalarType.Byte).view(image.Height, image.Width, 3).permute(2, 0, 1).to(device).to(ScalarType.Float32).div(255)])[0];
+        var detections = model.TestTime.Detect(model, image, device);
         var keep = detections.Scores.ge(minimumScore).nonzero().view(-1);
         if (keep.shape[0] == 0)
             return [];
@@ -49,7 +46,7 @@ public sealed class ImageDetector
         for (int i = 0; i < result.Length; i++)
         {
             Rle? mask = maskBytes is null ? null : Rle.Encode(maskBytes.AsSpan(i * pixels, pixels), image.Height, image.Width);
-            result[i] = new DetectedObject((int)labels[i], scores[i], boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3], mask, model.Convention);
+            result[i] = new DetectedObject((int)labels[i], scores[i], boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3], mask, model.TestTime.InclusiveCorners);
         }
         return result;
     }

@@ -18,7 +18,7 @@ public sealed record DetectorRequest(string Weights)
     public ChannelSubset? Channels { get; init; }
 
     /// <summary>The test-time algorithms; null for the weights' (mmdetection v1's for the release's files, else torchvision's).</summary>
-    public BoxConvention? Convention { get; init; }
+    public ITestTimePolicy? TestTime { get; init; }
 }
 
 /// <summary>
@@ -69,8 +69,8 @@ public sealed class LoadedDetector : IDisposable
         try
         {
             DetectionModels.LoadWeights(model, contents.Weights, path);
-            if (request.Convention is { } convention)
-                model.Convention = convention;
+            if (request.TestTime is { } testTime)
+                model.TestTime = testTime;
             return new LoadedDetector(model, path, trained?.Categories ?? (release ? MmdetV1Weights.CocoCategories : null));
         }
         catch

@@ -25,7 +25,7 @@ public static class DetectionInitialization
         string detector = "detector weights";
         if (MmdetV1Weights.Recognizes(file))
         {
-            file = MmdetV1Weights.ToTorchvisionNames(file, dctBackbone: model.DctInput is not null);
+            file = MmdetV1Weights.ToTorchvisionNames(file, dctBackbone: model.Input.Channels is not null);
             detector = "the mmdetection v1 detector";
         }
         var current = ModuleState.Capture(model);
@@ -47,8 +47,9 @@ public static class DetectionInitialization
         if (!rgbClassifier && !file.ContainsKey("model.0.0.conv1.weight"))
             throw new CheckpointException($"{path}: neither detector weights (backbone.body.*), a torchvision ResNet-50 (layer1.*) "
                 + "nor a resnet50-dct classifier (model.0.*).");
-        if ((model.DctInput is null) != rgbClassifier)
-            throw new CheckpointException(model.DctInput is null
+        bool rgbDetector = model.Input.Channels is null;
+        if (rgbDetector != rgbClassifier)
+            throw new CheckpointException(rgbDetector
                 ? $"{path}: a resnet50-dct classifier does not fit an RGB detector's backbone; start {model.GetName()} from a torchvision ResNet-50."
                 : $"{path}: a torchvision RGB ResNet-50 does not fit a DCT backbone (no stem; layer1 takes the DCT channels); start from a resnet50-dct classifier.");
         var body = new StateDict(file

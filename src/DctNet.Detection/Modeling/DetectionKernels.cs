@@ -32,7 +32,7 @@ public static class DetectionKernels
             DetectionModels.LoadWeights(full, DeterministicDetectionWeights.For(full), "deterministic weights");
             full.to(ScalarType.Float64);
             var generator = new Generator(seed: 0);
-            inventory.AddFromForward(FullModel, full, () => full.Detect([rand([3, height, width], dtype: float64, generator: generator)]),
+            inventory.AddFromForward(FullModel, full, () => full.Detect([full.Input.Prepare(rand([3, height, width], dtype: float64, generator: generator))]),
                 channelsLast: false, backward: true);
         }
         foreach (var definition in DetectionModels.All.Where(d => d.Name != FullModel))

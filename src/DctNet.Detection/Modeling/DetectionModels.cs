@@ -73,12 +73,13 @@ public static class DetectionModels
         if (!definition.TakesDct && channels is not null)
             throw new ArgumentException($"{definition.Name} takes RGB images; channels are for {definition.Name}-dct.", nameof(channels));
         var subset = definition.TakesDct ? channels ?? ChannelSubset.BuiltIn(ModelRegistry.DefaultChannelCount) : null;
-        var body = subset is null ? new ResNetBody() : new ResNetBody(subset.Count);
-        var backbone = new BackboneWithFpn(body, ResNetBody.OutputChannels);
+        var body = new ResNetBody(ResNetArchitecture.ResNet50, features => new FrozenBatchNorm2d(features), subset?.Count);
+        var backbone = new BackboneWithFpn(body, body.OutputChannels);
         var (shortEdge, longEdge) = scale ?? InputScale.Default;
-        var dctInput = subset is null ? null : new DetectionDctTransform(subset, statistics ?? ChannelStatistics.ImageNet, longEdge, shortEdge);
-        var transform = new GeneralizedRCNNTransform { MinSize = shortEdge, MaxSize = longEdge };
-        var model = new GeneralizedRCNN(definition.Name, backbone, classes, definition.Masks, alignedRoIs, dctInput, transform);
+        IDetectionInput input = subset is null
+            ? new GeneralizedRCNNTransform { MinSize = shortEdge, MaxSize = longEdge }
+            : new DctGeneralizedRCNNTransform(new DetectionDctTransform(subset, statistics ?? ChannelStatistics.ImageNet, longEdge, shortEdge));
+        var model = new GeneralizedRCNN(definition.Name, backbone, input, classes, definition.Masks, alignedRoIs);
         model.eval();
         return model;
     }
@@ -96,7 +97,7 @@ public static class DetectionModels
     {
         ArgumentNullException.ThrowIfNull(model);
         if (MmdetV1Weights.Recognizes(weights))
-            weights = MmdetV1Weights.ToTorchvisionNames(weights, dctBackbone: model.DctInput is not null);
+            weights = MmdetV1Weights.ToTorchvisionNames(weights, dctBackbone: model.Input.Channels is not null);
         var modelKeys = model.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
         var kept = weights.Where(entry => !(entry.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && !modelKeys.Contains(entry.Key)));
         ModuleState.Load(model, new StateDict(kept), source);

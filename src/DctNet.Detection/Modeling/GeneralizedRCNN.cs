@@ -1,14 +1,13 @@
 using DctNet.Detection.Structures;
-using DctNet.Frequency.Detection;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Modeling;
 
 /// <summary>
 /// torchvision's GeneralizedRCNN (Faster R-CNN, or Mask R-CNN with mask heads), with its module names:
-/// <c>backbone</c> (<c>body</c> + <c>fpn</c>), <c>rpn</c>, <c>roi_heads</c>; the transform holds no weights. The
-/// stages are public so that they can be run and checked one by one; <see cref="Detect"/> runs them all, and
-/// <see cref="Losses"/> (<see cref="LossesDct"/>) gives the training loss of a batch.
+/// <c>backbone</c> (<c>body</c> + <c>fpn</c>), <c>rpn</c>, <c>roi_heads</c>; its <see cref="Input"/> (torchvision's
+/// transform) holds no weights. The stages are public so that they can be run and checked one by one;
+/// <see cref="Detect"/> runs them all, and <see cref="Losses"/> gives the training loss of a batch.
 /// </summary>
 public sealed class GeneralizedRCNN : nn.Module
 {
@@ -16,29 +15,26 @@ public sealed class GeneralizedRCNN : nn.Module
     private readonly RegionProposalNetwork rpn;
     private readonly RoIHeads roi_heads;
 
-    /// <param name="dctInput">For a backbone on DCT coefficients: the transform that makes its input; null for RGB.</param>
-    /// <param name="transform">RGB models: the resizing and normalization (torchvision's 800 / 1333 when null).</param>
-    public GeneralizedRCNN(string name, BackboneWithFpn backbone, long classes, bool masks, bool alignedRoIs = false, DetectionDctTransform? dctInput = null,
-        GeneralizedRCNNTransform? transform = null) : base(name)
+    /// <param name="input">What turns images into the backbone's batch: <see cref="GeneralizedRCNNTransform"/> for RGB,
+    /// <see cref="DctGeneralizedRCNNTransform"/> for a backbone on DCT coefficients.</param>
+    public GeneralizedRCNN(string name, BackboneWithFpn backbone, IDetectionInput input, long classes, bool masks, bool alignedRoIs = false) : base(name)
     {
-        DctInput = dctInput;
-        Transform = transform ?? new GeneralizedRCNNTransform();
+        ArgumentNullException.ThrowIfNull(input);
+        Input = input;
         this.backbone = backbone;
         rpn = new RegionProposalNetwork(backbone.OutChannels, AnchorGenerator.ForFpn());
         roi_heads = new RoIHeads(backbone.OutChannels, classes, masks, alignedRoIs);
         RegisterComponents();
     }
 
-    public GeneralizedRCNNTransform Transform { get; }
-
-    /// <summary>The DCT input of a frequency-domain backbone (<see cref="DetectDct"/>); null for RGB models (<see cref="Detect"/>).</summary>
-    public DetectionDctTransform? DctInput { get; }
+    /// <summary>The images' way into the backbone, and the detections' way back.</summary>
+    public IDetectionInput Input { get; }
 
     /// <summary>
-    /// The test-time algorithms <see cref="Inference.ImageDetector"/> runs: torchvision's, or mmdetection v1's "+1" ones
-    /// for the release's checkpoints. Training is torchvision's either way.
+    /// The test-time algorithms <see cref="Inference.ImageDetector"/> runs: torchvision's (<see cref="Detect"/>), or
+    /// <see cref="MmdetV1TestTime"/> for the release's checkpoints. Training is torchvision's either way.
     /// </summary>
-    public BoxConvention Convention { get; set; } = BoxConvention.Torchvision;
+    public ITestTimePolicy TestTime { get; set; } = TorchvisionTestTime.Instance;
 
     public BackboneWithFpn Backbone => backbone;
 
@@ -47,44 +43,25 @@ public sealed class GeneralizedRCNN : nn.Module
     public RoIHeads RoIHeads => roi_heads;
 
     /// <summary>
-    /// Detections for each (3, H, W) RGB image with values in [0, 1], in the image's own coordinates, masks (if any)
-    /// as probabilities pasted into the image (threshold them at 0.5). Call in eval mode, under no_grad.
+    /// Detections for each image <see cref="Input"/> prepared, in the image's own coordinates, masks (if any) as
+    /// probabilities pasted into the image (threshold them at 0.5). Call in eval mode, under no_grad.
     /// </summary>
-    public Detections[] Detect(IReadOnlyList<Tensor> images)
+    /// <param name="device">Where the batch is made: the model's device (the CPU, or where the images' tensors are, when null).</param>
+    public Detections[] Detect(IReadOnlyList<PreparedImage> images, Device? device = null)
     {
+        ArgumentNullException.ThrowIfNull(images);
         using var scope = NewDisposeScope();
-        var batch = Transform.Apply(images);
+        var (batch, _) = Input.Batch(images, null, device);
         var features = backbone.call(batch.Tensors);
-        var proposals = rpn.Propose(batch.Tensors, batch.ImageSizes, features);
+        var proposals = rpn.Propose(batch.PaddedSize, batch.ImageSizes, features);
         var detections = roi_heads.Detect(features, proposals, batch.ImageSizes);
         var result = new Detections[images.Count];
         for (int i = 0; i < images.Count; i++)
         {
-            result[i] = GeneralizedRCNNTransform.Postprocess(detections[i], batch.ImageSizes[i], (images[i].shape[1], images[i].shape[2]));
+            result[i] = Input.Postprocess(detections[i], images[i], batch.ImageSizes[i]);
             foreach (var tensor in new[] { result[i].Boxes, result[i].Scores, result[i].Labels, result[i].Masks })
                 tensor?.MoveToOuterDisposeScope();
         }
-        return result;
-    }
-
-    /// <summary>
-    /// Detections for one image given as its DCT input (<see cref="DctInput"/>), in the coordinates of the
-    /// <paramref name="original"/> image: boxes divided by the rescale factor, as mmdetection maps them back; masks
-    /// (if any) as probabilities pasted into the image. Call in eval mode, under no_grad.
-    /// </summary>
-    public Detections DetectDct(DetectionDctInput input, (long Height, long Width) original, Device? device = null)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        using var scope = NewDisposeScope();
-        var coefficients = tensor(input.Values, [1, input.Channels, input.BlockRows, input.BlockColumns], device: device);
-        (long Height, long Width)[] sizes = [(input.ResizedHeight, input.ResizedWidth)];
-        var features = backbone.call(coefficients);
-        var proposals = rpn.Propose((input.PaddedHeight, input.PaddedWidth), sizes, features);
-        var detections = roi_heads.Detect(features, proposals, sizes)[0];
-        float ratio = (float)(1 / input.Scale);
-        var result = GeneralizedRCNNTransform.Postprocess(detections, ratio, ratio, original);
-        foreach (var tensor in new[] { result.Boxes, result.Scores, result.Labels, result.Masks })
-            tensor?.MoveToOuterDisposeScope();
         return result;
     }
 
@@ -109,56 +86,26 @@ public sealed class GeneralizedRCNN : nn.Module
     }
 
     /// <summary>
-    /// The loss terms for (3, H, W) RGB images with values in [0, 1] and their targets in the images' own coordinates.
-    /// Call in training mode.
+    /// The loss terms for images <see cref="Input"/> prepared (flipped or not) and their targets in the original
+    /// images' coordinates, unflipped. Call in training mode.
     /// </summary>
     /// <param name="permutation">The samplers' draw order (<see cref="BalancedPositiveNegativeSampler.Random"/> in training).</param>
+    /// <param name="device">Where the batch is made, as for <see cref="Detect"/>.</param>
     /// <exception cref="ArgumentException">A target box without a positive width and height, or a Mask R-CNN target without masks.</exception>
-    public DetectionLosses Losses(IReadOnlyList<Tensor> images, IReadOnlyList<DetectionTarget> targets, Permutation permutation)
+    public DetectionLosses Losses(IReadOnlyList<PreparedImage> images, IReadOnlyList<DetectionTarget> targets, Permutation permutation, Device? device = null)
     {
+        ArgumentNullException.ThrowIfNull(targets);
         using var scope = NewDisposeScope();
-        var (batch, resized) = Transform.Apply(images, targets);
-        return LossesOn(batch.Tensors, (batch.Tensors.shape[2], batch.Tensors.shape[3]), batch.ImageSizes, resized, permutation).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The loss terms for images given as their DCT inputs (<see cref="DctInput"/>), zero-padded into one batch, and
-    /// their targets in the coordinates of the rescaled images (<see cref="DetectionTarget.Resized"/> by the input's
-    /// scale, flipped with the input where it was). Call in training mode.
-    /// </summary>
-    /// <inheritdoc cref="Losses" path="/param[@name='permutation']"/>
-    /// <inheritdoc cref="Losses" path="/exception"/>
-    public DetectionLosses LossesDct(IReadOnlyList<DetectionDctInput> inputs, IReadOnlyList<DetectionTarget> targets, Permutation permutation, Device? device = null)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Count == 0 || inputs.Count != targets.Count)
-            throw new ArgumentException($"{targets.Count} targets for {inputs.Count} inputs; a batch needs at least one image.", nameof(targets));
-        using var scope = NewDisposeScope();
-        int rows = inputs.Max(i => i.BlockRows), columns = inputs.Max(i => i.BlockColumns);
-        var batch = zeros([inputs.Count, inputs[0].Channels, rows, columns], device: device);
-        for (int i = 0; i < inputs.Count; i++)
+        var (batch, resized) = Input.Batch(images, targets, device);
+        for (int image = 0; image < resized.Count; image++)
         {
-            var input = inputs[i];
-            batch[i, TensorIndex.Colon, TensorIndex.Slice(0, input.BlockRows), TensorIndex.Slice(0, input.BlockColumns)]
-                .copy_(tensor(input.Values, [input.Channels, input.BlockRows, input.BlockColumns], device: device));
-        }
-        (long Height, long Width)[] sizes = [.. inputs.Select(i => ((long)i.ResizedHeight, (long)i.ResizedWidth))];
-        var batchSize = ((long)rows * DetectionDctTransform.BlockStride, (long)columns * DetectionDctTransform.BlockStride);
-        return LossesOn(batch, batchSize, sizes, targets, permutation).MoveToOuterDisposeScope();
-    }
-
-    private DetectionLosses LossesOn(Tensor input, (long Height, long Width) batchSize, IReadOnlyList<(long Height, long Width)> imageSizes,
-        IReadOnlyList<DetectionTarget> targets, Permutation permutation)
-    {
-        for (int image = 0; image < targets.Count; image++)
-        {
-            var boxes = targets[image].Boxes;
+            var boxes = resized[image].Boxes;
             if (boxes.shape[0] > 0 && boxes[TensorIndex.Colon, TensorIndex.Slice(2, null)].le(boxes[TensorIndex.Colon, TensorIndex.Slice(null, 2)]).any().item<bool>())
                 throw new ArgumentException($"Target {image} has a box without a positive width and height.", nameof(targets));
         }
-        var features = backbone.call(input);
-        var (proposals, objectness, rpnBoxRegression) = rpn.ProposeWithLosses(batchSize, imageSizes, features, targets, permutation);
-        var (classifier, boxRegression, mask) = roi_heads.Losses(features, proposals, imageSizes, targets, permutation);
-        return new DetectionLosses(objectness, rpnBoxRegression, classifier, boxRegression, mask);
+        var features = backbone.call(batch.Tensors);
+        var (proposals, objectness, rpnBoxRegression) = rpn.ProposeWithLosses(batch.PaddedSize, batch.ImageSizes, features, resized, permutation);
+        var (classifier, boxRegression, mask) = roi_heads.Losses(features, proposals, batch.ImageSizes, resized, permutation);
+        return new DetectionLosses(objectness, rpnBoxRegression, classifier, boxRegression, mask).MoveToOuterDisposeScope();
     }
 }

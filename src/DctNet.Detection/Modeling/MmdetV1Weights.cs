@@ -78,7 +78,7 @@ public static class MmdetV1Weights
     }
 
     /// <summary>
-    /// The model for an mmdetection v1 file, with the release's test time (<see cref="BoxConvention.MmdetV1"/>) and, for
+    /// The model for an mmdetection v1 file, with the release's test time (<see cref="MmdetV1TestTime"/>) and, for
     /// DCT backbones, its built-in subset of that many channels normalized with <see cref="CocoStatistics"/>; the weights
     /// are not loaded.
     /// </summary>
@@ -100,7 +100,7 @@ public static class MmdetV1Weights
             throw new CheckpointException($"{source}: a DCT backbone of {channels} channels: {e.Message}");
         }
         var detector = DetectionModels.Create(model, classes, channels: subset, statistics: subset is null ? null : CocoStatistics);
-        detector.Convention = BoxConvention.MmdetV1;
+        detector.TestTime = MmdetV1TestTime.Instance;
         return detector;
     }
 

@@ -135,7 +135,7 @@ public sealed class DetectionTrainingRun : IDisposable
             try
             {
                 string? initialization = initWeights is null ? null : DetectionInitialization.Apply(model, initWeights.Weights, initPath!);
-                var metadata = new DetectionCheckpointMetadata(definition.Name, categories, model.DctInput?.Channels, options.Scale, model.DctInput?.Statistics);
+                var metadata = new DetectionCheckpointMetadata(definition.Name, categories, model.Input.Channels, options.Scale, model.Input.Statistics);
                 return new DetectionTrainingRun(options, held, model, metadata, trainSet, valSet, initialization);
             }
             catch
@@ -178,7 +178,7 @@ public sealed class DetectionTrainingRun : IDisposable
         var (bbox, segm) = Validate(epoch, progress, skips.Skip, cancellation);
         var metrics = new DetectionEpochMetrics(epoch + 1, losses, learningRate, imagesPerSecond, skips.Count, bbox, segm);
         var weights = ModuleState.Capture(model);
-        var statistics = model.DctInput?.Statistics;
+        var statistics = model.Input.Statistics;
         ledger.Commit(weights, optimizer, new DetectionCheckpoint(metadata, weights).Save, metrics.BboxAp, metrics.ToJsonLine(),
             new InputStatistics(statistics?.Mean.ToArray(), statistics?.Std.ToArray()));
         foreach (var hook in hooks)
@@ -229,44 +229,23 @@ public sealed class DetectionTrainingRun : IDisposable
         return (sums.ToDictionary(entry => entry.Key, entry => entry.Value / steps), learningRate, seen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
     }
 
-    /// <summary>The loss terms of one batch: RGB images and targets through torchvision's transform, or DCT inputs and rescaled targets.</summary>
+    /// <summary>The loss terms of one batch: the prepared images, and the targets in the images' coordinates, which the model's input moves into its batch.</summary>
     private DetectionLosses Losses(IReadOnlyList<LoadedSample> samples, Permutation permutation)
     {
         var targets = new List<DetectionTarget>();
-        foreach (var sample in samples)
+        foreach (var example in samples.Select(sample => sample.Example))
         {
-            var example = sample.Example;
-            int height = example.Image.Height, width = example.Image.Width;
-            var masks = example.Masks is null ? null : tensor(example.Masks, [example.Count, height, width], device: device);
-            var target = new DetectionTarget(tensor(example.Boxes, [example.Count, 4], device: device), tensor(example.Labels, device: device), masks);
-            if (sample.Dct is { } input)
-            {
-                target = target.Resized((float)input.Scale, (float)input.Scale, (input.ResizedHeight, input.ResizedWidth));
-                if (sample.Flipped)
-                    target = target.FlippedHorizontally(input.ResizedWidth);
-            }
-            else if (sample.Flipped)
-            {
-                target = target.FlippedHorizontally(width);
-            }
-            targets.Add(target);
+            var masks = example.Masks is null ? null : tensor(example.Masks, [example.Count, example.Image.Height, example.Image.Width], device: device);
+            targets.Add(new DetectionTarget(tensor(example.Boxes, [example.Count, 4], device: device), tensor(example.Labels, device: device), masks));
         }
-        if (model.DctInput is not null)
-            return model.LossesDct([.. samples.Select(s => s.Dct!)], targets, permutation, device);
-        var images = samples.Select(sample =>
-        {
-            var image = sample.Example.Image;
-            var pixels = tensor(image.Pixels, [image.Height, image.Width, 3], device: device).permute(2, 0, 1).to(ScalarType.Float32).div(255);
-            return sample.Flipped ? pixels.flip(2) : pixels;
-        }).ToList();
-        return model.Losses(images, targets, permutation);
+        return model.Losses([.. samples.Select(sample => sample.Image)], targets, permutation, device);
     }
 
-    private sealed record LoadedSample(DetectionExample Example, bool Flipped, DetectionDctInput? Dct);
+    private sealed record LoadedSample(DetectionExample Example, PreparedImage Image);
 
     private sealed record LoadedBatch(IReadOnlyList<LoadedSample> Samples, IReadOnlyList<LoadFailure> Failures);
 
-    /// <summary>Decodes a batch's images, rasterizes their masks and, for -dct models, computes their DCT inputs, off the training thread.</summary>
+    /// <summary>Decodes a batch's images, rasterizes their masks and prepares them as the model's input (a -dct model's DCT inputs), off the training thread.</summary>
     private Task<LoadedBatch> LoadAsync(int[] indices, int epoch, CancellationToken cancellation) => Task.Run(() =>
     {
         cancellation.ThrowIfCancellationRequested();
@@ -279,7 +258,7 @@ public sealed class DetectionTrainingRun : IDisposable
             try
             {
                 var example = trainSet.Load(index, decoder);
-                samples[i] = new LoadedSample(example, flip, model.DctInput?.Transform(example.Image, flip));
+                samples[i] = new LoadedSample(example, model.Input.Prepare(example.Image, flip));
             }
             catch (ImageDecodeException e)
             {

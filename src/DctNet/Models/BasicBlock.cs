@@ -9,20 +9,22 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
     public const int Expansion = 1;
 
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly nn.Module<Tensor, Tensor> bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly nn.Module<Tensor, Tensor> bn2;
     private readonly Sequential? downsample;
     private bool foldedNorms;
     private Conv2d? foldedShortcut;
 
     /// <param name="downsample">Projection of the shortcut where the block changes the shape; null for the identity.</param>
-    public BasicBlock(long inplanes, long planes, long stride = 1, Sequential? downsample = null) : base(nameof(BasicBlock))
+    /// <param name="normLayer">The norm after each conv (BatchNorm2d when null).</param>
+    public BasicBlock(long inplanes, long planes, long stride = 1, Sequential? downsample = null, NormLayer? normLayer = null) : base(nameof(BasicBlock))
     {
+        normLayer ??= Layers.BatchNorm;
         conv1 = Layers.Conv3x3(inplanes, planes, stride);
-        bn1 = nn.BatchNorm2d(planes);
+        bn1 = normLayer(planes);
         conv2 = Layers.Conv3x3(planes, planes);
-        bn2 = nn.BatchNorm2d(planes);
+        bn2 = normLayer(planes);
         this.downsample = downsample;
         RegisterComponents();
     }

@@ -35,8 +35,10 @@ public static class BatchNormFolding
     }
 
     /// <summary>Merges <paramref name="norm"/>'s running statistics and affine parameters into <paramref name="conv"/>.</summary>
-    internal static void Merge(Conv2d conv, BatchNorm2d norm)
+    /// <exception cref="InvalidCastException">A norm other than BatchNorm2d: only classification models fold.</exception>
+    internal static void Merge(Conv2d conv, nn.Module<Tensor, Tensor> layer)
     {
+        var norm = (BatchNorm2d)layer;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var scale = norm.weight! / (norm.running_var! + norm.eps).sqrt();
@@ -48,7 +50,7 @@ public static class BatchNormFolding
     }
 
     /// <summary>Conv then BN, or the conv alone once the BN has been merged into it.</summary>
-    internal static Tensor ConvNorm(Conv2d conv, BatchNorm2d norm, bool folded, Tensor x)
+    internal static Tensor ConvNorm(Conv2d conv, nn.Module<Tensor, Tensor> norm, bool folded, Tensor x)
         => folded ? conv.call(x) : norm.call(conv.call(x));
 
     /// <summary>Folds a torchvision shortcut projection, Sequential(1x1 conv, BN); returns the conv that replaces it.</summary>
@@ -56,7 +58,7 @@ public static class BatchNormFolding
     {
         var parts = downsample.children().ToList();
         var conv = (Conv2d)parts[0];
-        Merge(conv, (BatchNorm2d)parts[1]);
+        Merge(conv, (nn.Module<Tensor, Tensor>)parts[1]);
         return conv;
     }
 }

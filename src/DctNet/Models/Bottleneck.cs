@@ -12,24 +12,26 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
     public const int Expansion = 4;
 
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly nn.Module<Tensor, Tensor> bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly nn.Module<Tensor, Tensor> bn2;
     private readonly Conv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private readonly nn.Module<Tensor, Tensor> bn3;
     private readonly Sequential? downsample;
     private bool foldedNorms;
     private Conv2d? foldedShortcut;
 
     /// <param name="downsample">Projection of the shortcut where the block changes the shape; null for the identity.</param>
-    public Bottleneck(long inplanes, long planes, long stride = 1, Sequential? downsample = null) : base(nameof(Bottleneck))
+    /// <param name="normLayer">The norm after each conv (BatchNorm2d when null).</param>
+    public Bottleneck(long inplanes, long planes, long stride = 1, Sequential? downsample = null, NormLayer? normLayer = null) : base(nameof(Bottleneck))
     {
+        normLayer ??= Layers.BatchNorm;
         conv1 = Layers.Conv1x1(inplanes, planes);
-        bn1 = nn.BatchNorm2d(planes);
+        bn1 = normLayer(planes);
         conv2 = Layers.Conv3x3(planes, planes, stride);
-        bn2 = nn.BatchNorm2d(planes);
+        bn2 = normLayer(planes);
         conv3 = Layers.Conv1x1(planes, planes * Expansion);
-        bn3 = nn.BatchNorm2d(planes * Expansion);
+        bn3 = normLayer(planes * Expansion);
         this.downsample = downsample;
         RegisterComponents();
     }

@@ -3,6 +3,13 @@ using static TorchSharp.torch;
 
 namespace DctNet.Models;
 
+/// <summary>
+/// torchvision ResNet's <c>norm_layer</c>: the normalization after each convolution, for that many channels -
+/// <see cref="nn.BatchNorm2d(long, double, double, bool, bool, Device?, ScalarType?)"/> in classification,
+/// <see cref="FrozenBatchNorm2d"/> in a detection backbone.
+/// </summary>
+public delegate nn.Module<Tensor, Tensor> NormLayer(long features);
+
 /// <summary>The convolutions and initializations that torchvision's ResNet and MobileNetV2 share.</summary>
 internal static class Layers
 {
@@ -13,6 +20,9 @@ internal static class Layers
     /// <summary>1x1 conv, no bias (BN follows).</summary>
     public static Conv2d Conv1x1(long inChannels, long outChannels, long stride = 1)
         => nn.Conv2d(inChannels, outChannels, kernel_size: 1, stride: stride, bias: false);
+
+    /// <summary>torchvision's default <see cref="NormLayer"/>: BatchNorm2d.</summary>
+    public static nn.Module<Tensor, Tensor> BatchNorm(long features) => nn.BatchNorm2d(features);
 
     /// <summary>3x3 grouped conv, padding 1, no bias: depthwise when in = out = groups.</summary>
     public static Conv2d Depthwise3x3(long inChannels, long outChannels, long stride = 1)

@@ -26,9 +26,9 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(baseWidth);
-        conv1 = nn.Conv2d(3, baseWidth, kernel_size: 7, stride: 2, padding: 3, bias: false);
+        conv1 = StemConv(baseWidth);
         bn1 = nn.BatchNorm2d(baseWidth);
-        (layer1, layer2, layer3, layer4) = MakeLayers(architecture, baseWidth, baseWidth, layer2Stride: 2);
+        (layer1, layer2, layer3, layer4) = MakeLayers(architecture, baseWidth, baseWidth, layer2Stride: 2, Layers.BatchNorm);
         fc = nn.Linear(FeatureChannels(architecture, baseWidth), classes);
         RegisterComponents();
         Layers.InitializeConvsAndNorms(this);
@@ -56,18 +56,21 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
     internal static int FeatureChannels(ResNetArchitecture architecture, int baseWidth)
         => 8 * baseWidth * architecture.Expansion;
 
+    /// <summary>The stem's 7x7 stride-2 conv from RGB (a norm, ReLU and a 3x3 stride-2 max pool follow).</summary>
+    internal static Conv2d StemConv(long outChannels) => nn.Conv2d(3, outChannels, kernel_size: 7, stride: 2, padding: 3, bias: false);
+
     /// <summary>
     /// torchvision's four <c>_make_layer</c> stages, starting from <paramref name="inChannels"/> channels:
-    /// planes baseWidth x (1, 2, 4, 8), strides (1, layer2Stride, 2, 2).
+    /// planes baseWidth x (1, 2, 4, 8), strides (1, layer2Stride, 2, 2), <paramref name="normLayer"/> after each conv.
     /// </summary>
     internal static (Sequential Layer1, Sequential Layer2, Sequential Layer3, Sequential Layer4) MakeLayers(
-        ResNetArchitecture architecture, long inChannels, long baseWidth, long layer2Stride)
+        ResNetArchitecture architecture, long inChannels, long baseWidth, long layer2Stride, NormLayer normLayer)
     {
         long inplanes = inChannels;
         Sequential Stage(int index, long stride)
         {
             long planes = baseWidth << index;
-            var layer = MakeLayer(architecture, inplanes, planes, architecture.Layers[index], stride);
+            var layer = MakeLayer(architecture, inplanes, planes, architecture.Layers[index], stride, normLayer);
             inplanes = planes * architecture.Expansion;
             return layer;
         }
@@ -78,20 +81,20 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
     /// torchvision's <c>_make_layer</c>: the first block takes the stride and, where the stride or the channel
     /// count changes, a 1x1 conv + BN projection of the shortcut (<c>downsample</c>).
     /// </summary>
-    private static Sequential MakeLayer(ResNetArchitecture architecture, long inplanes, long planes, int blocks, long stride)
+    private static Sequential MakeLayer(ResNetArchitecture architecture, long inplanes, long planes, int blocks, long stride, NormLayer normLayer)
     {
         long outChannels = planes * architecture.Expansion;
         Sequential? downsample = stride != 1 || inplanes != outChannels
-            ? nn.Sequential(Layers.Conv1x1(inplanes, outChannels, stride), nn.BatchNorm2d(outChannels))
+            ? nn.Sequential(Layers.Conv1x1(inplanes, outChannels, stride), normLayer(outChannels))
             : null;
-        var layer = nn.Sequential(Block(architecture, inplanes, planes, stride, downsample));
+        var layer = nn.Sequential(Block(architecture, inplanes, planes, stride, downsample, normLayer));
         for (int i = 1; i < blocks; i++)
-            layer.append(Block(architecture, outChannels, planes, 1, null));
+            layer.append(Block(architecture, outChannels, planes, 1, null, normLayer));
         return layer;
     }
 
-    private static nn.Module<Tensor, Tensor> Block(ResNetArchitecture architecture, long inplanes, long planes, long stride, Sequential? downsample)
+    private static nn.Module<Tensor, Tensor> Block(ResNetArchitecture architecture, long inplanes, long planes, long stride, Sequential? downsample, NormLayer normLayer)
         => architecture.Block == ResidualBlockKind.Bottleneck
-            ? new Bottleneck(inplanes, planes, stride, downsample)
-            : new BasicBlock(inplanes, planes, stride, downsample);
+            ? new Bottleneck(inplanes, planes, stride, downsample, normLayer)
+            : new BasicBlock(inplanes, planes, stride, downsample, normLayer);
 }

@@ -36,7 +36,7 @@ public sealed class ResNetDct : DctModel
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(baseWidth);
         if (layer2Stride is not (1 or 2))
             throw new ArgumentOutOfRangeException(nameof(layer2Stride), layer2Stride, "layer2's stride is 1 (as released) or 2 (torchvision's).");
-        var (layer1, layer2, layer3, layer4) = ResNet.MakeLayers(architecture, channels, baseWidth, layer2Stride);
+        var (layer1, layer2, layer3, layer4) = ResNet.MakeLayers(architecture, channels, baseWidth, layer2Stride, Layers.BatchNorm);
         model = nn.Sequential(layer1, layer2, layer3, layer4, nn.AdaptiveAvgPool2d(1));
         fc = nn.Linear(ResNet.FeatureChannels(architecture, baseWidth), classes);
         Layer2Stride = layer2Stride;
@@ -52,9 +52,15 @@ public sealed class ResNetDct : DctModel
         return fc.call(model.call(x).flatten(1)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Whether layer1 can take <paramref name="channels"/> DCT channels: 1 to <see cref="MaxSubsetChannels"/> or all
+    /// <see cref="InputGate.Channels"/>, as the release adapts it (also the rule of the DCT detection backbone, <see cref="ResNetBody"/>).
+    /// </summary>
+    public static bool TakesChannels(int channels) => channels is >= 1 and <= MaxSubsetChannels || channels == InputGate.Channels;
+
     private static int ValidateChannels(ResNetArchitecture architecture, int channels)
     {
-        if (channels is < 1 || (channels > MaxSubsetChannels && channels != InputGate.Channels))
+        if (!TakesChannels(channels))
             throw new ArgumentException(
                 $"{architecture.Name}-DCT takes 1 to {MaxSubsetChannels} DCT channels or all {InputGate.Channels}, got {channels}: the release adapts "
                 + $"layer1 to fewer than {MaxSubsetChannels} channels and to all {InputGate.Channels}, and defines no count in between.", nameof(channels));

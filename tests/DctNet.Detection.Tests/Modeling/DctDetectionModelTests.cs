@@ -53,7 +53,7 @@ public sealed class DctDetectionModelTests
         using var model = DetectionModels.Create("maskrcnn-r50-fpn-dct");
         DetectionModels.LoadWeights(model, DeterministicDetectionWeights.For(model), "deterministic");
         var image = new ImageDecoder().DecodeFile(Path.Combine(DetectionFixtures.Directory, "images", "goose.png"));
-        var input = model.DctInput!.Transform(image);
+        var input = Assert.IsType<DctGeneralizedRCNNTransform>(model.Input).Transform.Transform(image);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
 

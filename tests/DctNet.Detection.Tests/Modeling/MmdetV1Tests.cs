@@ -46,7 +46,7 @@ public sealed class MmdetV1Tests(Xunit.Abstractions.ITestOutputHelper output)
         {
             int width = testCase.GetProperty("width").GetInt32(), height = testCase.GetProperty("height").GetInt32();
             var mask = tensor(Floats(testCase.GetProperty("mask"))).view(28, 28);
-            float[] binary = MmdetV1Inference.BinaryMask(mask, width, height).contiguous().data<float>().ToArray();
+            float[] binary = MmdetV1TestTime.BinaryMask(mask, width, height).contiguous().data<float>().ToArray();
             int[] expected = [.. testCase.GetProperty("binary").EnumerateArray().Select(v => v.GetInt32())];
             int differing = expected.Zip(binary, (e, a) => e != (int)a).Count(d => d);
             output.WriteLine($"{width} x {height}: {differing} of {expected.Length} pixels differ");
@@ -59,7 +59,7 @@ public sealed class MmdetV1Tests(Xunit.Abstractions.ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         // Stride 4, scale 8, ratios 0.5, 1, 2: centre 1.5, sizes 45.25 x 22.63, 32 x 32, 22.63 x 45.25, corners +-(size - 1) / 2, rounded.
-        var anchors = MmdetV1Inference.Anchors(4, 2, 3, CPU);
+        var anchors = MmdetV1TestTime.Anchors(4, 2, 3, CPU);
         Assert.Equal([2L * 3 * 3, 4], anchors.shape);
         float[] values = anchors.contiguous().data<float>().ToArray();
         Assert.Equal([-21f, -9, 24, 12, -14, -14, 17, 17, -9, -21, 12, 24], values[..12]);
@@ -73,14 +73,14 @@ public sealed class MmdetV1Tests(Xunit.Abstractions.ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         var references = Boxes(0, 0, 9, 9, 2, 3, 5, 4);
-        var zero = MmdetV1Inference.Decode(references, zeros(2, 4), UnitStds, (100, 100));
+        var zero = MmdetV1TestTime.Decode(references, zeros(2, 4), UnitStds, (100, 100));
         Assert.Equal(references.data<float>().ToArray(), zero.data<float>().ToArray());
 
         // dx 0.1 of a 10-pixel box moves it by one pixel; the image ends at x = 7.
-        var moved = MmdetV1Inference.Decode(references.narrow(0, 0, 1), Boxes(0.1f, 0, 0, 0), UnitStds, (20, 8));
+        var moved = MmdetV1TestTime.Decode(references.narrow(0, 0, 1), Boxes(0.1f, 0, 0, 0), UnitStds, (20, 8));
         Assert.Equal([1f, 0f, 7f, 9f], moved.data<float>().ToArray());
         // Box-head deltas are scaled by the stds (0.1, 0.1, 0.2, 0.2): dw 0.2 x ln 2 / 0.2 doubles the width.
-        var wider = MmdetV1Inference.Decode(Boxes(20, 20, 29, 29), Boxes(0, 0, MathF.Log(2) / 0.2f, 0),
+        var wider = MmdetV1TestTime.Decode(Boxes(20, 20, 29, 29), Boxes(0, 0, MathF.Log(2) / 0.2f, 0),
             BoxStds, (100, 100));
         float[] box = wider.data<float>().ToArray();
         Assert.Equal(15f, box[0], 4);
@@ -97,7 +97,7 @@ public sealed class MmdetV1Tests(Xunit.Abstractions.ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var model = DetectionModels.Create(name, classes: 81);
         var ours = DeterministicDetectionWeights.For(model);
-        var release = MmdetV1Weights.ToMmdetV1Names(ours, model.DctInput?.Channels.Count);
+        var release = MmdetV1Weights.ToMmdetV1Names(ours, model.Input.Channels?.Count);
         Assert.True(MmdetV1Weights.Recognizes(release));
         Assert.Equal(81, MmdetV1Weights.Classes(release, "release"));
         Assert.Equal(name.StartsWith("maskrcnn", StringComparison.Ordinal), MmdetV1Weights.HasMasks(release));
@@ -106,9 +106,9 @@ public sealed class MmdetV1Tests(Xunit.Abstractions.ITestOutputHelper output)
         using (var created = MmdetV1Weights.CreateModel(release, "release"))
         {
             Assert.Equal(name, created.GetName());
-            Assert.Equal(BoxConvention.MmdetV1, created.Convention);
-            Assert.Equal(name.EndsWith("-dct", StringComparison.Ordinal) ? "24" : null, created.DctInput?.Channels.Name);
-            if (created.DctInput is { } input)
+            Assert.Same(MmdetV1TestTime.Instance, created.TestTime);
+            Assert.Equal(name.EndsWith("-dct", StringComparison.Ordinal) ? "24" : null, created.Input.Channels?.Name);
+            if (created.Input is { Channels: not null } input)
             {
                 // The release's configs/mean_std.py: the DC coefficients of Y, Cb and Cr (COCO train2017, not ImageNet).
                 Assert.Same(MmdetV1Weights.CocoStatistics, input.Statistics);
@@ -153,7 +153,7 @@ public sealed class MmdetV1Tests(Xunit.Abstractions.ITestOutputHelper output)
         var picture = new ImageDecoder().DecodeFile(Path.Combine(DetectionFixtures.Directory, "images", "zebra.png"));
         var detector = new ImageDetector(model, CPU);
         var torchvision = detector.Detect(picture, 0.3);
-        model.Convention = BoxConvention.MmdetV1;
+        model.TestTime = MmdetV1TestTime.Instance;
         var mmdet = detector.Detect(picture, 0.3);
 
         // The two conventions differ by a pixel here and there (anchors, box widths, OpenCV against torch resizing), which

@@ -152,7 +152,7 @@ public sealed class ModelParityTests(Xunit.Abstractions.ITestOutputHelper output
             var picture = new ImageDecoder().DecodeFile(Path.Combine(DetectionFixtures.Directory, "images", imageFile));
             var image = tensor(picture.Pixels, ScalarType.Byte).view(picture.Height, picture.Width, 3).permute(2, 0, 1).to(ScalarType.Float32).div(255);
 
-            var batch = model.Transform.Apply([image]);
+            var batch = Assert.IsType<GeneralizedRCNNTransform>(model.Input).Apply([image]);
             var features = model.Backbone.call(batch.Tensors);
             var proposals = model.Rpn.Propose(batch.Tensors, batch.ImageSizes, features);
             var detections = GeneralizedRCNNTransform.Postprocess(

@@ -66,12 +66,12 @@ public sealed class DetectionTrainingRunTests
         {
             Assert.StartsWith("the mmdetection v1 detector from", run.Initialization, StringComparison.Ordinal);
             Assert.Contains("roi_heads.box_predictor.cls_score, roi_heads.box_predictor.bbox_pred fresh", run.Initialization, StringComparison.Ordinal);
-            Assert.Same(MmdetV1Weights.CocoStatistics, run.Model.DctInput!.Statistics);
+            Assert.Same(MmdetV1Weights.CocoStatistics, run.Model.Input.Statistics);
             run.RunEpoch();
         }
         File.Delete(release);
         using (var run = DetectionTrainingRun.Resume(directory))
-            Assert.Equal(MmdetV1Weights.CocoStatistics.Std, run.Model.DctInput!.Statistics!.Std);
+            Assert.Equal(MmdetV1Weights.CocoStatistics.Std, run.Model.Input.Statistics!.Std);
         var metadata = DetectionCheckpoint.MetadataOf(WeightsFile.Read(Path.Combine(directory, RunDirectory.LastCheckpoint)), "last")!;
         Assert.Equal(MmdetV1Weights.CocoStatistics.Mean, metadata.Statistics!.Mean);
     }

@@ -59,7 +59,7 @@ internal static class TinyDetectionSets
         const string body = "backbone.body.";
         var weights = DeterministicDetectionWeights.For(detector)
             .Where(entry => entry.Key.StartsWith(body, StringComparison.Ordinal))
-            .Select(entry => KeyValuePair.Create(ClassifierKey(entry.Key[body.Length..], dct: detector.DctInput is not null), entry.Value));
+            .Select(entry => KeyValuePair.Create(ClassifierKey(entry.Key[body.Length..], dct: detector.Input.Channels is not null), entry.Value));
         string path = Path.Combine(directory, $"{model}-backbone.safetensors");
         SafeTensorsFile.WriteFile(path, new StateDict(weights));
         return path;

@@ -46,7 +46,7 @@ public sealed class TrainingParityTests(Xunit.Abstractions.ITestOutputHelper out
             targets.Add(Target(image, picture.Height, picture.Width, masks: name.StartsWith("maskrcnn", StringComparison.Ordinal)));
         }
 
-        var losses = model.Losses(images, targets, BalancedPositiveNegativeSampler.InOrder);
+        var losses = model.Losses([.. images.Select(image => model.Input.Prepare(image))], targets, BalancedPositiveNegativeSampler.InOrder);
         var expectedLosses = expected.GetProperty("losses");
         var terms = losses.Terms.ToList();
         Assert.Equal(expectedLosses.EnumerateObject().Select(p => p.Name).Order(), terms.Select(t => t.Name).Order());

@@ -1,56 +1,44 @@
 using DctNet.Detection.Ops;
 using DctNet.Detection.Structures;
-using DctNet.Frequency.Detection;
-using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Modeling;
 
-/// <summary>How a detector measures boxes, and so which test-time algorithms it runs.</summary>
-public enum BoxConvention
-{
-    /// <summary>torchvision's: a box from x1 to x2 is x2 - x1 pixels wide (the models' parity reference).</summary>
-    Torchvision,
-
-    /// <summary>
-    /// mmdetection v1's "+1": a box from x1 to x2 covers x2 - x1 + 1 pixels - in its anchors, box coding, clipping to
-    /// size - 1, NMS, RoIAlign, level mapping, mask paste and COCO widths. The release's checkpoints were trained and
-    /// evaluated so (<see cref="MmdetV1Inference"/>).
-    /// </summary>
-    MmdetV1,
-}
-
 /// <summary>
 /// mmdetection v1's test time over the model's layers (the release's configs): the image rescaled by mmcv to fit
-/// 1333 x 800 (RGB: OpenCV's bilinear, normalized with ImageNet's mean and std in 0-255, zero-padded to 32; -dct models:
+/// 1333 x 800 (<see cref="IDetectionInput.MmdetV1Input"/> - RGB: OpenCV's bilinear, normalized with ImageNet's mean and std in 0-255, zero-padded to 32; -dct models:
 /// the DCT input); per FPN level the 1000 best anchors by objectness decoded (delta2bbox, "+1" widths, clamped to
 /// size - 1), NMS at 0.7 and the 1000 best of all levels; RoIs pooled at the level floor(log2(sqrt((w+1)(h+1)) / 56))
 /// by mmdetection's RoIAlign; class boxes decoded with stds (0.1, 0.1, 0.2, 0.2) and divided by the rescale factor before
 /// a per-class NMS at 0.5 on scores above 0.05, the best 100 kept; each mask's 28 x 28 probabilities resized to its
 /// truncated box's (w + 1) x (h + 1) pixels and thresholded at 0.5. Boxes and masks come in the original image's
-/// coordinates, best first.
+/// coordinates, best first. Its boxes are mmdetection v1's "+1" ones: a box from x1 to x2 covers x2 - x1 + 1 pixels -
+/// in its anchors, box coding, clipping to size - 1, NMS, RoIAlign, level mapping, mask paste and COCO widths. The
+/// release's checkpoints were trained and evaluated so.
 /// </summary>
-internal static class MmdetV1Inference
+public sealed class MmdetV1TestTime : ITestTimePolicy
 {
+    public static MmdetV1TestTime Instance { get; } = new();
+
+    /// <summary>COCO widths x2 - x1 + 1.</summary>
+    public bool InclusiveCorners => true;
+
     private static readonly int[] AnchorStrides = [4, 8, 16, 32, 64];
     private static readonly double[] AnchorRatios = [0.5, 1.0, 2.0];
     private const double AnchorScale = 8;
     private const int FinestScale = 56;
-    private static readonly float[] Mean = [123.675f, 116.28f, 103.53f];
-    private static readonly float[] Std = [58.395f, 57.12f, 57.375f];
     private const int RpnPreNms = 1000, RpnProposals = 1000, DetectionsPerImage = 100;
     private const double RpnNmsThreshold = 0.7, ScoreThreshold = 0.05, NmsThreshold = 0.5, MaskThreshold = 0.5;
     private static readonly double MaxRatio = Math.Abs(Math.Log(16.0 / 1000));
     private static readonly float[] RpnStds = [1, 1, 1, 1];
     private static readonly float[] BoxStds = [0.1f, 0.1f, 0.2f, 0.2f];
 
-    /// <summary>Detections for one image, in its coordinates. Call in eval mode, under no_grad.</summary>
-    public static Detections Detect(GeneralizedRCNN model, RgbImage image, Device device)
+    public Detections Detect(GeneralizedRCNN model, RgbImage image, Device device)
     {
         using var scope = NewDisposeScope();
-        var (input, resized, scale) = Input(model, image, device);
+        var (input, resized, scale) = model.Input.MmdetV1Input(image, device);
         var features = model.Backbone.call(input);
         var proposals = Proposals(model.Rpn.Head, features, resized);
         var (boxes, scores, labels) = Boxes(model.RoIHeads, features, proposals, resized, scale);
@@ -60,25 +48,6 @@ internal static class MmdetV1Inference
         foreach (var tensor in new[] { result.Boxes, result.Scores, result.Labels, result.Masks })
             tensor?.MoveToOuterDisposeScope();
         return result;
-    }
-
-    /// <summary>The backbone's input, the rescaled size (mmdetection's img_shape) and the rescale factor.</summary>
-    private static (Tensor Input, (long Height, long Width) Resized, double Scale) Input(GeneralizedRCNN model, RgbImage image, Device device)
-    {
-        if (model.DctInput is { } dct)
-        {
-            var coefficients = dct.Transform(image);
-            return (tensor(coefficients.Values, [1, coefficients.Channels, coefficients.BlockRows, coefficients.BlockColumns], device: device),
-                (coefficients.ResizedHeight, coefficients.ResizedWidth), coefficients.Scale);
-        }
-        var (width, height, scale) = DetectionDctTransform.RescaledSize(image.Width, image.Height, model.Transform.MaxSize, model.Transform.MinSize);
-        byte[] pixels = width == image.Width && height == image.Height ? image.Pixels : LinearResize.Resize(image.Pixels, image.Width, image.Height, 3, width, height);
-        var (paddedWidth, paddedHeight) = DetectionDctTransform.PaddedSize(width, height);
-        var normalized = (tensor(pixels, [height, width, 3]).to(ScalarType.Float32) - tensor(Mean)) / tensor(Std);
-        // mmdetection v1 normalizes, then pads: the padding is zero in the normalized image.
-        var batch = zeros([1, 3, paddedHeight, paddedWidth]);
-        batch[0, TensorIndex.Colon, TensorIndex.Slice(0, height), TensorIndex.Slice(0, width)].copy_(normalized.permute(2, 0, 1));
-        return (batch.to(device), (height, width), scale);
     }
 
     /// <summary>RPNHead.get_bboxes_single: per level top 1000, decode, NMS 0.7; the 1000 best of all levels.</summary>

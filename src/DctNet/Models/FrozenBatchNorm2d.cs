@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace DctNet.Detection.Modeling;
+namespace DctNet.Models;
 
 /// <summary>
 /// torchvision's FrozenBatchNorm2d: BatchNorm with fixed statistics and affine parameters, all buffers (nothing is
