@@ -51,17 +51,9 @@ public sealed class CocoEvaluation
 
     /// <summary>AP averaged over IoU 0.50:0.95, all areas, 100 detections: COCO's headline number.</summary>
     public double Ap => Stats[0];
-    public double Ap50 => Stats[1];
-    public double Ap75 => Stats[2];
-    public double ApSmall => Stats[3];
-    public double ApMedium => Stats[4];
-    public double ApLarge => Stats[5];
+
+    /// <summary>AR with one detection per image, all areas.</summary>
     public double Ar1 => Stats[6];
-    public double Ar10 => Stats[7];
-    public double Ar100 => Stats[8];
-    public double ArSmall => Stats[9];
-    public double ArMedium => Stats[10];
-    public double ArLarge => Stats[11];
 
     /// <summary>The 12 lines pycocotools' <c>summarize()</c> prints, character for character.</summary>
     public IEnumerable<string> SummaryLines() =>

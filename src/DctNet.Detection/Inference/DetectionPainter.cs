@@ -43,7 +43,8 @@ public static class DetectionPainter
         ArgumentNullException.ThrowIfNull(objects);
         ArgumentNullException.ThrowIfNull(nameOf);
         var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        byte[] rgba = ToRgba(image);
+        var rgba = bitmap.GetPixelSpan();
+        image.CopyToRgba(rgba);
         // Masks are blended into the pixels (a canvas has no per-pixel mask fill); the lowest-scoring first, so that
         // the best detection's colour is on top where masks overlap.
         foreach (var detected in objects.Reverse())
@@ -51,7 +52,6 @@ public static class DetectionPainter
             if (detected.Mask is { } mask)
                 BlendMask(rgba, mask, ColorOf(detected.Label));
         }
-        System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
 
         using var canvas = new SKCanvas(bitmap);
         float stroke = Math.Max(2f, Math.Min(image.Width, image.Height) / 300f);
@@ -79,22 +79,8 @@ public static class DetectionPainter
         return bitmap;
     }
 
-    private static byte[] ToRgba(RgbImage image)
-    {
-        var rgba = new byte[image.Width * image.Height * 4];
-        ReadOnlySpan<byte> rgb = image.Pixels;
-        for (int p = 0, q = 0; p < rgb.Length; p += 3, q += 4)
-        {
-            rgba[q] = rgb[p];
-            rgba[q + 1] = rgb[p + 1];
-            rgba[q + 2] = rgb[p + 2];
-            rgba[q + 3] = 255;
-        }
-        return rgba;
-    }
-
     /// <summary>Mixes the colour into every pixel of the mask (its run lengths go down the columns).</summary>
-    private static void BlendMask(byte[] rgba, Coco.Rle mask, SKColor color)
+    private static void BlendMask(Span<byte> rgba, Coco.Rle mask, SKColor color)
     {
         ReadOnlySpan<uint> counts = mask.Counts;
         int height = mask.Height, width = mask.Width;

@@ -84,22 +84,27 @@ public sealed class LoadedDetector : IDisposable
 
     private static GeneralizedRCNN FromCheckpoint(DetectionCheckpointMetadata trained, DetectorRequest request, string path)
     {
-        if (request.Model is { } model && !string.Equals(model.Name, trained.Model, StringComparison.OrdinalIgnoreCase))
-            throw new ModelRequestException($"{path}: the checkpoint holds a {trained.Model} model, but {model.Name} was asked for.");
-        if (request.Channels is { } channels && (trained.Channels is null || !channels.Channels.SequenceEqual(trained.Channels.Channels)))
-            throw new ModelRequestException($"{path}: the checkpoint was trained on {(trained.Channels is null ? "RGB images" : $"channels {trained.Channels.Name}")}, "
-                + $"but channels {channels.Name} were asked for; leave the channels out to use the checkpoint's.");
+        RefuseContradictions(request, path, "the checkpoint", trained.Model,
+            channels => trained.Channels is { } held && channels.Channels.SequenceEqual(held.Channels),
+            $"the checkpoint was trained on {(trained.Channels is null ? "RGB images" : $"channels {trained.Channels.Name}")}", "checkpoint's");
         return DetectionModels.Create(trained.Model, trained.Classes, channels: trained.Channels, scale: trained.Scale, statistics: trained.Statistics);
     }
 
     private static GeneralizedRCNN FromRelease(StateDict weights, DetectorRequest request, string path)
     {
         var (held, dctChannels) = MmdetV1Weights.ModelOf(weights, path);
-        if (request.Model is { } model && !string.Equals(model.Name, held, StringComparison.OrdinalIgnoreCase))
-            throw new ModelRequestException($"{path}: the mmdetection v1 file holds a {held} model, but {model.Name} was asked for.");
-        if (request.Channels is { } channels && (dctChannels is null || channels.Count != dctChannels))
-            throw new ModelRequestException($"{path}: the mmdetection v1 file's backbone takes {(dctChannels is { } c ? $"{c} DCT channels" : "RGB images")}, "
-                + $"but channels {channels.Name} were asked for; leave the channels out to use the file's.");
+        RefuseContradictions(request, path, "the mmdetection v1 file", held, channels => channels.Count == dctChannels,
+            $"the mmdetection v1 file's backbone takes {(dctChannels is { } c ? $"{c} DCT channels" : "RGB images")}", "file's");
         return MmdetV1Weights.CreateModel(weights, path);
+    }
+
+    /// <summary>Refuses a model or channels the request names that are not those of the weights (<paramref name="file"/>).</summary>
+    private static void RefuseContradictions(DetectorRequest request, string path, string file, string heldModel,
+        Func<ChannelSubset, bool> channelsFit, string heldInput, string own)
+    {
+        if (request.Model is { } model && !string.Equals(model.Name, heldModel, StringComparison.OrdinalIgnoreCase))
+            throw new ModelRequestException($"{path}: {file} holds a {heldModel} model, but {model.Name} was asked for.");
+        if (request.Channels is { } channels && !channelsFit(channels))
+            throw new ModelRequestException($"{path}: {heldInput}, but channels {channels.Name} were asked for; leave the channels out to use the {own}.");
     }
 }

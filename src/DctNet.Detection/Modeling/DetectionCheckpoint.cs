@@ -31,7 +31,7 @@ public sealed record DetectionCheckpoint(DetectionCheckpointMetadata Metadata, S
 
     public void Save(string path)
     {
-        var statistics = Metadata.Statistics is { } stats ? new StatisticsJson([.. stats.Mean], [.. stats.Std]) : null;
+        var statistics = Metadata.Statistics is { } stats ? new MeanStdJson([.. stats.Mean], [.. stats.Std]) : null;
         var json = new MetadataJson(FormatVersion, Metadata.Model, [.. Metadata.Categories.Select(c => new CategoryJson(c.Id, c.Name, c.Supercategory))],
             ChannelSubsetJson.From(Metadata.Channels), Metadata.Scale.ShortEdge, Metadata.Scale.LongEdge, statistics);
         SafeTensorsFile.WriteFile(path, Weights, new Dictionary<string, string> { [MetadataKey] = JsonSerializer.Serialize(json, JsonOptions) });
@@ -64,9 +64,7 @@ public sealed record DetectionCheckpoint(DetectionCheckpointMetadata Metadata, S
     }
 
     private sealed record MetadataJson(int FormatVersion, string Model, CategoryJson[] Categories, ChannelSubsetJson? Channels, int ShortEdge, int LongEdge,
-        StatisticsJson? Statistics);
-
-    private sealed record StatisticsJson(double[] Mean, double[] Std);
+        MeanStdJson? Statistics);
 
     private sealed record CategoryJson(int Id, string? Name, string? Supercategory);
 }

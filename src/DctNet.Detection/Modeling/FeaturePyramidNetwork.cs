@@ -18,15 +18,7 @@ public sealed class FeaturePyramidNetwork : nn.Module<Tensor[], Tensor[]>
         inner_blocks = new ModuleList<Sequential>([.. inChannels.Select(c => nn.Sequential(nn.Conv2d(c, outChannels, kernel_size: 1)))]);
         layer_blocks = new ModuleList<Sequential>([.. inChannels.Select(_ => nn.Sequential(nn.Conv2d(outChannels, outChannels, kernel_size: 3, padding: 1)))]);
         RegisterComponents();
-        using var noGrad = no_grad();
-        foreach (var (_, module) in named_modules())
-        {
-            if (module is Conv2d conv)
-            {
-                nn.init.kaiming_uniform_(conv.weight, a: 1);
-                nn.init.zeros_(conv.bias!);
-            }
-        }
+        ConvInitialization.Apply(this, weight => nn.init.kaiming_uniform_(weight, a: 1));
     }
 
     public override Tensor[] forward(Tensor[] features)

@@ -17,15 +17,7 @@ public sealed class RpnHead : nn.Module<Tensor[], (Tensor[] Objectness, Tensor[]
         cls_logits = nn.Conv2d(channels, anchorsPerLocation, kernel_size: 1);
         bbox_pred = nn.Conv2d(channels, anchorsPerLocation * 4, kernel_size: 1);
         RegisterComponents();
-        using var noGrad = no_grad();
-        foreach (var (_, module) in named_modules())
-        {
-            if (module is Conv2d layer)
-            {
-                nn.init.normal_(layer.weight, std: 0.01);
-                nn.init.zeros_(layer.bias!);
-            }
-        }
+        ConvInitialization.Apply(this, weight => nn.init.normal_(weight, std: 0.01));
     }
 
     public override (Tensor[] Objectness, Tensor[] Deltas) forward(Tensor[] features)

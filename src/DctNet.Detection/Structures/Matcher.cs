@@ -17,9 +17,7 @@ public sealed class Matcher
     public Matcher(double highThreshold, double lowThreshold, bool allowLowQualityMatches)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(lowThreshold, highThreshold);
-        HighThreshold = highThreshold;
-        LowThreshold = lowThreshold;
-        AllowLowQualityMatches = allowLowQualityMatches;
+        (HighThreshold, LowThreshold, AllowLowQualityMatches) = (highThreshold, lowThreshold, allowLowQualityMatches);
     }
 
     public double HighThreshold { get; }

@@ -25,7 +25,7 @@ public sealed record DetectionTrainingOptions : IRunOptions
     public string? Channels { get; init; }
 
     /// <summary>
-    /// -dct models: a statistics file (<c>dctnet stats</c>) to normalize with; null: those the --init file's model was
+    /// -dct models: a statistics file (<c>dctnet stats</c>) to normalize with; null: those the starting weights' model was
     /// trained with (a DctNet detection checkpoint's, the release's COCO statistics for its mmdetection v1 files), else
     /// the release's ImageNet statistics.
     /// </summary>

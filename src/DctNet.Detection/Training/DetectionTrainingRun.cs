@@ -19,9 +19,9 @@ namespace DctNet.Detection.Training;
 
 /// <summary>
 /// A detection training run in its <see cref="RunLedger"/>, as classification's <see cref="TrainingRun"/>: best by
-/// validation box AP (<c>dctnet detect --weights RUNDIR</c> takes the best <see cref="DetectionCheckpoint"/>),
+/// validation box AP (its best <see cref="DetectionCheckpoint"/> is what a detector loads from the run directory),
 /// <see cref="DetectionEpochMetrics"/> lines in metrics.jsonl, curves.png redrawn by <see cref="DetectionCurves"/>; a -dct
-/// run's state also records its input statistics, so that a resume needs neither --stats nor the --init file.
+/// run's state also records its input statistics, so that a resume needs neither the statistics file nor the starting weights.
 /// The batch order, the flips and the samplers' draws derive from the seed and the epoch alone
 /// (<see cref="SeededStreams"/>) and the learning rate from the step, so a resumed run repeats the uninterrupted one.
 /// Fresh layers draw from libtorch's global generator, seeded at the start: a thread drawing from it meanwhile (another
@@ -107,7 +107,7 @@ public sealed class DetectionTrainingRun : IDisposable
             run => run.ledger.Restore(run.model, run.optimizer, line => DetectionEpochMetrics.TryParse(line)?.Epoch));
 
     /// <param name="claim">Claims the run directory; called once the data and the starting weights are known good, so
-    /// that a refused command leaves no directory behind. The run owns the claim from then on (disposed with it, or on failure).</param>
+    /// that a refused command leaves no directory behind (<see cref="RunLedger.Start{TRun}"/>).</param>
     /// <param name="statistics">A resumed DCT run's normalization, as its state recorded it; resolved afresh when null.</param>
     private static DetectionTrainingRun Open(DetectionTrainingOptions options, Func<RunLedger> claim, bool initialize, ChannelStatistics? statistics = null)
     {
@@ -120,39 +120,31 @@ public sealed class DetectionTrainingRun : IDisposable
                 + "a model's labels mean the same categories in both.");
         ChannelSubset? channels = options.Channels is { } given ? ChannelSubset.Parse(given) : null;
         if (options.Stats is not null && !definition.TakesDct)
-            throw new ArgumentException($"statistics (--stats) are for DCT models; {definition.Name} normalizes RGB with ImageNet's mean and std.");
+            throw new ArgumentException($"DCT channel statistics are for DCT models; {definition.Name} normalizes RGB with ImageNet's mean and std.");
         string? initPath = initialize && options.Init is { } init ? RunDirectory.ResolveWeights(init) : null;
         var initWeights = initPath is null ? null : WeightsFile.Read(initPath);
         if (definition.TakesDct)
             statistics ??= StatisticsFor(options, initWeights, initPath);
         var held = claim();
+        set_num_threads(options.Threads);
+        // The fresh weights are drawn from libtorch's generator: seeding it makes them a function of the seed.
+        manual_seed(options.Seed);
+        var model = DetectionModels.Create(definition.Name, categories.Count + 1, channels: channels, scale: options.Scale, statistics: statistics);
         try
         {
-            set_num_threads(options.Threads);
-            // The fresh weights are drawn from libtorch's generator: seeding it makes them a function of the seed.
-            manual_seed(options.Seed);
-            var model = DetectionModels.Create(definition.Name, categories.Count + 1, channels: channels, scale: options.Scale, statistics: statistics);
-            try
-            {
-                string? initialization = initWeights is null ? null : DetectionInitialization.Apply(model, initWeights.Weights, initPath!);
-                var metadata = new DetectionCheckpointMetadata(definition.Name, categories, model.Input.Channels, options.Scale, model.Input.Statistics);
-                return new DetectionTrainingRun(options, held, model, metadata, trainSet, valSet, initialization);
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
+            string? initialization = initWeights is null ? null : DetectionInitialization.Apply(model, initWeights.Weights, initPath!);
+            var metadata = new DetectionCheckpointMetadata(definition.Name, categories, model.Input.Channels, options.Scale, model.Input.Statistics);
+            return new DetectionTrainingRun(options, held, model, metadata, trainSet, valSet, initialization);
         }
         catch
         {
-            held.Dispose();
+            model.Dispose();
             throw;
         }
     }
 
     /// <summary>
-    /// A DCT model's normalization: the --stats file, else the statistics the --init weights were trained with (a
+    /// A DCT model's normalization: the statistics file, else the statistics the starting weights were trained with (a
     /// DctNet detection checkpoint's, the release's COCO ones for its mmdetection v1 files), else the release's ImageNet ones.
     /// </summary>
     private static ChannelStatistics StatisticsFor(DetectionTrainingOptions options, WeightsFileContents? init, string? initPath)
@@ -213,7 +205,7 @@ public sealed class DetectionTrainingRun : IDisposable
             var total = losses.Total();
             float value = total.item<float>();
             if (!float.IsFinite(value))
-                throw ledger.Diverged(value, $"step {index + 1} of {batches.Count}", learningRate, "try a lower --lr or a longer warm-up");
+                throw ledger.Diverged(value, $"step {index + 1} of {batches.Count}", learningRate, "try a lower learning rate or a longer warm-up");
             total.backward();
             if (Options.ClipGradientNorm > 0)
                 nn.utils.clip_grad_norm_(optimizer.Parameters.Where(p => p.grad is not null), Options.ClipGradientNorm);
@@ -312,7 +304,7 @@ public sealed class DetectionTrainingRun : IDisposable
         => File.Exists(path) ? [.. File.ReadLines(path).Select(DetectionEpochMetrics.TryParse).OfType<DetectionEpochMetrics>()] : [];
 
     /// <summary>What a detection run adds to its committed state.</summary>
-    /// <param name="StatisticsMean">-dct models: the normalization the run trains with, so that a resume needs neither --stats nor the --init file.</param>
+    /// <param name="StatisticsMean">-dct models: the normalization the run trains with, so that a resume needs neither the statistics file nor the starting weights.</param>
     private sealed record InputStatistics(double[]? StatisticsMean, double[]? StatisticsStd)
     {
         public ChannelStatistics? Statistics() => StatisticsMean is { } mean && StatisticsStd is { } std ? new ChannelStatistics(mean, std) : null;

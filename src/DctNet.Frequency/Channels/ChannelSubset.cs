@@ -68,7 +68,7 @@ public sealed class ChannelSubset
     public const int MaxFileBytes = 1 << 20;
 
     /// <summary>
-    /// Parses a <c>--channels</c> value: a built-in count, or a JSON file holding either
+    /// Parses a channel subset: a built-in count, or a JSON file holding either
     /// <c>{"y": [...], "cb": [...], "cr": [...]}</c> or the release's form <c>[[y...], [cb...], [cr...]]</c>.
     /// </summary>
     public static ChannelSubset Parse(string value)

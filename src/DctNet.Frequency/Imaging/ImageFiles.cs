@@ -44,7 +44,7 @@ public static class ImageFiles
         entered.Add((rootStatus.Device, rootStatus.Inode));
 
         // Links to folders wait until every folder reachable without links has been entered, so a folder is always
-        // read under its own path, and --follow-links only adds what the links alone lead to.
+        // read under its own path, and following links only adds what the links alone lead to.
         var pending = new Stack<string>([""]);
         var links = new Queue<(string Relative, FileStatus Target)>();
         while (pending.TryPop(out var folder) || NextLink(links, entered, out folder))

@@ -28,4 +28,16 @@ public sealed class RgbImage
     public int Stride => Width * 3;
 
     public Span<byte> Row(int y) => Pixels.AsSpan(y * Stride, Stride);
+
+    /// <summary>Writes the pixels as opaque R, G, B, A bytes (Skia's Rgba8888) into <paramref name="rgba"/>.</summary>
+    public void CopyToRgba(Span<byte> rgba)
+    {
+        for (int p = 0, q = 0; p < Pixels.Length; p += 3, q += 4)
+        {
+            rgba[q] = Pixels[p];
+            rgba[q + 1] = Pixels[p + 1];
+            rgba[q + 2] = Pixels[p + 2];
+            rgba[q + 3] = 255;
+        }
+    }
 }

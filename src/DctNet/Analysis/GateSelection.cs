@@ -87,7 +87,7 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
     /// <summary>Writes <see cref="ToJson"/> atomically.</summary>
     public void Save(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
 
-    /// <summary>Writes <see cref="MostSelected"/>'s subset atomically, in the form <c>--channels</c> and <see cref="ChannelSubset.Parse"/> read.</summary>
+    /// <summary>Writes <see cref="MostSelected"/>'s subset atomically, in the form <see cref="ChannelSubset.Parse"/> reads.</summary>
     public ChannelSubset SaveMostSelected(int count, string path)
     {
         var subset = MostSelected(count);

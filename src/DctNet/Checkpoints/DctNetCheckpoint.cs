@@ -41,7 +41,7 @@ public sealed record CheckpointMetadata
             Model,
             Classes,
             ChannelSubsetJson.From(Channels),
-            Normalization is null ? null : new NormalizationJson([.. Normalization.Mean], [.. Normalization.Std]),
+            Normalization is null ? null : new MeanStdJson([.. Normalization.Mean], [.. Normalization.Std]),
             Layer2Stride,
             Geometry is null ? null : new GeometryJson(Geometry.Resize, Geometry.Crop)),
         JsonOptions);
@@ -86,12 +86,10 @@ public sealed record CheckpointMetadata
         return geometry;
     }
 
-    private sealed record MetadataJson(int FormatVersion, string Model, int Classes, ChannelSubsetJson? Channels, NormalizationJson? Normalization,
+    private sealed record MetadataJson(int FormatVersion, string Model, int Classes, ChannelSubsetJson? Channels, MeanStdJson? Normalization,
         int? Layer2Stride, GeometryJson? Geometry);
 
     private sealed record GeometryJson(int Resize, int Crop);
-
-    private sealed record NormalizationJson(double[] Mean, double[] Std);
 }
 
 /// <summary>

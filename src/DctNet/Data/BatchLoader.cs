@@ -13,10 +13,7 @@ public sealed class Batch : IDisposable
 {
     internal Batch(Tensor inputs, Tensor labels, IReadOnlyList<string> paths, IReadOnlyList<LoadFailure> failures)
     {
-        Inputs = inputs;
-        Labels = labels;
-        Paths = paths;
-        Failures = failures;
+        (Inputs, Labels, Paths, Failures) = (inputs, labels, paths, failures);
     }
 
     public Tensor Inputs { get; }
@@ -60,11 +57,8 @@ public sealed class BatchLoader
         _samples = samples;
         _sampleShape = sampleShape.Select(d => (long)d).ToArray();
         _sampleLength = sampleShape.Aggregate(1, (a, b) => a * b);
-        _transform = transform;
-        _decoder = decoder;
-        BatchSize = batchSize;
-        Threads = threads;
-        PrefetchBatches = prefetchBatches;
+        (_transform, _decoder) = (transform, decoder);
+        (BatchSize, Threads, PrefetchBatches) = (batchSize, threads, prefetchBatches);
     }
 
     public int BatchSize { get; }

@@ -11,10 +11,7 @@ public sealed class ImageFolder
 {
     private ImageFolder(string root, ClassLabels classes, IReadOnlyList<(string Path, int Label)> samples, IReadOnlyList<SkippedFile> skipped)
     {
-        Root = root;
-        Classes = classes;
-        Samples = samples;
-        Skipped = skipped;
+        (Root, Classes, Samples, Skipped) = (root, classes, samples, skipped);
     }
 
     public string Root { get; }

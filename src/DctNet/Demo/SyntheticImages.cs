@@ -107,15 +107,7 @@ public static class SyntheticImages
     public static byte[] EncodeJpeg(RgbImage image, int quality = JpegQuality)
     {
         using var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        var rgba = bitmap.GetPixelSpan();
-        ReadOnlySpan<byte> rgb = image.Pixels;
-        for (int i = 0, j = 0; i < rgb.Length; i += 3, j += 4)
-        {
-            rgba[j] = rgb[i];
-            rgba[j + 1] = rgb[i + 1];
-            rgba[j + 2] = rgb[i + 2];
-            rgba[j + 3] = 255;
-        }
+        image.CopyToRgba(bitmap.GetPixelSpan());
         using var pixmap = bitmap.PeekPixels();
         using var data = pixmap.Encode(new SKJpegEncoderOptions(quality, SKJpegEncoderDownsample.Downsample420, SKJpegEncoderAlphaOption.Ignore))
             ?? throw new InvalidOperationException("Skia could not encode the JPEG.");

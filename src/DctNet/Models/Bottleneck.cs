@@ -1,5 +1,4 @@
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace DctNet.Models;
 
@@ -7,56 +6,10 @@ namespace DctNet.Models;
 /// torchvision's Bottleneck ("ResNet v1.5"): 1x1 reduce to <c>planes</c>, 3x3 carrying the stride, 1x1 expand to
 /// 4 x <c>planes</c>, each with BN, plus the shortcut.
 /// </summary>
-public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
+public sealed class Bottleneck(long inplanes, long planes, long stride = 1, Sequential? downsample = null, NormLayer? normLayer = null)
+    : ResidualBlock(nameof(Bottleneck),
+        [Layers.Conv1x1(inplanes, planes), Layers.Conv3x3(planes, planes, stride), Layers.Conv1x1(planes, planes * Expansion)],
+        downsample, normLayer)
 {
     public const int Expansion = 4;
-
-    private readonly Conv2d conv1;
-    private readonly nn.Module<Tensor, Tensor> bn1;
-    private readonly Conv2d conv2;
-    private readonly nn.Module<Tensor, Tensor> bn2;
-    private readonly Conv2d conv3;
-    private readonly nn.Module<Tensor, Tensor> bn3;
-    private readonly Sequential? downsample;
-    private bool foldedNorms;
-    private Conv2d? foldedShortcut;
-
-    /// <param name="downsample">Projection of the shortcut where the block changes the shape; null for the identity.</param>
-    /// <param name="normLayer">The norm after each conv (BatchNorm2d when null).</param>
-    public Bottleneck(long inplanes, long planes, long stride = 1, Sequential? downsample = null, NormLayer? normLayer = null) : base(nameof(Bottleneck))
-    {
-        normLayer ??= Layers.BatchNorm;
-        conv1 = Layers.Conv1x1(inplanes, planes);
-        bn1 = normLayer(planes);
-        conv2 = Layers.Conv3x3(planes, planes, stride);
-        bn2 = normLayer(planes);
-        conv3 = Layers.Conv1x1(planes, planes * Expansion);
-        bn3 = normLayer(planes * Expansion);
-        this.downsample = downsample;
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var output = BatchNormFolding.ConvNorm(conv1, bn1, foldedNorms, x).relu_();
-        output = BatchNormFolding.ConvNorm(conv2, bn2, foldedNorms, output).relu_();
-        output = BatchNormFolding.ConvNorm(conv3, bn3, foldedNorms, output);
-        output.add_(Shortcut(x)).relu_();
-        return output.MoveToOuterDisposeScope();
-    }
-
-    private Tensor Shortcut(Tensor x) => foldedShortcut?.call(x) ?? downsample?.call(x) ?? x;
-
-    void IFoldableBatchNorm.FoldBatchNorm()
-    {
-        if (foldedNorms)
-            return;
-        BatchNormFolding.Merge(conv1, bn1);
-        BatchNormFolding.Merge(conv2, bn2);
-        BatchNormFolding.Merge(conv3, bn3);
-        if (downsample is not null)
-            foldedShortcut = BatchNormFolding.FoldShortcut(downsample);
-        foldedNorms = true;
-    }
 }

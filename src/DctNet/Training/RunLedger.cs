@@ -251,7 +251,7 @@ public sealed class RunLedger : IDisposable
     }
 
     /// <summary>A NaN or infinite loss in the current epoch, at <paramref name="where"/> ("batch 3 of 10").</summary>
-    /// <param name="remedy">What to try instead ("try a lower --lr or a warm-up").</param>
+    /// <param name="remedy">What to try instead ("try a lower learning rate or a warm-up").</param>
     public TrainingDivergedException Diverged(float loss, string where, double learningRate, string remedy) => new(string.Create(CultureInfo.InvariantCulture,
         $"the loss became {loss} in epoch {CompletedEpochs + 1}, {where} (learning rate {learningRate:G4}); the run stopped. {Directory} keeps the last complete epoch ({CompletedEpochs}); {remedy}."));
 
@@ -276,7 +276,7 @@ public sealed class SkippedImages(bool strict, Action<LoadFailure>? report)
     public void Skip(LoadFailure failure)
     {
         if (strict)
-            throw new TrainingDataException($"{failure.Path}: {failure.Reason} (--strict: unreadable images stop the run)");
+            throw new TrainingDataException($"{failure.Path}: {failure.Reason} (a strict run stops at unreadable images)");
         Count++;
         report?.Invoke(failure);
     }

@@ -40,7 +40,7 @@ public sealed record TrainingOptions : IRunOptions
 
     public int Epochs { get; init; } = 12;
     public int BatchSize { get; init; } = 32;
-    /// <summary>The base rate: torchvision's 0.1 for batches of 256 (<c>dctnet train</c> scales it to its batch size when --lr is not given).</summary>
+    /// <summary>The base rate: torchvision's 0.1 for batches of 256 (the CLI scales it to its batch size when no rate is given).</summary>
     public double LearningRate { get; init; } = 0.1;
     public double Momentum { get; init; } = 0.9;
     public bool Nesterov { get; init; }

@@ -226,7 +226,7 @@ public sealed class TrainingRun : IDisposable
             }
             float value = loss.item<float>();
             if (!float.IsFinite(value))
-                throw ledger.Diverged(value, $"batch {batchIndex} of {loader.BatchCount}", learningRate, "try a lower --lr or a warm-up");
+                throw ledger.Diverged(value, $"batch {batchIndex} of {loader.BatchCount}", learningRate, "try a lower learning rate or a warm-up");
             loss.backward();
             optimizer.Step(learningRate);
             lossSum += (double)value * batch.Count;

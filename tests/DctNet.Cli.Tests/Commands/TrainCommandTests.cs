@@ -90,7 +90,7 @@ public sealed class TrainCommandTests
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("placeholder.gif", result.Error);
-        Assert.Contains("--strict", result.Error);
+        Assert.Contains("a strict run stops", result.Error);
         Assert.False(File.Exists(harness.PathIn("run", "metrics.jsonl")));
     }
 
