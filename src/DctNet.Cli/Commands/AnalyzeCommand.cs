@@ -5,7 +5,6 @@ using DctNet.Checkpoints;
 using DctNet.Data;
 using DctNet.Inference;
 using DctNet.Models;
-using DctNet.Reporting;
 using static TorchSharp.torch;
 
 namespace DctNet.Cli.Commands;
@@ -63,10 +62,10 @@ internal static class AnalyzeCommand
               dctnet analyze runs/gated/ --out runs/gated/analysis
               dctnet analyze runs/gated/ --data hymenoptera/val --out analysis --export-subset 24
               dctnet analyze gated.safetensors --data imagenet/val --out analysis --threads 8
-            """);
-        command.Arguments.Add(weights);
-        foreach (var option in new Option[] { data, output, exportSubset, model, batchSize, threads, seed })
-            command.Options.Add(option);
+            """)
+        {
+            weights, data, output, exportSubset, model, batchSize, threads, seed
+        };
 
         command.SetAction(parse =>
         {

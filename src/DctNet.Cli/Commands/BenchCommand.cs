@@ -15,11 +15,11 @@ internal static class BenchCommand
               dctnet bench model --model resnet50-dct --channels 24 --batch-size 16
               dctnet bench train --model resnet50-dct-s2 --channels 24 --batch-size 16
               dctnet bench detect --model maskrcnn-r50-fpn --threads 2
-            """);
-        command.Subcommands.Add(BenchTransformCommand.Create(context));
-        command.Subcommands.Add(BenchModelCommand.Create(context));
-        command.Subcommands.Add(BenchTrainCommand.Create(context));
-        command.Subcommands.Add(BenchDetectCommand.Create(context));
+            """)
+        {
+            BenchTransformCommand.Create(context), BenchModelCommand.Create(context), BenchTrainCommand.Create(context),
+            BenchDetectCommand.Create(context)
+        };
         return command;
     }
 }

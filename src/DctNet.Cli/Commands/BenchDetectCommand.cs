@@ -31,13 +31,10 @@ internal static class BenchDetectCommand
               dctnet bench detect --model maskrcnn-r50-fpn --threads 2
               dctnet bench detect --model fasterrcnn-r50-fpn --runs 5 --height 480 --width 640
               dctnet bench detect --model maskrcnn-r50-fpn-dct --channels 24
-            """);
-        command.Options.Add(model);
-        command.Options.Add(channels);
-        command.Options.Add(threads);
-        command.Options.Add(runs);
-        command.Options.Add(height);
-        command.Options.Add(width);
+            """)
+        {
+            model, channels, threads, runs, height, width
+        };
         command.SetAction(parse =>
         {
             var definition = DetectionOptions.ResolveModel(parse.GetRequiredValue(model));

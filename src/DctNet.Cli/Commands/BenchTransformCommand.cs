@@ -50,17 +50,10 @@ internal static class BenchTransformCommand
               dctnet bench transform --data images/
               dctnet bench transform --data images/ --jpeg-decoder skia     # the decoder without a system package
               dctnet bench transform --data images/ --limit 500 --threads 8 --channels 64 --geometry mobilenetv2
-            """);
-        command.Options.Add(data);
-        command.Options.Add(limit);
-        command.Options.Add(pipeline.Threads);
-        command.Options.Add(pipeline.Channels);
-        command.Options.Add(pipeline.Geometry);
-        command.Options.Add(pipeline.Resize);
-        command.Options.Add(pipeline.Crop);
-        command.Options.Add(warmup);
-        command.Options.Add(jpegDecoder);
-        command.Options.Add(followLinks);
+            """)
+        {
+            data, limit, pipeline.Threads, pipeline.Channels, pipeline.Geometry, pipeline.Resize, pipeline.Crop, warmup, jpegDecoder, followLinks
+        };
 
         command.SetAction(parse =>
         {

@@ -42,11 +42,10 @@ internal static class CocoEvalCommand
             Examples:
               dctnet coco-eval --gt annotations/instances_val2017.json --dt out/detections.json
               dctnet coco-eval --gt annotations/instances_val2017.json --dt out/detections.json --iou-type segm --json segm.json
-            """);
-        command.Options.Add(groundTruth);
-        command.Options.Add(results);
-        command.Options.Add(iouType);
-        command.Options.Add(json);
+            """)
+        {
+            groundTruth, results, iouType, json
+        };
         command.SetAction(parse =>
         {
             string groundTruthPath = parse.GetRequiredValue(groundTruth);

@@ -34,11 +34,10 @@ internal static class ConvertCommand
               dctnet convert --model resnet50-dct --weights resnet50-dct24.safetensors --out model_best.pth.tar --release-layout
               dctnet convert --model resnet50 --weights resnet50-0676ba61.pth --out resnet50.safetensors
               dctnet convert --model mobilenetv2-dct --weights runs/birds/ --out birds.pth
-            """);
-        foreach (var option in weights.Selection)
-            command.Options.Add(option);
-        command.Options.Add(output);
-        command.Options.Add(releaseLayout);
+            """)
+        {
+            weights.Selection, output, releaseLayout
+        };
 
         command.SetAction(parse =>
         {

@@ -43,10 +43,10 @@ internal static class DemoCommand
             Examples:
               dctnet demo
               dctnet demo --out /tmp/demo --threads 2 --seed 1
-            """));
-        command.Options.Add(output);
-        command.Options.Add(threads);
-        command.Options.Add(seed);
+            """))
+        {
+            output, threads, seed
+        };
         command.SetAction(parse =>
         {
             // Before anything loads libtorch: the demo must keep its time on a machine whose cores are shared.

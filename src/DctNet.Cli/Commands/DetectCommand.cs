@@ -73,16 +73,10 @@ internal static class DetectCommand
               dctnet detect --model maskrcnn-r50-fpn --weights w.pth val2017/*.jpg --annotations instances_val2017.json --score 0.05 --out val/
               dctnet detect --weights runs/pets photo.jpg --out out/
               dctnet detect --weights work_dirs/mask_rcnn_r50_fpn_1x_dct_24_wofreeze/latest.pth val2017/*.jpg --annotations instances_val2017.json --score 0.05 --out val/
-            """);
-        command.Options.Add(model);
-        command.Options.Add(channels);
-        command.Options.Add(weights);
-        command.Arguments.Add(images);
-        command.Options.Add(output);
-        command.Options.Add(score);
-        command.Options.Add(annotations);
-        command.Options.Add(convention);
-        command.Options.Add(device);
+            """)
+        {
+            model, channels, weights, images, output, score, annotations, convention, device
+        };
         command.SetAction(parse =>
         {
             string[] paths = parse.GetRequiredValue(images);

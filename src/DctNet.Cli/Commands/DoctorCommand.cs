@@ -56,13 +56,10 @@ internal static class DoctorCommand
               dctnet doctor --json doctor.json
               dctnet doctor --unprotected      # what the protection prevents here
               dctnet doctor --no-kernels       # the host and the settings only
-            """);
-        command.Options.Add(json);
-        command.Options.Add(noKernels);
-        command.Options.Add(unprotected);
-        command.Options.Add(caseTimeout);
-        command.Options.Add(worker);
-        command.Options.Add(first);
+            """)
+        {
+            json, noKernels, unprotected, caseTimeout, worker, first
+        };
 
         command.SetAction(parse =>
         {

@@ -43,16 +43,10 @@ internal static class EvalCommand
               dctnet eval --model resnet50-dct --channels 24 --weights model_best.pth.tar --data imagenet/val
               dctnet eval --model resnet18-dct-s2 --weights runs/ants/ --data hymenoptera/val --batch-size 16 --threads 2
               dctnet eval --model resnet50 --weights resnet50.pth --data imagenet/val --json resnet50.json
-            """);
-        foreach (var option in weights.Selection)
-            command.Options.Add(option);
-        command.Options.Add(data);
-        command.Options.Add(batchSize);
-        command.Options.Add(threads);
-        command.Options.Add(json);
-        command.Options.Add(followLinks);
-        command.Options.Add(weights.Seed);
-        command.Options.Add(weights.Device);
+            """)
+        {
+            weights.Selection, data, batchSize, threads, json, followLinks, weights.Seed, weights.Device
+        };
 
         command.SetAction(parse =>
         {

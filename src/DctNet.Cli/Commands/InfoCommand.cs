@@ -17,9 +17,10 @@ internal static class InfoCommand
               dctnet info --model resnet50-dct --channels 24
               dctnet info --model resnet50
               dctnet info --model mobilenetv2-dct --channels 32
-            """);
-        foreach (var option in options.All)
-            command.Options.Add(option);
+            """)
+        {
+            options.All
+        };
         command.SetAction(parse =>
         {
             var (definition, input, model) = options.Create(parse);

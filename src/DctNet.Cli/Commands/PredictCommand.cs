@@ -53,18 +53,10 @@ internal static class PredictCommand
               dctnet predict --model resnet50 --weights resnet50.pth photos/*.jpg --topk 3
               dctnet predict --model resnet50-dct --weights runs/dct24/ --input-tensor photo.npy --logits logits.npy
               dctnet predict --model mobilenetv2-dct --weights birds.safetensors bird.png --labels birds.txt
-            """);
-        command.Arguments.Add(images);
-        foreach (var option in weights.Selection)
-            command.Options.Add(option);
-        command.Options.Add(inputTensor);
-        command.Options.Add(logits);
-        command.Options.Add(topK);
-        command.Options.Add(labels);
-        command.Options.Add(batchSize);
-        command.Options.Add(threads);
-        command.Options.Add(weights.Seed);
-        command.Options.Add(weights.Device);
+            """)
+        {
+            images, weights.Selection, inputTensor, logits, topK, labels, batchSize, threads, weights.Seed, weights.Device
+        };
 
         command.SetAction(parse =>
         {

@@ -47,16 +47,10 @@ internal static class StatsCommand
               dctnet stats --data imagenet/train --out imagenet_stats.json
               dctnet stats --data images/ --geometry mobilenetv2 --threads 8 --out stats.json
               dctnet transform images/ --out features/ --stats stats.json
-            """);
-        command.Options.Add(data);
-        command.Options.Add(output);
-        command.Options.Add(pipeline.Channels);
-        command.Options.Add(pipeline.Geometry);
-        command.Options.Add(pipeline.Resize);
-        command.Options.Add(pipeline.Crop);
-        command.Options.Add(pipeline.Threads);
-        command.Options.Add(pipeline.MaxPixels);
-        command.Options.Add(followLinks);
+            """)
+        {
+            data, output, pipeline.Channels, pipeline.Geometry, pipeline.Resize, pipeline.Crop, pipeline.Threads, pipeline.MaxPixels, followLinks
+        };
 
         command.SetAction(parse =>
         {

@@ -42,12 +42,9 @@ internal static class TrainCommand
         var (output, resume) = (RunCommandLine.Output(), RunCommandLine.Resume());
         var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train.", defaults.Epochs, OptionRanges.MaxEpochs);
         var batchSize = PipelineOptions.BatchSize("Images per SGD step.", defaults.BatchSize);
-        var learningRate = new Option<double>("--lr")
-        {
-            Description = $"Base learning rate of SGD. [default: {ReferenceLearningRate} x batch size / {ReferenceBatchSize}, the linear scaling rule from torchvision's 0.1 at 256]",
-            HelpName = "X",
-        }.PositiveFinite();
-        var momentum = PipelineOptions.Number("--momentum", "SGD momentum.", defaults.Momentum).Within(0, 1, maxExcluded: true);
+        var learningRate = RunCommandLine.LearningRate(
+            $"Base learning rate of SGD. [default: {ReferenceLearningRate} x batch size / {ReferenceBatchSize}, the linear scaling rule from torchvision's 0.1 at 256]");
+        var momentum = RunCommandLine.Momentum(defaults.Momentum);
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum." };
         var weightDecay = PipelineOptions.Number("--weight-decay", "L2 weight decay of conv and linear weights (never of BatchNorm weights nor of biases).", defaults.WeightDecay).NonNegative();
         var labelSmoothing = PipelineOptions.Number("--label-smoothing", "Label smoothing of the cross-entropy, in [0, 1).", defaults.LabelSmoothing).Within(0, 1, maxExcluded: true);
@@ -64,8 +61,8 @@ internal static class TrainCommand
                 + "or a DctNet checkpoint or run directory of the same model.",
             HelpName = "WEIGHTS",
         };
-        var seed = new Option<int>("--seed") { Description = "Seed of the initialization, the sample order, the augmentation and the gate's noise.", HelpName = "N", DefaultValueFactory = _ => 0 };
-        var threads = PipelineOptions.ThreadCount("Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var seed = RunCommandLine.Seed("Seed of the initialization, the sample order, the augmentation and the gate's noise.");
+        var threads = RunCommandLine.Threads();
         var noAugmentation = new Option<bool>("--no-augmentation")
         {
             Description = "Train on the validation transform (resize and centre crop) instead of random-resized crops and flips: for checking that a model memorizes a small set.",
@@ -74,6 +71,8 @@ internal static class TrainCommand
         var gate = new Option<bool>("--gate") { Description = "Train the input gate in front of the model (dynamic channel selection; 192 channels)." };
         var gateLambda = PipelineOptions.Number("--gate-lambda", "With --gate: loss = cross-entropy + L x mean number of channels on per sample.", 0).NonNegative();
 
+        Option[] runOptions = [model, channels, data, crop, resize, stats, device, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
+            schedule, warmupEpochs, init, seed, threads, noAugmentation, strict, gate, gateLambda];
         var command = new Command("train", """
             Trains a model with SGD on <data>/train, validating on <data>/val after every epoch. The run directory gets
             options.json, last.safetensors and best.safetensors (DctNet checkpoints: 'dctnet eval --weights RUNDIR' takes the
@@ -89,10 +88,10 @@ internal static class TrainCommand
               dctnet train --model resnet50-dct --channels 24 --data imagenet --init resnet50-torchvision.pth --lr 0.01 --out runs/dct24
               dctnet train --model resnet18-dct-s2 --channels 192 --gate --gate-lambda 0.01 --data hymenoptera --out runs/gate
               dctnet train --resume runs/ants
-            """);
-        Option[] runOptions = [model, channels, data, crop, resize, stats, device, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
-            schedule, warmupEpochs, init, seed, threads, noAugmentation, strict, gate, gateLambda];
-        RunCommandLine.Add(command, runOptions, resume);
+            """)
+        {
+            runOptions, resume
+        };
 
         command.SetAction(parse => RunCommandLine.Run(parse, resume, runOptions, TrainingRun.Resume, required =>
         {
@@ -107,9 +106,7 @@ internal static class TrainCommand
                 Device = parse.GetValue(device) ?? ComputeDevice.Default,
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batchSize),
-                LearningRate = parse.GetResult(learningRate) is { Implicit: false }
-                    ? parse.GetValue(learningRate)
-                    : ReferenceLearningRate * parse.GetValue(batchSize) / ReferenceBatchSize,
+                LearningRate = RunCommandLine.LearningRate(parse, learningRate, batchSize, ReferenceLearningRate, ReferenceBatchSize),
                 Momentum = parse.GetValue(momentum),
                 Nesterov = parse.GetValue(nesterov),
                 WeightDecay = parse.GetValue(weightDecay),
@@ -158,11 +155,9 @@ internal static class TrainCommand
         }
         foreach (var skipped in run.SkippedFiles)
             context.Error.WriteLine($"warning: {skipped.Path}: {skipped.Reason} (not in the dataset)");
-        if (EpochLoop.Run(context, "train", run.Ledger, run.TrainingSamples, run.ValidationSamples,
-            (progress, skipped) => Describe(run.RunEpoch(progress, skipped, context.Cancellation), options.Epochs)) is { } stop)
-            return stop;
-        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best val top-1: {run.BestValTop1:0.00}% ({run.Directory})"));
-        return ExitCodes.Success;
+        return EpochLoop.Run(context, "train", run.Ledger, run.TrainingSamples, run.ValidationSamples,
+            (progress, skipped) => Describe(run.RunEpoch(progress, skipped, context.Cancellation), options.Epochs),
+            () => string.Create(CultureInfo.InvariantCulture, $"best val top-1: {run.BestValTop1:0.00}% ({run.Directory})"));
     }
 
     private static string Describe(ClassificationEpochMetrics m, int epochs)
@@ -172,5 +167,4 @@ internal static class TrainCommand
         return string.Create(CultureInfo.InvariantCulture,
             $"epoch {m.Epoch}/{epochs}: train loss {m.TrainLoss:0.0000} top-1 {m.TrainTop1:0.00}% | val loss {m.ValLoss:0.0000} top-1 {m.ValTop1:0.00}% top-5 {m.ValTop5:0.00}% | lr {m.LearningRate:G4} | {m.ImagesPerSecond:0.0} images/s (loader alone {m.LoaderImagesPerSecond:0.0}){skipped}{channelsOn}");
     }
-
 }

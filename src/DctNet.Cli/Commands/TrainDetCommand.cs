@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using DctNet.Data;
 using DctNet.Detection.Training;
-using DctNet.Training;
 
 namespace DctNet.Cli.Commands;
 
@@ -21,12 +19,9 @@ internal static class TrainDetCommand
         var (output, resume) = (RunCommandLine.Output(), RunCommandLine.Resume());
         var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train (the 1x schedule is 12).", defaults.Epochs, OptionRanges.MaxEpochs);
         var batchSize = PipelineOptions.BatchSize("Images per SGD step (mmdetection: 2 per GPU).", defaults.BatchSize);
-        var learningRate = new Option<double>("--lr")
-        {
-            Description = $"Learning rate. [default: {DetectionTrainingOptions.ReferenceLearningRate} x batch size / {DetectionTrainingOptions.ReferenceBatchSize}, the 1x recipe's rate scaled linearly]",
-            HelpName = "X",
-        }.PositiveFinite();
-        var momentum = PipelineOptions.Number("--momentum", "SGD momentum.", defaults.Momentum).Within(0, 1, maxExcluded: true);
+        var learningRate = RunCommandLine.LearningRate(
+            $"Learning rate. [default: {DetectionTrainingOptions.ReferenceLearningRate} x batch size / {DetectionTrainingOptions.ReferenceBatchSize}, the 1x recipe's rate scaled linearly]");
+        var momentum = RunCommandLine.Momentum(defaults.Momentum);
         var weightDecay = PipelineOptions.Number("--weight-decay", "L2 weight decay of every parameter, as the detection recipes apply it.", defaults.WeightDecay).NonNegative();
         var clip = PipelineOptions.Number("--clip-grad", "Largest L2 norm of all gradients together (0: no clipping).", defaults.ClipGradientNorm).NonNegative();
         var warmup = new Option<int>("--warmup-iterations")
@@ -67,12 +62,14 @@ internal static class TrainDetCommand
                 + "were trained with (a DctNet checkpoint's; the release's COCO statistics for its mmdetection v1 files; the release's ImageNet ones otherwise).",
             HelpName = "stats.json",
         };
-        var seed = new Option<int>("--seed") { Description = "Seed of the fresh layers, the batch order, the flips and the samplers.", HelpName = "N", DefaultValueFactory = _ => 0 };
-        var threads = PipelineOptions.ThreadCount("Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var seed = RunCommandLine.Seed("Seed of the fresh layers, the batch order, the flips and the samplers.");
+        var threads = RunCommandLine.Threads();
         var device = DeviceOption.Create();
         var noFlip = new Option<bool>("--no-flip") { Description = "No random horizontal flips of the training images." };
         var strict = new Option<bool>("--strict") { Description = "An absent or unreadable image stops the run (by default it is left out or skipped, and counted)." };
 
+        Option[] runOptions = [model, channels, data, annotations, valData, valAnnotations, output, epochs, batchSize, learningRate, momentum, weightDecay, clip, warmup, decay,
+            shortEdge, longEdge, rois, trainable, init, stats, seed, threads, device, noFlip, strict];
         var command = new Command("train-det", """
             Trains a detection model with SGD on a COCO-format dataset, evaluating COCO box (and mask) AP on the validation
             set after every epoch - the release's mmdetection v1 1x recipe by default: momentum 0.9, weight decay 1e-4,
@@ -94,10 +91,10 @@ internal static class TrainDetCommand
               dctnet train-det --model maskrcnn-r50-fpn-dct --channels 24 --init model_best.pth.tar --data coco/train2017 --annotations coco/annotations/instances_train2017.json --val-data coco/val2017 --val-annotations coco/annotations/instances_val2017.json --out runs/mask-dct24
               dctnet train-det --model fasterrcnn-r50-fpn --init maskrcnn_coco.pth --data pets/images --annotations pets/train.json --val-data pets/images --val-annotations pets/val.json --epochs 6 --short-edge 512 --long-edge 853 --out runs/pets
               dctnet train-det --resume runs/mask-rgb
-            """);
-        Option[] runOptions = [model, channels, data, annotations, valData, valAnnotations, output, epochs, batchSize, learningRate, momentum, weightDecay, clip, warmup, decay,
-            shortEdge, longEdge, rois, trainable, init, stats, seed, threads, device, noFlip, strict];
-        RunCommandLine.Add(command, runOptions, resume);
+            """)
+        {
+            runOptions, resume
+        };
 
         command.SetAction(parse => RunCommandLine.Run(parse, resume, runOptions, DetectionTrainingRun.Resume, required =>
         {
@@ -115,9 +112,7 @@ internal static class TrainDetCommand
                 Device = parse.GetValue(device) ?? ComputeDevice.Default,
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batchSize),
-                LearningRate = parse.GetResult(learningRate) is { Implicit: false }
-                    ? parse.GetValue(learningRate)
-                    : DetectionTrainingOptions.ReferenceLearningRate * parse.GetValue(batchSize) / DetectionTrainingOptions.ReferenceBatchSize,
+                LearningRate = RunCommandLine.LearningRate(parse, learningRate, batchSize, DetectionTrainingOptions.ReferenceLearningRate, DetectionTrainingOptions.ReferenceBatchSize),
                 Momentum = parse.GetValue(momentum),
                 WeightDecay = parse.GetValue(weightDecay),
                 ClipGradientNorm = parse.GetValue(clip),
@@ -167,11 +162,9 @@ internal static class TrainDetCommand
             context.Error.WriteLine("warning: no --init: the backbone starts from random weights behind frozen identity norms; detectors train from an ImageNet backbone (see --init).");
         if (run.CompletedEpochs > 0)
             context.Out.WriteLine($"resuming after epoch {run.CompletedEpochs} of {options.Epochs}");
-        if (EpochLoop.Run(context, "train-det", run.Ledger, run.TrainingImages, run.ValidationImages,
-            (progress, skipped) => Describe(run.RunEpoch(progress, skipped, context.Cancellation), options.Epochs)) is { } stop)
-            return stop;
-        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best val box AP: {100 * run.BestBboxAp:0.0} ({run.Directory})"));
-        return ExitCodes.Success;
+        return EpochLoop.Run(context, "train-det", run.Ledger, run.TrainingImages, run.ValidationImages,
+            (progress, skipped) => Describe(run.RunEpoch(progress, skipped, context.Cancellation), options.Epochs),
+            () => string.Create(CultureInfo.InvariantCulture, $"best val box AP: {100 * run.BestBboxAp:0.0} ({run.Directory})"));
     }
 
     private static string Describe(DetectionEpochMetrics m, int epochs)
@@ -183,5 +176,4 @@ internal static class TrainDetCommand
         return string.Create(CultureInfo.InvariantCulture,
             $"epoch {m.Epoch}/{epochs}: loss {m.Loss:0.0000} ({terms}){Ap("box", m.Bbox)}{Ap("mask", m.Segm)} | lr {m.LearningRate:G4} | {m.ImagesPerSecond:0.00} images/s{skipped}");
     }
-
 }

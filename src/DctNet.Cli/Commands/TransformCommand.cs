@@ -41,18 +41,11 @@ internal static class TransformCommand
               dctnet transform images/ --out features/ --threads 8
               dctnet transform photo.jpg --out raw.npy --channels 192 --raw
               dctnet transform images/ --out features/ --channels subset.json --stats my_stats.json
-            """);
-        command.Arguments.Add(input);
-        command.Options.Add(output);
-        command.Options.Add(pipeline.Channels);
-        command.Options.Add(pipeline.Raw);
-        command.Options.Add(pipeline.Stats);
-        command.Options.Add(pipeline.Geometry);
-        command.Options.Add(pipeline.Resize);
-        command.Options.Add(pipeline.Crop);
-        command.Options.Add(pipeline.Threads);
-        command.Options.Add(pipeline.MaxPixels);
-        command.Options.Add(followLinks);
+            """)
+        {
+            input, output, pipeline.Channels, pipeline.Raw, pipeline.Stats, pipeline.Geometry, pipeline.Resize, pipeline.Crop, pipeline.Threads,
+            pipeline.MaxPixels, followLinks
+        };
 
         command.SetAction(parse =>
         {

@@ -109,22 +109,13 @@ public static partial class DctNetCli
             Exit codes: 0 success, 1 some input failed, 2 invalid command line (or options the weights or data contradict), 130 interrupted.
             Environment: DCTNET_KERNEL_PROTECTION=auto|on|off (capping oneDNN at AVX where its kernels are wrong; 'dctnet doctor'
             says what this host needs), ONEDNN_MAX_CPU_ISA (oneDNN's own cap, always respected), DCTNET_TRACE=1 (stack traces).
-            """);
-        root.Subcommands.Add(DemoCommand.Create(context));
-        root.Subcommands.Add(DoctorCommand.Create(context));
-        root.Subcommands.Add(TransformCommand.Create(context));
-        root.Subcommands.Add(StatsCommand.Create(context));
-        root.Subcommands.Add(ModelsCommand.Create(context));
-        root.Subcommands.Add(InfoCommand.Create(context));
-        root.Subcommands.Add(PredictCommand.Create(context));
-        root.Subcommands.Add(EvalCommand.Create(context));
-        root.Subcommands.Add(TrainCommand.Create(context));
-        root.Subcommands.Add(ConvertCommand.Create(context));
-        root.Subcommands.Add(AnalyzeCommand.Create(context));
-        root.Subcommands.Add(DetectCommand.Create(context));
-        root.Subcommands.Add(TrainDetCommand.Create(context));
-        root.Subcommands.Add(CocoEvalCommand.Create(context));
-        root.Subcommands.Add(BenchCommand.Create(context));
+            """)
+        {
+            DemoCommand.Create(context), DoctorCommand.Create(context), TransformCommand.Create(context), StatsCommand.Create(context),
+            ModelsCommand.Create(context), InfoCommand.Create(context), PredictCommand.Create(context), EvalCommand.Create(context),
+            TrainCommand.Create(context), ConvertCommand.Create(context), AnalyzeCommand.Create(context), DetectCommand.Create(context),
+            TrainDetCommand.Create(context), CocoEvalCommand.Create(context), BenchCommand.Create(context)
+        };
         PathOptions.RefuseEmptyStrings(root);
         ShortenCommandListings(root);
         return root;

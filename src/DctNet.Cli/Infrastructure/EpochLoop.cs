@@ -11,11 +11,12 @@ namespace DctNet.Cli;
 /// </summary>
 internal static class EpochLoop
 {
-    /// <summary>Runs the epochs the run has left; null when all are committed, else the exit code to stop with.</summary>
+    /// <summary>Runs the epochs the run has left, then prints the line <paramref name="best"/> makes; returns the exit code.</summary>
     /// <param name="command">The command that resumes the run ("train").</param>
     /// <param name="runEpoch">Runs the next epoch, telling its first argument the progress and its second each skipped file; returns the line that describes the epoch.</param>
-    public static int? Run(CliContext context, string command, RunLedger ledger, int trainingImages, int validationImages,
-        Func<Action<TrainingProgress>, Action<LoadFailure>, string> runEpoch)
+    /// <param name="best">The line that ends a finished run: its best epoch's score.</param>
+    public static int Run(CliContext context, string command, RunLedger ledger, int trainingImages, int validationImages,
+        Func<Action<TrainingProgress>, Action<LoadFailure>, string> runEpoch, Func<string> best)
     {
         var warned = new HashSet<string>(StringComparer.Ordinal);
         while (!ledger.Finished)
@@ -48,7 +49,8 @@ internal static class EpochLoop
                 context.Error.WriteLine($"warning: {failure.Path}: {failure.Reason} (skipped; counted in metrics.jsonl)");
             context.Out.WriteLine(summary);
         }
-        return null;
+        context.Out.WriteLine(best());
+        return ExitCodes.Success;
     }
 
     /// <summary>

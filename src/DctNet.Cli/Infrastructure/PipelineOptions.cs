@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.CommandLine.Parsing;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;

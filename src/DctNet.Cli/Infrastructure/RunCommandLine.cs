@@ -15,13 +15,19 @@ internal static class RunCommandLine
         HelpName = "RUNDIR",
     };
 
-    /// <summary>The options of a new run, then --resume.</summary>
-    public static void Add(Command command, IEnumerable<Option> runOptions, Option<string> resume)
-    {
-        foreach (var option in runOptions)
-            command.Options.Add(option);
-        command.Options.Add(resume);
-    }
+    /// <summary>--lr, whose default <see cref="LearningRate(ParseResult, Option{double}, Option{int}, double, int)"/> scales with --batch-size.</summary>
+    public static Option<double> LearningRate(string description) => new Option<double>("--lr") { Description = description, HelpName = "X" }.PositiveFinite();
+
+    /// <summary>The --lr given, else the recipe's <paramref name="reference"/> rate scaled linearly from its batch size to --batch-size (Goyal et al. 2017).</summary>
+    public static double LearningRate(ParseResult parse, Option<double> learningRate, Option<int> batchSize, double reference, int referenceBatchSize)
+        => parse.GetResult(learningRate) is { Implicit: false } ? parse.GetValue(learningRate) : reference * parse.GetValue(batchSize) / referenceBatchSize;
+
+    public static Option<double> Momentum(double defaultValue) => PipelineOptions.Number("--momentum", "SGD momentum.", defaultValue).Within(0, 1, maxExcluded: true);
+
+    public static Option<int> Seed(string description) => new("--seed") { Description = description, HelpName = "N", DefaultValueFactory = _ => 0 };
+
+    /// <summary>--threads: the loader's threads and libtorch's.</summary>
+    public static Option<int> Threads() => PipelineOptions.ThreadCount("Loader threads and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
 
     /// <summary>
     /// Resumes the run --resume names, or starts the one the other options describe, then trains it and frees it.

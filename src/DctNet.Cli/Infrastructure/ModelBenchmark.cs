@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Globalization;
+using DctNet.Platform;
+using static TorchSharp.torch;
+
+namespace DctNet.Cli;
+
+/// <summary>A model on its device, ready to be timed on random input: what <see cref="ModelBenchmark"/> hands its measurement.</summary>
+/// <param name="InputShape">The shape of a batch of the model's input.</param>
+/// <param name="Classes">The outputs of the model's classifier (--classes).</param>
+/// <param name="Passes">The timed passes the command's repetition option asks for; the best one is reported.</param>
+internal sealed record BenchedModel(nn.Module<Tensor, Tensor> Model, long[] InputShape, Device Device, int Classes, int Passes);
+
+/// <summary>
+/// What <c>bench model</c> and <c>bench train</c> share: a freshly initialized registry model with --batch-size,
+/// --threads and --device, and the report of its best timed pass over a batch as images/s.
+/// </summary>
+internal static class ModelBenchmark
+{
+    /// <summary>The command: the model's options, then --batch-size, --threads, --device and <paramref name="passes"/>.</summary>
+    /// <param name="mode">What the header says of the measurement before the batch size ("SGD, " or nothing).</param>
+    /// <param name="measure">Returns the best seconds of a pass over a batch of random input.</param>
+    public static Command Create(CliContext context, string name, string description, string batchSizeDescription, Option<int> passes, string mode,
+        Func<BenchedModel, double> measure)
+    {
+        var model = new ModelOptions();
+        var batchSize = PipelineOptions.BatchSize(batchSizeDescription, 16);
+        var threads = PipelineOptions.ThreadCount("Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
+        var device = DeviceOption.Create();
+        var command = new Command(name, description) { model.All, batchSize, threads, device, passes };
+        command.SetAction(parse =>
+        {
+            var (definition, input, created) = model.Create(parse);
+            int batch = parse.GetValue(batchSize);
+            set_num_threads(parse.GetValue(threads));
+            var on = ComputeDevice.Parse(parse.GetValue(device)!);
+            using (created)
+            {
+                double best = measure(new BenchedModel(created, [batch, .. input.Shape.Select(d => (long)d)], on, parse.GetValue(model.Classes), parse.GetValue(passes)));
+                context.Out.WriteLine($"{definition.Name} {string.Join('x', input.Shape)}: {mode}batch {batch}, {get_num_threads()} threads, {on.type.ToString().ToLowerInvariant()}, TorchSharp (libtorch {__version__})");
+                context.Out.WriteLine($"host: {HostProcessor.ThisHost}");
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{batch / best:0.00} images/s"));
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}
