@@ -146,8 +146,8 @@ internal static class TrainCommand
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{run.Metadata.Model}{(run.Metadata.Channels is { } c ? $" DCT-{c.Name}" : "")}{(options.Gate ? " gated" : "")}, {run.Metadata.Classes} classes: "
             + $"{run.TrainingSamples} training and {run.ValidationSamples} validation images ({options.Data}) -> {run.Directory}"));
-        if (run.CompletedEpochs > 0)
-            context.Out.WriteLine($"resuming after epoch {run.CompletedEpochs} of {options.Epochs}");
+        if (run.Ledger.CompletedEpochs > 0)
+            context.Out.WriteLine($"resuming after epoch {run.Ledger.CompletedEpochs} of {options.Epochs}");
         if (options.Strict && run.SkippedFiles.Count > 0)
         {
             context.ReportError($"{run.SkippedFiles[0].Path}: {run.SkippedFiles[0].Reason} (--strict stops on a dataset entry that cannot be read)");
@@ -157,7 +157,7 @@ internal static class TrainCommand
             context.Error.WriteLine($"warning: {skipped.Path}: {skipped.Reason} (not in the dataset)");
         return EpochLoop.Run(context, "train", run.Ledger, run.TrainingSamples, run.ValidationSamples,
             (progress, skipped) => Describe(run.RunEpoch(progress, skipped, context.Cancellation), options.Epochs),
-            () => string.Create(CultureInfo.InvariantCulture, $"best val top-1: {run.BestValTop1:0.00}% ({run.Directory})"));
+            () => string.Create(CultureInfo.InvariantCulture, $"best val top-1: {run.Ledger.Best:0.00}% ({run.Directory})"));
     }
 
     private static string Describe(ClassificationEpochMetrics m, int epochs)

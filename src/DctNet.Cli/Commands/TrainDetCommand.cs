@@ -158,13 +158,13 @@ internal static class TrainDetCommand
         context.Out.WriteLine($"val: {run.ValidationSummary} ({options.ValAnnotations})");
         if (run.Initialization is { } initialization)
             context.Out.WriteLine($"init: {initialization}");
-        else if (run.CompletedEpochs == 0)
+        else if (run.Ledger.CompletedEpochs == 0)
             context.Error.WriteLine("warning: no --init: the backbone starts from random weights behind frozen identity norms; detectors train from an ImageNet backbone (see --init).");
-        if (run.CompletedEpochs > 0)
-            context.Out.WriteLine($"resuming after epoch {run.CompletedEpochs} of {options.Epochs}");
+        if (run.Ledger.CompletedEpochs > 0)
+            context.Out.WriteLine($"resuming after epoch {run.Ledger.CompletedEpochs} of {options.Epochs}");
         return EpochLoop.Run(context, "train-det", run.Ledger, run.TrainingImages, run.ValidationImages,
             (progress, skipped) => Describe(run.RunEpoch(progress, skipped, context.Cancellation), options.Epochs),
-            () => string.Create(CultureInfo.InvariantCulture, $"best val box AP: {100 * run.BestBboxAp:0.0} ({run.Directory})"));
+            () => string.Create(CultureInfo.InvariantCulture, $"best val box AP: {100 * run.Ledger.Best:0.0} ({run.Directory})"));
     }
 
     private static string Describe(DetectionEpochMetrics m, int epochs)

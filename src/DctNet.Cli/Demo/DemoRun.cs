@@ -191,9 +191,9 @@ internal sealed class DemoRun
         int perEpoch = run.TrainingSamples + run.ValidationSamples;
         string lastEpoch = "";
         var started = Stopwatch.StartNew();
-        while (!run.Finished)
+        while (!run.Ledger.Finished)
         {
-            int done = run.CompletedEpochs * perEpoch;
+            int done = run.Ledger.CompletedEpochs * perEpoch;
             var metrics = run.RunEpoch(step =>
             {
                 int processed = done + (step.Phase == "train" ? step.Processed : run.TrainingSamples + step.Processed);
@@ -201,7 +201,7 @@ internal sealed class DemoRun
             }, cancellation: cancellation);
             lastEpoch = Invariant($" | epoch {metrics.Epoch} val top-1 {metrics.ValTop1:0.0}%");
         }
-        return Invariant($"{model.Options.Model} on {model.Channels} ({model.Input}): best val top-1 {run.BestValTop1:0.0}% after {plan.Epochs} epochs ",
+        return Invariant($"{model.Options.Model} on {model.Channels} ({model.Input}): best val top-1 {run.Ledger.Best:0.0}% after {plan.Epochs} epochs ",
             $"in {started.Elapsed.TotalSeconds:0} s -> {run.Directory}");
     }
 

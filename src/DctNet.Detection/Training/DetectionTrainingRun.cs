@@ -79,13 +79,6 @@ public sealed class DetectionTrainingRun : IDisposable
     /// <summary>What the starting weights were (<see cref="DetectionInitialization.Apply"/>); null for a fresh or resumed model.</summary>
     public string? Initialization { get; }
 
-    public int CompletedEpochs => ledger.CompletedEpochs;
-
-    /// <summary>The best validation box AP so far (COCO's 0.50:0.95, a fraction); -1 before the first epoch.</summary>
-    public double BestBboxAp => ledger.Best;
-
-    public bool Finished => ledger.Finished;
-
     /// <exception cref="ArgumentException">Invalid options or run directory.</exception>
     /// <exception cref="CocoFormatException">A malformed annotation file.</exception>
     /// <exception cref="DetectionDataException">Images or annotations that cannot be trained on.</exception>
@@ -165,7 +158,7 @@ public sealed class DetectionTrainingRun : IDisposable
     public DetectionEpochMetrics RunEpoch(Action<TrainingProgress>? progress = null, Action<LoadFailure>? skipped = null, CancellationToken cancellation = default)
     {
         var skips = ledger.BeginEpoch(skipped);
-        int epoch = CompletedEpochs;
+        int epoch = ledger.CompletedEpochs;
         var (losses, learningRate, imagesPerSecond) = Train(epoch, progress, skips.Skip, cancellation);
         var (bbox, segm) = Validate(epoch, progress, skips.Skip, cancellation);
         var metrics = new DetectionEpochMetrics(epoch + 1, losses, learningRate, imagesPerSecond, skips.Count, bbox, segm);

@@ -86,14 +86,6 @@ public sealed class TrainingRun : IDisposable
     public IReadOnlyList<SkippedFile> SkippedFiles => [.. trainData.Skipped, .. valData.Skipped];
     public int ValidationSamples => valData.Samples.Count;
 
-    /// <summary>Epochs completed and committed to the run directory.</summary>
-    public int CompletedEpochs => ledger.CompletedEpochs;
-
-    /// <summary>The best validation top-1 so far (percent); -1 before the first epoch.</summary>
-    public double BestValTop1 => ledger.Best;
-
-    public bool Finished => ledger.Finished;
-
     /// <summary>Starts a run of a registry model in a new (or empty) run directory.</summary>
     public static TrainingRun Start(TrainingOptions options, string directory) => Start(options, directory, TrainableModel.FromRegistry);
 
@@ -171,7 +163,7 @@ public sealed class TrainingRun : IDisposable
     public ClassificationEpochMetrics RunEpoch(Action<TrainingProgress>? progress = null, Action<LoadFailure>? skipped = null, CancellationToken cancellation = default)
     {
         var skips = ledger.BeginEpoch(skipped);
-        int epoch = CompletedEpochs;
+        int epoch = ledger.CompletedEpochs;
         loaderImagesPerSecond ??= MeasureLoader(cancellation);
         var (trainLoss, trainTop1, learningRate, imagesPerSecond, channelsOn) = Train(epoch, progress, skips.Skip, cancellation);
         var (valLoss, valTop1, valTop5) = Validate(epoch, progress, skips.Skip, cancellation);

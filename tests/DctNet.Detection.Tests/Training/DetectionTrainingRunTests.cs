@@ -177,7 +177,7 @@ public sealed class SeededDetectionRunTests(Xunit.Abstractions.ITestOutputHelper
         };
         using var run = DetectionTrainingRun.Start(options, folder.File("run"));
         var epochs = new List<DetectionEpochMetrics>();
-        while (!run.Finished)
+        while (!run.Ledger.Finished)
             epochs.Add(run.RunEpoch());
 
         Assert.Equal(24, epochs.Count * run.BatchesPerEpoch);
@@ -199,17 +199,17 @@ public sealed class SeededDetectionRunTests(Xunit.Abstractions.ITestOutputHelper
         string straight = folder.File("straight"), resumed = folder.File("resumed");
         using (var run = DetectionTrainingRun.Start(options, straight))
         {
-            while (!run.Finished)
+            while (!run.Ledger.Finished)
                 run.RunEpoch();
         }
         using (var run = DetectionTrainingRun.Start(options, resumed))
             run.RunEpoch();
         using (var run = DetectionTrainingRun.Resume(resumed))
         {
-            Assert.Equal(1, run.CompletedEpochs);
+            Assert.Equal(1, run.Ledger.CompletedEpochs);
             Assert.Null(run.Initialization);
             run.RunEpoch();
-            Assert.True(run.Finished);
+            Assert.True(run.Ledger.Finished);
         }
 
         Assert.Equal(File.ReadAllLines(Path.Combine(straight, RunLedger.MetricsFile)).Select(WithoutSpeed),

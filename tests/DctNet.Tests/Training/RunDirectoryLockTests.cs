@@ -34,7 +34,7 @@ public class RunDirectoryLockTests
         }
 
         using (var resumed = TrainingRun.Resume(directory, TinyRun.Build))
-            Assert.Equal(1, resumed.CompletedEpochs);
+            Assert.Equal(1, resumed.Ledger.CompletedEpochs);
         // Read once released: .NET's own reads take a shared flock, which the held file refuses.
         Assert.StartsWith($"process {Environment.ProcessId} on ", File.ReadAllText(Path.Combine(directory, RunDirectoryLock.FileName)));
     }

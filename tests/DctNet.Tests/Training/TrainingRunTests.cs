@@ -19,9 +19,9 @@ public class TrainingRunTests
         var skipped = new List<LoadFailure>();
         using (var run = TrainingRun.Start(tiny.Options(epochs: 2) with { BatchSize = 3 }, directory, TinyRun.Build))
         {
-            while (!run.Finished)
+            while (!run.Ledger.Finished)
                 run.RunEpoch(skipped: skipped.Add);
-            Assert.Equal(2, run.CompletedEpochs);
+            Assert.Equal(2, run.Ledger.CompletedEpochs);
         }
 
         foreach (string file in new[] { "options.json", "best.safetensors", "last.safetensors", "train_state.safetensors", "metrics.jsonl", "curves.png" })
@@ -72,9 +72,9 @@ public class TrainingRunTests
         File.AppendAllText(Path.Combine(resumed, "metrics.jsonl"), "{\"epoch\": 2, \"train_lo");
         using (var run = TrainingRun.Resume(resumed, TinyRun.Build))
         {
-            Assert.Equal(1, run.CompletedEpochs);
+            Assert.Equal(1, run.Ledger.CompletedEpochs);
             run.RunEpoch();
-            Assert.True(run.Finished);
+            Assert.True(run.Ledger.Finished);
         }
 
         var expected = DctNetCheckpoint.Load(Path.Combine(whole, "last.safetensors")).Weights;
@@ -96,7 +96,7 @@ public class TrainingRunTests
         var options = tiny.Options(epochs: 40) with { BatchSize = 8, LearningRate = 0.1, WeightDecay = 0, Augment = false };
         using var run = TrainingRun.Start(options, tiny.RunDirectory("overfit"), TinyRun.Build);
         ClassificationEpochMetrics last = null!;
-        while (!run.Finished)
+        while (!run.Ledger.Finished)
             last = run.RunEpoch();
         Assert.Equal(100, last.TrainTop1);
     }
@@ -109,12 +109,12 @@ public class TrainingRunTests
         using var run = TrainingRun.Start(tiny.Options(epochs: 3) with { LearningRate = 1e30, WeightDecay = 0 }, directory, TinyRun.Build);
         var error = Assert.Throws<TrainingDivergedException>(() =>
         {
-            while (!run.Finished)
+            while (!run.Ledger.Finished)
                 run.RunEpoch();
         });
         Assert.Contains("the loss became", error.Message);
         Assert.Contains("keeps the last complete epoch", error.Message);
-        int committed = run.CompletedEpochs;
+        int committed = run.Ledger.CompletedEpochs;
         Assert.True(committed < 3);
         string metrics = Path.Combine(directory, "metrics.jsonl");
         Assert.Equal(committed, File.Exists(metrics) ? File.ReadAllLines(metrics).Length : 0);
@@ -140,14 +140,14 @@ public class TrainingRunTests
         var error = Assert.Throws<IOException>(() => run.RunEpoch());
 
         Assert.StartsWith($"{last}: not written (", error.Message);
-        Assert.Equal(1, run.CompletedEpochs);
+        Assert.Equal(1, run.Ledger.CompletedEpochs);
         Assert.Equal(committedState, File.ReadAllBytes(state));
         Assert.Equal(committedMetrics, File.ReadAllText(Path.Combine(directory, "metrics.jsonl")));
         Assert.Empty(Directory.GetFiles(directory, "*.tmp", new EnumerationOptions { AttributesToSkip = 0 }));
 
         Directory.Delete(last, recursive: true);
         run.RunEpoch();
-        Assert.True(run.Finished);
+        Assert.True(run.Ledger.Finished);
     }
 
     [Fact]
