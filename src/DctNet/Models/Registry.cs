@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Diagnostics.CodeAnalysis;
 
 namespace DctNet.Models;
 
@@ -25,15 +24,8 @@ public sealed class Registry<T>(string kind, IReadOnlyList<T> definitions) : IRe
     /// <exception cref="ArgumentException">No such definition; the message lists the known ones, without a parameter name, so that it reads
     /// as it is after a command line's option or an options.json's path.</exception>
     public T Get(string name)
-        => TryGet(name, out var definition)
-            ? definition
-            : throw new ArgumentException($"Unknown {kind} '{name}'. Known {kind}s: {string.Join(", ", Names)}.");
-
-    public bool TryGet(string name, [NotNullWhen(true)] out T? definition)
-    {
-        definition = definitions.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
-        return definition is not null;
-    }
+        => definitions.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+           ?? throw new ArgumentException($"Unknown {kind} '{name}'. Known {kind}s: {string.Join(", ", Names)}.");
 
     public IEnumerator<T> GetEnumerator() => definitions.GetEnumerator();
 
