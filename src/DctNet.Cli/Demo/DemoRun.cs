@@ -19,26 +19,13 @@ namespace DctNet.Cli.Demo;
 internal sealed record DemoProgress(int Processed, string Detail);
 
 /// <summary>One step of the demo, run by whoever shows the progress: images to process and the work itself.</summary>
-internal sealed class DemoStep
+/// <param name="Total">Units of work (images, over all epochs for a training) that <see cref="DemoProgress.Processed"/> counts towards.</param>
+internal sealed record DemoStep(string Name, int Total, Func<Action<DemoProgress>, CancellationToken, string> Work)
 {
-    private readonly Func<Action<DemoProgress>, CancellationToken, string> run;
-
-    internal DemoStep(string name, int total, Func<Action<DemoProgress>, CancellationToken, string> run)
-    {
-        Name = name;
-        Total = total;
-        this.run = run;
-    }
-
-    public string Name { get; }
-
-    /// <summary>Units of work (images, over all epochs for a training) that <see cref="DemoProgress.Processed"/> counts towards.</summary>
-    public int Total { get; }
-
     /// <summary>Runs the step; returns a one-line summary of what it made.</summary>
     /// <param name="progress">Called from the working thread as the step advances.</param>
     /// <exception cref="OperationCanceledException">Cancelled; what the step wrote so far stays, the next demo starts over.</exception>
-    public string Run(Action<DemoProgress>? progress = null, CancellationToken cancellation = default) => run(progress ?? (_ => { }), cancellation);
+    public string Run(Action<DemoProgress>? progress = null, CancellationToken cancellation = default) => Work(progress ?? (_ => { }), cancellation);
 }
 
 /// <summary>One trained model of the demo as the report's table shows it.</summary>
