@@ -146,8 +146,6 @@ internal static class TrainCommand
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{run.Metadata.Model}{(run.Metadata.Channels is { } c ? $" DCT-{c.Name}" : "")}{(options.Gate ? " gated" : "")}, {run.Metadata.Classes} classes: "
             + $"{run.TrainingSamples} training and {run.ValidationSamples} validation images ({options.Data}) -> {run.Directory}"));
-        if (run.Ledger.CompletedEpochs > 0)
-            context.Out.WriteLine($"resuming after epoch {run.Ledger.CompletedEpochs} of {options.Epochs}");
         if (options.Strict && run.SkippedFiles.Count > 0)
         {
             context.ReportError($"{run.SkippedFiles[0].Path}: {run.SkippedFiles[0].Reason} (--strict stops on a dataset entry that cannot be read)");

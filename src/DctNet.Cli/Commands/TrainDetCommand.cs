@@ -160,8 +160,6 @@ internal static class TrainDetCommand
             context.Out.WriteLine($"init: {initialization}");
         else if (run.Ledger.CompletedEpochs == 0)
             context.Error.WriteLine("warning: no --init: the backbone starts from random weights behind frozen identity norms; detectors train from an ImageNet backbone (see --init).");
-        if (run.Ledger.CompletedEpochs > 0)
-            context.Out.WriteLine($"resuming after epoch {run.Ledger.CompletedEpochs} of {options.Epochs}");
         return EpochLoop.Run(context, "train-det", run.Ledger, run.TrainingImages, run.ValidationImages,
             (progress, skipped) => Describe(run.RunEpoch(progress, skipped, context.Cancellation), options.Epochs),
             () => string.Create(CultureInfo.InvariantCulture, $"best val box AP: {100 * run.Ledger.Best:0.0} ({run.Directory})"));

@@ -11,13 +11,15 @@ namespace DctNet.Cli;
 /// </summary>
 internal static class EpochLoop
 {
-    /// <summary>Runs the epochs the run has left, then prints the line <paramref name="best"/> makes; returns the exit code.</summary>
+    /// <summary>Runs the epochs the run has left (saying so when it resumes), then prints the line <paramref name="best"/> makes; returns the exit code.</summary>
     /// <param name="command">The command that resumes the run ("train").</param>
     /// <param name="runEpoch">Runs the next epoch, telling its first argument the progress and its second each skipped file; returns the line that describes the epoch.</param>
     /// <param name="best">The line that ends a finished run: its best epoch's score.</param>
     public static int Run(CliContext context, string command, RunLedger ledger, int trainingImages, int validationImages,
         Func<Action<TrainingProgress>, Action<LoadFailure>, string> runEpoch, Func<string> best)
     {
+        if (ledger.CompletedEpochs > 0)
+            context.Out.WriteLine($"resuming after epoch {ledger.CompletedEpochs} of {ledger.Epochs}");
         var warned = new HashSet<string>(StringComparer.Ordinal);
         while (!ledger.Finished)
         {
