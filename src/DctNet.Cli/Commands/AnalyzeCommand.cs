@@ -135,14 +135,7 @@ internal static class AnalyzeCommand
 
     private static ImageFolder OpenData(string root)
     {
-        try
-        {
-            return ImageFolder.Open(root);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException($"--data: {e.Message}");
-        }
+        return UsageException.Guard("--data: ", () => ImageFolder.Open(root));
     }
 
     /// <summary>The model comes from --model, else the checkpoint's metadata, else the run's options.</summary>
@@ -155,14 +148,7 @@ internal static class AnalyzeCommand
             name = WeightsFile.Read(path).Metadata?.Model
                 ?? throw new UsageException($"--model is required: {path} does not name its model (only DctNet checkpoints and run directories do).");
         }
-        try
-        {
-            // BatchNorms stay unfolded: a gate decision is a comparison, and folding's rounding could flip a close one.
-            return InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(name), weights) { GateSeed = seed });
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException($"--model: {ModelOptions.WithoutParameterName(e)}");
-        }
+        // BatchNorms stay unfolded: a gate decision is a comparison, and folding's rounding could flip a close one.
+        return UsageException.Guard("--model: ", () => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(name), weights) { GateSeed = seed }));
     }
 }

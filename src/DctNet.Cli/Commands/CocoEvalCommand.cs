@@ -73,7 +73,7 @@ internal static class CocoEvalCommand
         }
         catch (ArgumentException e)
         {
-            throw new CocoFormatException(resultsPath, ModelOptions.WithoutParameterName(e), e);
+            throw new CocoFormatException(resultsPath, UsageException.WithoutParameterName(e), e);
         }
     }
 

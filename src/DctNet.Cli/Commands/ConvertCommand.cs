@@ -43,15 +43,7 @@ internal static class ConvertCommand
         {
             string target = parse.GetRequiredValue(output);
             bool release = parse.GetValue(releaseLayout);
-            WeightsExportFormat format;
-            try
-            {
-                format = WeightsExport.FormatOf(target);
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException($"--out {ModelOptions.WithoutParameterName(e)}");
-            }
+            var format = UsageException.Guard("--out ", () => WeightsExport.FormatOf(target));
             if (release && format != WeightsExportFormat.PyTorch)
                 throw new UsageException("--release-layout is a PyTorch layout; write a .pth (or .pth.tar) file with it.");
 

@@ -51,15 +51,7 @@ internal static class DemoCommand
         {
             // Before anything loads libtorch: the demo must keep its time on a machine whose cores are shared.
             OpenMpWaiting.PreferPassive();
-            DemoRun demo;
-            try
-            {
-                demo = DemoRun.Prepare(parse.GetValue(output)!, plan with { Seed = parse.GetValue(seed), Threads = parse.GetValue(threads) });
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException($"--out: {e.Message}");
-            }
+            var demo = UsageException.Guard("--out: ", () => DemoRun.Prepare(parse.GetValue(output)!, plan with { Seed = parse.GetValue(seed), Threads = parse.GetValue(threads) }));
             return Run(context, demo);
         });
         return command;

@@ -51,15 +51,7 @@ internal static class EvalCommand
         command.SetAction(parse =>
         {
             string root = parse.GetRequiredValue(data);
-            ImageFolder dataset;
-            try
-            {
-                dataset = ImageFolder.Open(root, parse.GetValue(followLinks));
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException($"--data: {e.Message}");
-            }
+            var dataset = UsageException.Guard("--data: ", () => ImageFolder.Open(root, parse.GetValue(followLinks)));
             foreach (var skipped in dataset.Skipped)
                 context.ReportError($"{skipped.Path}: {skipped.Reason}; skipped.");
             int threadCount = parse.GetValue(threads);

@@ -36,14 +36,7 @@ internal static class DetectionOptions
             return null;
         if (model is { TakesDct: false })
             throw new UsageException($"--channels: {model.Name} takes RGB images; channels are for {model.Name}-dct.");
-        try
-        {
-            return ChannelSubset.Parse(channels);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException($"--channels {channels}: {e.Message}");
-        }
+        return UsageException.Guard($"--channels {channels}: ", () => ChannelSubset.Parse(channels));
     }
 
     private static T WithChannels<T>(string? channels, Func<T> create)
@@ -54,19 +47,12 @@ internal static class DetectionOptions
         }
         catch (ArgumentException e) when (channels is not null)
         {
-            throw new UsageException($"--channels {channels}: {ModelOptions.WithoutParameterName(e)}");
+            throw new UsageException($"--channels {channels}: {UsageException.WithoutParameterName(e)}");
         }
     }
 
     public static DetectionModelDefinition ResolveModel(string name)
     {
-        try
-        {
-            return DetectionModels.All.Get(name);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException($"--model: {ModelOptions.WithoutParameterName(e)}");
-        }
+        return UsageException.Guard("--model: ", () => DetectionModels.All.Get(name));
     }
 }

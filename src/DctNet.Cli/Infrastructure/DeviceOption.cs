@@ -22,7 +22,7 @@ internal static class DeviceOption
             }
             catch (ArgumentException e)
             {
-                result.AddError($"--device: {ModelOptions.WithoutParameterName(e)}");
+                result.AddError($"--device: {UsageException.WithoutParameterName(e)}");
             }
         });
         return option;

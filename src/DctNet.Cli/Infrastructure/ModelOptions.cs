@@ -31,14 +31,7 @@ internal sealed class ModelOptions
 
     public ModelDefinition ResolveDefinition(ParseResult parse)
     {
-        try
-        {
-            return ModelRegistry.Get(parse.GetRequiredValue(Model));
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException($"--model: {WithoutParameterName(e)}");
-        }
+        return UsageException.Guard("--model: ", () => ModelRegistry.Get(parse.GetRequiredValue(Model)));
     }
 
     /// <summary>The subset of --channels, null when it is not given; an RGB model refuses it.</summary>
@@ -49,14 +42,7 @@ internal sealed class ModelOptions
             return null;
         if (!definition.TakesDct)
             throw new UsageException($"--channels: {definition.Name} takes RGB images; channels are for the DCT models ({definition.Name}-dct, ...).");
-        try
-        {
-            return ChannelSubset.Parse(value);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException($"--channels {value}: {e.Message}");
-        }
+        return UsageException.Guard($"--channels {value}: ", () => ChannelSubset.Parse(value));
     }
 
     /// <summary>
@@ -67,17 +53,6 @@ internal sealed class ModelOptions
     {
         var definition = ResolveDefinition(parse);
         var input = definition.ResolveInput(new InputRequest(ResolveGivenChannels(parse, definition)));
-        try
-        {
-            return (definition, input, definition.Create((input as DctInput)?.Channels, parse.GetValue(Classes), parse.GetValue(Gate)));
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(WithoutParameterName(e));
-        }
+        return UsageException.Guard("", () => (definition, input, definition.Create((input as DctInput)?.Channels, parse.GetValue(Classes), parse.GetValue(Gate))));
     }
-
-    /// <summary>ArgumentException appends " (Parameter 'x')", which means nothing to a command-line user.</summary>
-    public static string WithoutParameterName(ArgumentException e)
-        => e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
 }

@@ -87,14 +87,7 @@ internal sealed class PipelineOptions
             ? CropGeometry.MobileNetV2
             : CropGeometry.ResNet;
         var geometry = new CropGeometry(parse.GetValue(Resize) ?? preset.Resize, parse.GetValue(Crop) ?? preset.Crop);
-        try
-        {
-            geometry.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException($"--resize {geometry.Resize} --crop {geometry.Crop}: {e.Message}");
-        }
+        UsageException.Guard($"--resize {geometry.Resize} --crop {geometry.Crop}: ", geometry.Validate);
         return geometry;
     }
 

@@ -57,13 +57,6 @@ internal static class RunCommandLine
     /// <summary>Options, datasets and run directories the library refuses (ArgumentException) are command-line mistakes.</summary>
     private static T Open<T>(Func<T> open)
     {
-        try
-        {
-            return open();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(ModelOptions.WithoutParameterName(e));
-        }
+        return UsageException.Guard("", open);
     }
 }

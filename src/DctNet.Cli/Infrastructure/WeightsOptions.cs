@@ -67,14 +67,7 @@ internal sealed class WeightsOptions
             Statistics = parse.GetValue(Stats) is { } stats ? PipelineOptions.LoadStatistics(stats) : null,
             Device = parse.GetValue(Device) ?? ComputeDevice.Default,
         };
-        try
-        {
-            return InferenceModel.Load(request);
-        }
-        catch (ArgumentException e)
-        {
-            // The registry's refusals: channel counts an architecture does not define.
-            throw new UsageException(ModelOptions.WithoutParameterName(e));
-        }
+        // The registry's refusals: channel counts an architecture does not define.
+        return UsageException.Guard("", () => InferenceModel.Load(request));
     }
 }
