@@ -60,6 +60,7 @@ public sealed class FolderPass(IReadOnlyList<string> files, int threads)
                 while (!cancellation.IsCancellationRequested && Volatile.Read(ref fault) is null && (index = Interlocked.Increment(ref next)) < Files.Count)
                 {
                     (bool Ok, TResult? Result) outcome;
+                    SkippedFile? failure = null;
                     try
                     {
                         outcome = (true, map(state, index));
@@ -67,14 +68,14 @@ public sealed class FolderPass(IReadOnlyList<string> files, int threads)
                     catch (Exception e) when (e is not OutOfMemoryException && !IOFailure.IsDiskFull(e))
                     {
                         // A decoder defect on one odd file must not end a pass over a whole dataset.
-                        var failure = new SkippedFile(Files[index], Reason(e));
+                        failure = new SkippedFile(Files[index], Reason(e));
                         Failed?.Invoke(failure);
-                        lock (foldLock)
-                            failures.Add((index, failure));
                         outcome = (false, default);
                     }
                     lock (foldLock)
                     {
+                        if (failure is not null)
+                            failures.Add((index, failure));
                         pending.Add(index, outcome);
                         for (; pending.Remove(nextToFold, out var ready); nextToFold++)
                         {
