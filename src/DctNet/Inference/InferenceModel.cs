@@ -1,9 +1,11 @@
 using DctNet.Checkpoints;
+using DctNet.Export;
 using DctNet.Data;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
 using DctNet.Models;
+using DctNet.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,7 +13,8 @@ namespace DctNet.Inference;
 
 /// <summary>
 /// A model of the registry with weights loaded strictly from a file, in evaluation mode, together with the input
-/// pipeline its weights expect - what predicting and evaluating need.
+/// pipeline its weights expect - what predicting and evaluating need - computed by libtorch or by ONNX Runtime
+/// (<see cref="InferenceRequest.Engine"/>).
 /// </summary>
 public sealed class InferenceModel : IDisposable
 {
@@ -31,6 +34,12 @@ public sealed class InferenceModel : IDisposable
     }
 
     public ModelDefinition Definition { get; }
+
+    /// <summary>What computes the forward pass.</summary>
+    public InferenceEngine Engine => onnx is null ? InferenceEngine.Torch : InferenceEngine.OnnxRuntime;
+
+    /// <summary>The exported model on ONNX Runtime, for <see cref="InferenceEngine.OnnxRuntime"/>; null on libtorch.</summary>
+    private OnnxSession? onnx;
 
     /// <summary>The DCT channels the model reads; null for RGB models.</summary>
     public ChannelSubset? Channels => (Input as DctInput)?.Channels;
@@ -96,6 +105,8 @@ public sealed class InferenceModel : IDisposable
         int classes = ResolveClasses(request.Classes, contents.Weights, metadata, path);
 
         var device = ComputeDevice.Parse(request.Device);
+        if (request.Engine == InferenceEngine.OnnxRuntime && device.type != DeviceType.CPU)
+            throw new ArgumentException($"device '{request.Device}': the onnxruntime engine runs on the CPU (DctNet references ONNX Runtime's CPU build); use the torch engine for {request.Device}.");
         var module = definition.Create(channels, classes, gate);
         try
         {
@@ -104,10 +115,13 @@ public sealed class InferenceModel : IDisposable
             PrepareForInference(module, request.FoldBatchNorm);
             if (module is DctModel { Gate: { } inputGate })
                 inputGate.NoiseGenerator = new Generator(request.GateSeed);
-            return new InferenceModel(definition, input, metadata?.Geometry, classes, gate, module, device, path, contents.Format)
+            var loaded = new InferenceModel(definition, input, metadata?.Geometry, classes, gate, module, device, path, contents.Format)
             {
                 BatchNormFolded = request.FoldBatchNorm,
             };
+            if (request.Engine == InferenceEngine.OnnxRuntime)
+                loaded.onnx = OnnxSession.FromBytes(OnnxExport.ToBytes(loaded), $"{path} (exported to ONNX)", request.Threads);
+            return loaded;
         }
         catch
         {
@@ -121,11 +135,32 @@ public sealed class InferenceModel : IDisposable
     {
         if (inputs.dim() != 4 || inputs.shape[1] != Input.Shape[0])
             throw new ArgumentException($"{Definition.Name} takes N x {Input.Shape[0]} x H x W inputs, got [{string.Join(", ", inputs.shape)}].", nameof(inputs));
+        if (onnx is not null)
+            return OnnxLogits(onnx, inputs);
         if (Device.type == DeviceType.CPU)
             return Forward(Module, inputs);
         using var onDevice = inputs.to(Device);
         using var logits = Forward(Module, onDevice);
         return logits.cpu();
+    }
+
+    /// <summary>
+    /// The exported model's logits. A gated model gets the Gumbel noise its gate would draw on libtorch, from the same
+    /// generator, so that both engines sample the same gates for the same seed.
+    /// </summary>
+    private Tensor OnnxLogits(OnnxSession session, Tensor inputs)
+    {
+        int batch = (int)inputs.shape[0];
+        float[] values;
+        using (var contiguous = inputs.to(float32).contiguous())
+            values = contiguous.data<float>().ToArray();
+        float[]? noise = null;
+        if (Module is DctModel { Gate: { } inputGate })
+        {
+            using var drawn = GumbelSoftmax.SampleNoise([batch, InputGate.Channels, 2], inputGate.NoiseGenerator);
+            noise = drawn.data<float>().ToArray();
+        }
+        return tensor(session.Run(values, batch, noise), [batch, Classes]);
     }
 
     /// <summary>
@@ -164,7 +199,11 @@ public sealed class InferenceModel : IDisposable
         Geometry = Geometry,
     };
 
-    public void Dispose() => Module.Dispose();
+    public void Dispose()
+    {
+        onnx?.Dispose();
+        Module.Dispose();
+    }
 
     private static int ResolveClasses(int? requested, StateDict weights, CheckpointMetadata? metadata, string path)
     {

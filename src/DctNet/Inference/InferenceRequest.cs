@@ -37,4 +37,23 @@ public sealed record InferenceRequest(ModelDefinition Model, string Weights)
 
     /// <summary>Where the network runs (<see cref="ComputeDevice"/>).</summary>
     public string Device { get; init; } = ComputeDevice.Default;
+
+    /// <summary>What computes the network: libtorch, or ONNX Runtime on the model exported in memory.</summary>
+    public InferenceEngine Engine { get; init; } = InferenceEngine.Torch;
+
+    /// <summary>ONNX Runtime's threads for one forward pass; 0 for one per core. (libtorch's are process-wide: <c>torch.set_num_threads</c>.)</summary>
+    public int Threads { get; init; }
+}
+
+/// <summary>What computes a model's forward pass for predict, eval and the benchmarks.</summary>
+public enum InferenceEngine
+{
+    /// <summary>libtorch through TorchSharp (oneDNN's kernels on the CPU), on any <see cref="ComputeDevice"/>.</summary>
+    Torch,
+
+    /// <summary>
+    /// ONNX Runtime's CPU engine (its own MLAS kernels) on the model exported with <see cref="Export.OnnxExport"/>, BatchNorms
+    /// folded. The package DctNet references is the CPU build, so this engine runs on the CPU only.
+    /// </summary>
+    OnnxRuntime,
 }

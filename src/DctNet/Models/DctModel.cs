@@ -1,3 +1,4 @@
+using DctNet.Export;
 using static TorchSharp.torch;
 
 namespace DctNet.Models;
@@ -6,7 +7,7 @@ namespace DctNet.Models;
 /// A classifier of C x S x S DCT tensors, optionally behind the release's input gate, which it owns as
 /// <c>inp_GM</c> (state_dict keys <c>inp_GM.*</c>), as the release's models do.
 /// </summary>
-public abstract class DctModel : nn.Module<Tensor, Tensor>
+public abstract class DctModel : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly InputGate? inp_GM;
 
@@ -27,6 +28,12 @@ public abstract class DctModel : nn.Module<Tensor, Tensor>
 
     /// <summary>The network behind the gate: N x C x S x S -> N x classes logits.</summary>
     protected abstract Tensor Classify(Tensor x);
+
+    /// <summary><see cref="Classify"/>'s nodes.</summary>
+    protected abstract string ExportClassifier(OnnxGraph graph, string x);
+
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+        => ExportClassifier(graph, inp_GM is null ? input : graph.Module(inp_GM, input));
 
     /// <summary>The logits (N x classes); with a gate, its per-sample gates are dropped (see <see cref="ForwardWithGates"/>).</summary>
     public override Tensor forward(Tensor x)

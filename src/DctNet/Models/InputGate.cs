@@ -1,4 +1,6 @@
 using DctNet.Frequency.Channels;
+using DctNet.Export;
+using DctNet.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,7 +18,7 @@ namespace DctNet.Models;
 /// (<see cref="NoiseGenerator"/> or <see cref="forward(Tensor, Tensor?)"/>). In training mode the BatchNorm sees one
 /// value per channel and sample, so batches need at least two samples.
 /// </remarks>
-public sealed class InputGate : nn.Module<Tensor, (Tensor Gated, Tensor Gates)>
+public sealed class InputGate : nn.Module<Tensor, (Tensor Gated, Tensor Gates)>, IOnnxExportable
 {
     public const int Channels = ChannelSubset.TotalChannels;
 
@@ -62,6 +64,20 @@ public sealed class InputGate : nn.Module<Tensor, (Tensor Gated, Tensor Gates)>
         var gates = GumbelSoftmax.HardSample(logits, noise, dim: 2).select(2, 1);
         var gated = x * gates.unsqueeze(-1).unsqueeze(-1);
         return (gated.MoveToOuterDisposeScope(), gates.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The gate's nodes. The Gumbel noise is a graph input that defaults to zeros, so the exported gate keeps each
+    /// channel whose "on" logit is the larger (ties go to "off", as torch's argmax), the same on every run; fed noise
+    /// drawn as <see cref="GumbelSoftmax.SampleNoise"/> draws it, it samples as the release does.
+    /// </summary>
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var logits = graph.Module(inp_gate_l, graph.Module(inp_gate, graph.GlobalAveragePool(input)));
+        using var noNoise = zeros(1, Channels, 2);
+        var noise = graph.InputWithDefault(OnnxNames.GumbelNoise, noNoise, "noise_batch", Channels, 2);
+        var gates = graph.CastToFloat(graph.ArgMax(graph.Add(graph.Reshape(logits, 0, Channels, 2), noise), axis: 2));
+        return graph.Mul(input, graph.Reshape(gates, 0, Channels, 1, 1));
     }
 
     /// <summary>

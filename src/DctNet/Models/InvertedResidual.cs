@@ -1,3 +1,4 @@
+using DctNet.Export;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ namespace DctNet.Models;
 /// carrying the stride with BN and ReLU6, a linear 1x1 projection with BN; the input is added back when the stride is
 /// 1 and the channel count stays. Two state_dict layouts exist: torchvision's and the release's (tonylins').
 /// </summary>
-public sealed class InvertedResidual : nn.Module<Tensor, Tensor>
+public sealed class InvertedResidual : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Sequential conv;
     private readonly bool useResConnect;
@@ -58,5 +59,11 @@ public sealed class InvertedResidual : nn.Module<Tensor, Tensor>
             return conv.call(x);
         using var scope = NewDisposeScope();
         return conv.call(x).add_(x).MoveToOuterDisposeScope();
+    }
+
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var output = graph.Module(conv, input);
+        return useResConnect ? graph.Add(output, input) : output;
     }
 }

@@ -1,3 +1,4 @@
+using DctNet.Export;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ namespace DctNet.Models;
 /// <c>features.1</c>..<c>features.17</c> the inverted residuals, <c>features.18</c> the 1x1 conv to 1280,
 /// <c>classifier.1</c> the linear layer after dropout 0.2), so that torchvision's state_dicts load unchanged.
 /// </summary>
-public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>
+public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     /// <summary>The inverted residual stages (expansion t, output channels c, blocks n, first stride s).</summary>
     internal static readonly (int T, int C, int N, int S)[] InvertedResidualSetting =
@@ -54,6 +55,9 @@ public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>
         var pooled = nn.functional.adaptive_avg_pool2d(features.call(x), 1).flatten(1);
         return classifier.call(pooled).MoveToOuterDisposeScope();
     }
+
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+        => graph.Module(classifier, graph.Flatten(graph.GlobalAveragePool(graph.Module(features, input))));
 
     /// <summary>The last conv's channels: <paramref name="lastChannels"/> if given, else torchvision's 1280 x max(1, width).</summary>
     internal static long LastChannelsFor(double widthMultiplier, int? lastChannels)

@@ -1,3 +1,4 @@
+using DctNet.Export;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -61,6 +62,9 @@ public sealed class MobileNetV2Dct : DctModel
         var pooled = nn.functional.adaptive_avg_pool2d(conv.call(features.call(x)), 1).flatten(1);
         return classifier.call(pooled).MoveToOuterDisposeScope();
     }
+
+    protected override string ExportClassifier(OnnxGraph graph, string x)
+        => graph.Module(classifier, graph.Flatten(graph.GlobalAveragePool(graph.Module(conv, graph.Module(features, x)))));
 
     /// <summary>The first inverted residual (expansion 1, stride 1) adapted to the DCT channels; <paramref name="rgbWidth"/> is its width in the RGB model (32).</summary>
     private static InvertedResidual InputBlock(int channels, long rgbWidth, long outputChannels)

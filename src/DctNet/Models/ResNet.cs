@@ -1,3 +1,4 @@
+using DctNet.Export;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ namespace DctNet.Models;
 /// <c>fc</c>), so that torchvision's state_dicts load unchanged: 7x7 stride-2 stem, 3x3 stride-2 max pool, four
 /// stages of residual blocks (strides 1, 2, 2, 2), global average pool, linear classifier.
 /// </summary>
-public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
+public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableBatchNorm, IOnnxExportable
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -42,6 +43,14 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
         features = layer4.call(layer3.call(layer2.call(layer1.call(features))));
         features = nn.functional.adaptive_avg_pool2d(features, 1).flatten(1);
         return fc.call(features).MoveToOuterDisposeScope();
+    }
+
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var features = graph.Relu(graph.ConvNorm(conv1, bn1, foldedStem, input));
+        features = graph.MaxPool(features, kernel: 3, stride: 2, padding: 1);
+        features = graph.Module(layer4, graph.Module(layer3, graph.Module(layer2, graph.Module(layer1, features))));
+        return graph.Module(fc, graph.Flatten(graph.GlobalAveragePool(features)));
     }
 
     void IFoldableBatchNorm.FoldBatchNorm()

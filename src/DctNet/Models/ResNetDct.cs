@@ -1,3 +1,4 @@
+using DctNet.Export;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -51,6 +52,9 @@ public sealed class ResNetDct : DctModel
         using var scope = NewDisposeScope();
         return fc.call(model.call(x).flatten(1)).MoveToOuterDisposeScope();
     }
+
+    protected override string ExportClassifier(OnnxGraph graph, string x)
+        => graph.Module(fc, graph.Flatten(graph.Module(model, x)));
 
     /// <summary>
     /// Whether layer1 can take <paramref name="channels"/> DCT channels: 1 to <see cref="MaxSubsetChannels"/> or all

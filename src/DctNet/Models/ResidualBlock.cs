@@ -1,3 +1,4 @@
+using DctNet.Export;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ namespace DctNet.Models;
 /// identity, or <c>downsample</c>) added before the last ReLU. The steps are registered as <c>conv1</c>, <c>bn1</c>,
 /// <c>conv2</c>, ... then <c>downsample</c>, torchvision's state_dict keys in its order.
 /// </summary>
-public abstract class ResidualBlock : nn.Module<Tensor, Tensor>, IFoldableBatchNorm
+public abstract class ResidualBlock : nn.Module<Tensor, Tensor>, IFoldableBatchNorm, IOnnxExportable
 {
     private readonly (Conv2d Conv, nn.Module<Tensor, Tensor> Norm)[] steps;
     private readonly Sequential? downsample;
@@ -43,6 +44,19 @@ public abstract class ResidualBlock : nn.Module<Tensor, Tensor>, IFoldableBatchN
         }
         output.add_(Shortcut(x)).relu_();
         return output.MoveToOuterDisposeScope();
+    }
+
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var output = input;
+        for (int i = 0; i < steps.Length; i++)
+        {
+            output = graph.ConvNorm(steps[i].Conv, steps[i].Norm, foldedNorms, output);
+            if (i < steps.Length - 1)
+                output = graph.Relu(output);
+        }
+        var shortcut = foldedShortcut is not null ? graph.Module(foldedShortcut, input) : downsample is not null ? graph.Module(downsample, input) : input;
+        return graph.Relu(graph.Add(output, shortcut));
     }
 
     private Tensor Shortcut(Tensor x) => foldedShortcut?.call(x) ?? downsample?.call(x) ?? x;

@@ -17,9 +17,12 @@ namespace DctNet.Tests.Parity;
 public sealed class ModelParityTests
 {
     private static readonly string ParityDirectory = Path.Combine(TestPaths.Fixtures, "parity");
-    private static readonly JsonElement Manifest = LoadManifest();
+    internal static readonly JsonElement Manifest = LoadManifest();
 
     public static TheoryData<string, string> CaseCheckpoints() => Checkpoints(gatedOnly: false);
+
+    /// <summary>The parity bar of every case: max |diff| over the logits &lt;= rel x max |expected logit|.</summary>
+    internal static float RelativeTolerance => Manifest.GetProperty("tolerance").GetProperty("rel").GetSingle();
 
     public static TheoryData<string, string> GatedCaseCheckpoints() => Checkpoints(gatedOnly: true);
 
@@ -121,7 +124,7 @@ public sealed class ModelParityTests
         }
     }
 
-    private static nn.Module<Tensor, Tensor> LoadModel(JsonElement testCase, string checkpointFile)
+    internal static nn.Module<Tensor, Tensor> LoadModel(JsonElement testCase, string checkpointFile)
     {
         var model = ParityFixtureModelTests.Build(testCase.GetProperty("family").GetString()!, testCase.GetProperty("architecture"));
         string path = PathOf(checkpointFile);
@@ -130,16 +133,16 @@ public sealed class ModelParityTests
         return model;
     }
 
-    private static Tensor LoadTensor(string file)
+    internal static Tensor LoadTensor(string file)
     {
         var array = Npy.ReadFile(PathOf(file));
         return tensor(array.AsFloat32(), [.. array.Shape.Select(d => (long)d)]);
     }
 
-    private static JsonElement Case(string name)
+    internal static JsonElement Case(string name)
         => Manifest.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
 
-    private static string PathOf(string file) => Path.Combine(ParityDirectory, file);
+    internal static string PathOf(string file) => Path.Combine(ParityDirectory, file);
 
     private static JsonElement LoadManifest()
     {

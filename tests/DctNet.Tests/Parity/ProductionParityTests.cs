@@ -66,7 +66,7 @@ public sealed class ProductionParityTests
     }
 
     /// <summary>Running statistics and affine parameters away from the identity, so that folding has something to fold.</summary>
-    private static void GiveBatchNormsStatistics(nn.Module model)
+    internal static void GiveBatchNormsStatistics(nn.Module model)
     {
         var generator = new Generator(seed: 7);
         using var noGrad = no_grad();

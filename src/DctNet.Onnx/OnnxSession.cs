@@ -1,0 +1,120 @@
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace DctNet.Onnx;
+
+/// <summary>
+/// An exported model on ONNX Runtime's CPU engine (its own MLAS kernels, not oneDNN): batches of the
+/// <see cref="ModelContract"/>'s input in, logits out. Thread-safe, as ONNX Runtime's sessions are.
+/// </summary>
+public sealed class OnnxSession : IDisposable
+{
+    private readonly InferenceSession session;
+    private readonly string[] outputNames = [OnnxNames.Logits];
+
+    private OnnxSession(InferenceSession session, string source)
+    {
+        this.session = session;
+        Contract = ModelContract.FromMetadata(session.ModelMetadata.CustomMetadataMap, source);
+        Source = source;
+    }
+
+    /// <summary>What the model takes and gives, from the file's metadata.</summary>
+    public ModelContract Contract { get; }
+
+    /// <summary>The file the model was read from, or a description of the bytes.</summary>
+    public string Source { get; }
+
+    /// <param name="threads">ONNX Runtime's intra-op threads (one inference uses this many cores).</param>
+    /// <exception cref="InvalidDataException">The file is not an ONNX model DctNet exported.</exception>
+    public static OnnxSession Load(string path, int threads = 0)
+    {
+        using var options = Options(threads);
+        return Open(() => new InferenceSession(path, options), path);
+    }
+
+    /// <inheritdoc cref="Load"/>
+    /// <param name="model">An ONNX file's bytes.</param>
+    /// <param name="source">What the bytes are, for the messages.</param>
+    public static OnnxSession FromBytes(byte[] model, string source, int threads = 0)
+    {
+        using var options = Options(threads);
+        return Open(() => new InferenceSession(model, options), source);
+    }
+
+    /// <summary>The logits (batch x classes) of <paramref name="inputs"/>, batch images of <see cref="ModelContract.Shape"/>, NCHW.</summary>
+    /// <param name="gumbelNoise">Gated models: batch x 192 x 2 Gumbel noise for the gate (see <see cref="OnnxNames.GumbelNoise"/>); empty for none.</param>
+    public float[] Run(ReadOnlyMemory<float> inputs, int batch, ReadOnlyMemory<float> gumbelNoise = default)
+    {
+        int[] shape = Contract.Shape;
+        int length = shape[0] * shape[1] * shape[2];
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        if (inputs.Length != (long)batch * length)
+            throw new ArgumentException($"{batch} images of {string.Join(" x ", shape)} are {(long)batch * length} floats, got {inputs.Length}.", nameof(inputs));
+        if (!gumbelNoise.IsEmpty && (!Contract.Gate || gumbelNoise.Length != batch * 2 * 192))
+            throw new ArgumentException(Contract.Gate ? $"Gumbel noise for {batch} images is {batch} x 192 x 2 floats, got {gumbelNoise.Length}." : "The model has no input gate to take Gumbel noise.", nameof(gumbelNoise));
+
+        using var inputHandle = inputs.Pin();
+        using var noiseHandle = gumbelNoise.Pin();
+        var names = new List<string> { OnnxNames.Input };
+        var values = new List<OrtValue> { Wrap(inputHandle, inputs.Length, [batch, shape[0], shape[1], shape[2]]) };
+        try
+        {
+            if (!gumbelNoise.IsEmpty)
+            {
+                names.Add(OnnxNames.GumbelNoise);
+                values.Add(Wrap(noiseHandle, gumbelNoise.Length, [batch, 192, 2]));
+            }
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, names, values, outputNames);
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+        finally
+        {
+            foreach (var value in values)
+                value.Dispose();
+        }
+    }
+
+    public void Dispose() => session.Dispose();
+
+    private static unsafe OrtValue Wrap(System.Buffers.MemoryHandle handle, int length, long[] shape)
+        => OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, shape, (nint)handle.Pointer, (long)length * sizeof(float));
+
+    private static SessionOptions Options(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        return new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+        };
+    }
+
+    private static OnnxSession Open(Func<InferenceSession> create, string source)
+    {
+        InferenceSession session;
+        try
+        {
+            session = create();
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"{source}: ONNX Runtime cannot load it: {FirstLine(e.Message)}");
+        }
+        try
+        {
+            return new OnnxSession(session, source);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+}
