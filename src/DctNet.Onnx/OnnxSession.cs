@@ -20,6 +20,9 @@ public sealed class OnnxSession : IDisposable
         Source = source;
     }
 
+    /// <summary>The engine as reports name it: "ONNX Runtime 1.32.0 (CPU)".</summary>
+    public static string RuntimeDescription => $"ONNX Runtime {OrtEnv.Instance().GetVersionString()} (CPU)";
+
     /// <summary>What the model takes and gives, from the file's metadata.</summary>
     public ModelContract Contract { get; }
 
@@ -82,7 +85,11 @@ public sealed class OnnxSession : IDisposable
     private static unsafe OrtValue Wrap(System.Buffers.MemoryHandle handle, int length, long[] shape)
         => OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, shape, (nint)handle.Pointer, (long)length * sizeof(float));
 
-    private static SessionOptions Options(int threads)
+    /// <summary>
+    /// The session settings of every DctNet run: all graph optimizations (ONNX Runtime fuses Conv with its activation
+    /// and Add), one inference at a time on <paramref name="threads"/> intra-op threads (0: one per core).
+    /// </summary>
+    public static SessionOptions Options(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         return new SessionOptions

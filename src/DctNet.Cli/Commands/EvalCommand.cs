@@ -23,7 +23,7 @@ internal static class EvalCommand
         };
         var batchSize = PipelineOptions.BatchSize("Images per forward pass.", 16);
         var threads = PipelineOptions.ThreadCount("Threads that decode and transform images (while the model runs on the previous batch), "
-            + "and libtorch's threads for the model; the default is the number of cores.", Environment.ProcessorCount);
+            + "and the engine's threads for the model; the default is the number of cores.", Environment.ProcessorCount);
         var followLinks = ImageInputs.FollowLinksOption();
         var json = new Option<string>("--json")
         {
@@ -45,7 +45,7 @@ internal static class EvalCommand
               dctnet eval --model resnet50 --weights resnet50.pth --data imagenet/val --json resnet50.json
             """)
         {
-            weights.Selection, data, batchSize, threads, json, followLinks, weights.Seed, weights.Device
+            weights.Selection, data, batchSize, threads, json, followLinks, weights.Seed, weights.Device, weights.Engine
         };
 
         command.SetAction(parse =>
@@ -57,9 +57,9 @@ internal static class EvalCommand
             int threadCount = parse.GetValue(threads);
             int batch = parse.GetValue(batchSize);
             set_num_threads(threadCount);
-            using var model = weights.Load(parse, foldBatchNorm: true);
+            using var model = weights.Load(parse, foldBatchNorm: true, threadCount);
             context.Out.WriteLine($"{model.Definition.Name} ({model.WeightsPath}, {model.Classes} classes{(model.HasInputGate ? ", input gate" : "")}), "
-                + $"input {model.Pipeline.Description}; {dataset.Samples.Count} images in {dataset.Classes.Count} classes ({root})");
+                + $"input {model.Pipeline.Description}; {dataset.Samples.Count} images in {dataset.Classes.Count} classes ({root}); engine {EngineOption.Name(model.Engine)}");
 
             int processed = 0;
             EvaluationResult? result = null;
@@ -108,6 +108,7 @@ internal static class EvalCommand
             ["channels"] = model.Channels?.Name,
             ["classes"] = model.Classes,
             ["weights"] = model.WeightsPath,
+            ["engine"] = EngineOption.Name(model.Engine),
             ["data"] = root,
             ["seconds"] = result.Elapsed.TotalSeconds,
             ["images_per_second"] = result.ImagesPerSecond,

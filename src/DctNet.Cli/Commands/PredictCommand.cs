@@ -39,7 +39,7 @@ internal static class PredictCommand
             HelpName = "labels.txt",
         };
         var batchSize = PipelineOptions.BatchSize("Inputs per forward pass: images, or rows of --input-tensor.", 16);
-        var threads = PipelineOptions.ThreadCount("Threads that decode and transform images, and libtorch's threads; the default is the number of cores.", Environment.ProcessorCount);
+        var threads = PipelineOptions.ThreadCount("Threads that decode and transform images, and the engine's threads for the model; the default is the number of cores.", Environment.ProcessorCount);
 
         var command = new Command("predict", """
             Classifies images with trained weights: prints the top-k classes of each input with their softmax probabilities.
@@ -55,7 +55,7 @@ internal static class PredictCommand
               dctnet predict --model mobilenetv2-dct --weights birds.safetensors bird.png --labels birds.txt
             """)
         {
-            images, weights.Selection, inputTensor, logits, topK, labels, batchSize, threads, weights.Seed, weights.Device
+            images, weights.Selection, inputTensor, logits, topK, labels, batchSize, threads, weights.Seed, weights.Device, weights.Engine
         };
 
         command.SetAction(parse =>
@@ -86,7 +86,7 @@ internal static class PredictCommand
             var givenLabels = labelsPath is null ? null : LoadLabels(labelsPath);
 
             set_num_threads(parse.GetValue(threads));
-            using var model = weights.Load(parse, foldBatchNorm: true);
+            using var model = weights.Load(parse, foldBatchNorm: true, parse.GetValue(threads));
             var names = ResolveLabels(givenLabels, labelsPath, model.Classes);
             var printer = new Printer(context, names, parse.GetValue(topK), model.Classes);
             if (tensor is { } read)

@@ -100,6 +100,7 @@ public static partial class DctNetCli
               dctnet predict --model resnet50-dct --channels 24 --weights model_best.pth.tar photo.jpg
               dctnet eval --model resnet50-dct --channels 24 --weights model_best.pth.tar --data imagenet/val --json result.json
               dctnet convert --model resnet50-dct --channels 24 --weights model_best.pth.tar --out resnet50-dct24.safetensors
+              dctnet export --model resnet50-dct --channels 24 --weights model_best.pth.tar --out resnet50-dct24.onnx
               dctnet bench transform --data images/ --limit 200
               dctnet bench model --model resnet50-dct --batch-size 16
               dctnet detect --model maskrcnn-r50-fpn --weights maskrcnn_coco.pth photo.jpg --out out/
@@ -113,7 +114,7 @@ public static partial class DctNetCli
         {
             DemoCommand.Create(context), DoctorCommand.Create(context), TransformCommand.Create(context), StatsCommand.Create(context),
             ModelsCommand.Create(context), InfoCommand.Create(context), PredictCommand.Create(context), EvalCommand.Create(context),
-            TrainCommand.Create(context), ConvertCommand.Create(context), AnalyzeCommand.Create(context), DetectCommand.Create(context),
+            TrainCommand.Create(context), ConvertCommand.Create(context), ExportCommand.Create(context), AnalyzeCommand.Create(context), DetectCommand.Create(context),
             TrainDetCommand.Create(context), CocoEvalCommand.Create(context), BenchCommand.Create(context)
         };
         PathOptions.RefuseEmptyStrings(root);

@@ -50,13 +50,19 @@ internal sealed class WeightsOptions
 
     public Option<string> Device { get; } = DeviceOption.Create();
 
+    /// <summary>--engine, for the commands that run the model (predict, eval); the others load it on libtorch.</summary>
+    public Option<InferenceEngine> Engine { get; } = EngineOption.Create();
+
     /// <summary>The options that choose the model, its weights and its input.</summary>
     public IEnumerable<Option> Selection => [Model, Channels, Weights, Classes, Stats];
 
     /// <summary>Builds the model around the weights; contradictions between the options and the weights are usage errors.</summary>
     /// <param name="foldBatchNorm">For commands that only run the model: merge BatchNorms into convolutions (faster).</param>
-    public InferenceModel Load(ParseResult parse, bool foldBatchNorm)
+    /// <param name="threads">For commands that run the model: the threads of its forward pass (--threads), which
+    /// libtorch takes process-wide and ONNX Runtime per model; null loads it on libtorch whatever --engine says.</param>
+    public InferenceModel Load(ParseResult parse, bool foldBatchNorm, int? threads = null)
     {
+        string device = parse.GetValue(Device) ?? ComputeDevice.Default;
         var definition = models.ResolveDefinition(parse);
         var request = new InferenceRequest(definition, parse.GetRequiredValue(Weights))
         {
@@ -65,7 +71,9 @@ internal sealed class WeightsOptions
             GateSeed = parse.GetValue(Seed),
             FoldBatchNorm = foldBatchNorm,
             Statistics = parse.GetValue(Stats) is { } stats ? PipelineOptions.LoadStatistics(stats) : null,
-            Device = parse.GetValue(Device) ?? ComputeDevice.Default,
+            Device = device,
+            Engine = threads is null ? InferenceEngine.Torch : EngineOption.Resolve(parse, Engine, device),
+            Threads = threads ?? 0,
         };
         // The registry's refusals: channel counts an architecture does not define.
         return UsageException.Guard("", () => InferenceModel.Load(request));

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using DctNet.Inference;
+
+namespace DctNet.Cli;
+
+/// <summary>--engine, shared by the commands that run a model for inference: predict, eval and bench model.</summary>
+internal static class EngineOption
+{
+    /// <summary>The engine of CPU inference when none is named: see <see cref="InferenceEngine.OnnxRuntime"/> and the README's figures.</summary>
+    public const InferenceEngine Default = InferenceEngine.OnnxRuntime;
+
+    public static Option<InferenceEngine> Create()
+    {
+        var option = new Option<InferenceEngine>("--engine")
+        {
+            Description = "What computes the model: onnxruntime (the model exported to ONNX in memory, BatchNorms folded, on ONNX Runtime's "
+                + "CPU kernels; as exact as torch and faster on CPU) or torch (libtorch with oneDNN; the one for --device cuda). "
+                + $"[default: {Name(Default)} on the CPU, torch on a CUDA device]",
+            HelpName = "torch|onnxruntime",
+            CustomParser = result => result.Tokens[0].Value.ToLowerInvariant() switch
+            {
+                "torch" => InferenceEngine.Torch,
+                "onnxruntime" or "ort" => InferenceEngine.OnnxRuntime,
+                var other => Fail(result, other),
+            },
+        };
+        return option;
+    }
+
+    /// <summary>The engine for <paramref name="device"/> when --engine was not given.</summary>
+    public static InferenceEngine Resolve(ParseResult parse, Option<InferenceEngine> option, string device)
+        => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)
+            : ComputeDevice.Parse(device).type == TorchSharp.DeviceType.CPU ? Default : InferenceEngine.Torch;
+
+    public static string Name(InferenceEngine engine) => engine == InferenceEngine.OnnxRuntime ? "onnxruntime" : "torch";
+
+    private static InferenceEngine Fail(System.CommandLine.Parsing.ArgumentResult result, string value)
+    {
+        result.AddError($"--engine: '{value}' is not an engine; use torch or onnxruntime.");
+        return default;
+    }
+}
