@@ -1,0 +1,118 @@
+using DctNet.Frequency;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Imaging;
+
+namespace DctNet.Onnx;
+
+/// <summary>A class and its softmax probability.</summary>
+public readonly record struct ClassScore(int Class, float Probability);
+
+/// <summary>
+/// An exported model ready to classify image files: the preprocessing its <see cref="ModelContract"/> names (the
+/// frequency transform for DCT models, torchvision's recipe for RGB ones) in front of <see cref="OnnxSession"/>.
+/// No libtorch is involved. Thread-safe.
+/// </summary>
+/// <example>
+/// <code>
+/// using var classifier = OnnxClassifier.Load("resnet50-dct24.onnx");
+/// foreach (var (label, probability) in classifier.Classify(File.ReadAllBytes("photo.jpg"), top: 5))
+///     Console.WriteLine($"{label}: {probability:P1}");
+/// </code>
+/// </example>
+public sealed class OnnxClassifier : IDisposable
+{
+    private readonly OnnxSession session;
+    private readonly ImageDecoder decoder;
+    private readonly DctTransform? dct;
+    private readonly RgbTransform? rgb;
+
+    // RgbTransform normalizes with ImageNet's mean and std; a model's own statistics apply on top as x * scale + shift.
+    private readonly float[]? rgbScale;
+    private readonly float[]? rgbShift;
+
+    private OnnxClassifier(OnnxSession session, ImageDecoder decoder)
+    {
+        this.session = session;
+        this.decoder = decoder;
+        var contract = session.Contract;
+        if (contract.Pipeline == InputPipeline.Dct)
+        {
+            dct = new DctTransform(contract.Geometry, contract.Channels!, Statistics(contract));
+            return;
+        }
+        rgb = new RgbTransform(contract.Geometry.Resize, contract.Geometry.Crop);
+        bool imageNet = contract.Mean is { } m && contract.Std is { } s
+            && m.Select(v => (float)v).SequenceEqual(RgbTransform.ImageNetMean) && s.Select(v => (float)v).SequenceEqual(RgbTransform.ImageNetStd);
+        if (imageNet)
+            return;
+        if (contract.Mean is { } mean && contract.Std is { } std)
+        {
+            rgbScale = [.. Enumerable.Range(0, 3).Select(c => RgbTransform.ImageNetStd[c] / (float)std[c])];
+            rgbShift = [.. Enumerable.Range(0, 3).Select(c => (RgbTransform.ImageNetMean[c] - (float)mean[c]) / (float)std[c])];
+        }
+        else
+        {
+            // Raw [0, 1] pixels: undo the ImageNet normalization RgbTransform applies.
+            rgbScale = [.. RgbTransform.ImageNetStd];
+            rgbShift = [.. RgbTransform.ImageNetMean];
+        }
+    }
+
+    /// <summary>What the model takes and gives.</summary>
+    public ModelContract Contract => session.Contract;
+
+    /// <summary>Loads a file written by <c>dctnet export</c>.</summary>
+    /// <param name="threads">ONNX Runtime's threads for one image; 0 for one per core.</param>
+    /// <param name="decoder">How images are decoded; the default is OpenCV's semantics with the default limits.</param>
+    /// <exception cref="InvalidDataException">The file is not an ONNX model exported by DctNet.</exception>
+    public static OnnxClassifier Load(string path, int threads = 0, ImageDecoder? decoder = null)
+        => new(OnnxSession.Load(path, threads), decoder ?? new ImageDecoder());
+
+    /// <summary>The model's input for an encoded image (JPEG, PNG, BMP, WebP): C x H x W floats as <see cref="ModelContract"/> describes.</summary>
+    /// <param name="source">What the bytes are, for the messages.</param>
+    /// <exception cref="InvalidDataException">The bytes are not an image this decoder reads.</exception>
+    public float[] Preprocess(ReadOnlySpan<byte> image, string source = "image")
+    {
+        var decoded = decoder.Decode(image, source);
+        if (dct is not null)
+            return dct.Transform(decoded);
+        float[] input = rgb!.Transform(decoded);
+        int plane = input.Length / 3;
+        for (int c = 0; c < 3 && rgbScale is not null; c++)
+        {
+            var channel = input.AsSpan(c * plane, plane);
+            for (int i = 0; i < channel.Length; i++)
+                channel[i] = channel[i] * rgbScale[c] + rgbShift![c];
+        }
+        return input;
+    }
+
+    /// <summary>The <paramref name="top"/> most probable classes of an encoded image, most probable first.</summary>
+    public ClassScore[] Classify(ReadOnlySpan<byte> image, int top = 5, string source = "image")
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(top);
+        float[] logits = session.Run(Preprocess(image, source), batch: 1);
+        float max = logits.Max();
+        double sum = logits.Sum(l => Math.Exp(l - max));
+        return [.. logits.Select((l, c) => new ClassScore(c, (float)(Math.Exp(l - max) / sum)))
+            .OrderByDescending(score => score.Probability).ThenBy(score => score.Class).Take(top)];
+    }
+
+    public void Dispose() => session.Dispose();
+
+    /// <summary>The contract's per-input-channel statistics in the transform's layout (192 values; unread channels 0 and 1).</summary>
+    private static ChannelStatistics? Statistics(ModelContract contract)
+    {
+        if (contract.Mean is null || contract.Std is null)
+            return null;
+        double[] mean = new double[ChannelSubset.TotalChannels];
+        double[] std = Enumerable.Repeat(1.0, ChannelSubset.TotalChannels).ToArray();
+        int[] channels = contract.Channels!.Channels;
+        for (int i = 0; i < channels.Length; i++)
+        {
+            mean[channels[i]] = contract.Mean[i];
+            std[channels[i]] = contract.Std[i];
+        }
+        return new ChannelStatistics(mean, std);
+    }
+}

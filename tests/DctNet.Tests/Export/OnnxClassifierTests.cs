@@ -1,0 +1,78 @@
+using DctNet.Checkpoints;
+using DctNet.Export;
+using DctNet.Frequency.Channels;
+using DctNet.Frequency.Imaging;
+using DctNet.Inference;
+using DctNet.Models;
+using DctNet.Onnx;
+using static TorchSharp.torch;
+
+namespace DctNet.Tests.Export;
+
+/// <summary>
+/// The deployment path - an exported file, the preprocessing its metadata names, ONNX Runtime - classifies an image as
+/// <c>dctnet predict</c> does on libtorch: the same input floats and the same probabilities, for a DCT and an RGB model.
+/// </summary>
+public sealed class OnnxClassifierTests
+{
+    [Theory]
+    [InlineData("resnet18-dct-s2", 24)]
+    [InlineData("mobilenetv2", null)]
+    [InlineData("resnet18", null)]
+    public void An_exported_model_classifies_image_bytes_as_predict_does(string name, int? channels)
+    {
+        using var scope = NewDisposeScope();
+        string directory = Directory.CreateTempSubdirectory("dctnet-onnx-classifier-").FullName;
+        try
+        {
+            manual_seed(8);
+            var subset = channels is { } count ? ChannelSubset.BuiltIn(count) : null;
+            using var trained = ModelRegistry.Create(name, subset, classes: 7);
+            trained.eval();
+            string weights = Path.Combine(directory, "model.safetensors"), onnx = Path.Combine(directory, "model.onnx");
+            var normalization = subset is null ? new InputNormalization([0.5, 0.4, 0.3], [0.2, 0.25, 0.3]) : InputNormalization.From(ChannelStatistics.ImageNet);
+            new DctNetCheckpoint(new CheckpointMetadata { Model = name, Classes = 7, Channels = subset, Normalization = normalization }, ModuleState.Capture(trained)).Save(weights);
+            using var model = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(name), weights) { FoldBatchNorm = true });
+            OnnxExport.Save(model, onnx);
+            string image = Path.Combine(TestPaths.Fixtures, "images", "jpeg_420.jpg");
+
+            using var classifier = OnnxClassifier.Load(onnx, threads: 1);
+            float[] input = classifier.Preprocess(File.ReadAllBytes(image), image);
+            var scores = classifier.Classify(File.ReadAllBytes(image), top: 7, image);
+
+            var expectedInput = new float[model.Pipeline.Length];
+            model.Pipeline.Transform(new ImageDecoder().DecodeFile(image), expectedInput);
+            Assert.Equal(expectedInput, input);
+            using var logits = model.Logits(tensor(expectedInput, [1, .. model.Pipeline.Shape.Select(d => (long)d)]));
+            var probabilities = nn.functional.softmax(logits, 1).data<float>().ToArray();
+            Assert.Equal(7, scores.Length);
+            Assert.Equal(Enumerable.Range(0, 7).OrderByDescending(c => probabilities[c]).First(), scores[0].Class);
+            foreach (var score in scores)
+                Assert.Equal(probabilities[score.Class], score.Probability, 1e-4f);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_file_without_dctnet_metadata_is_refused_naming_it()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"dctnet-not-exported-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            var proto = new global::Onnx.ModelProto { IrVersion = 8, Graph = new global::Onnx.GraphProto { Name = "empty" } };
+            proto.OpsetImport.Add(new global::Onnx.OperatorSetIdProto { Version = 17 });
+            File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(proto));
+
+            var error = Assert.Throws<InvalidDataException>(() => OnnxClassifier.Load(path));
+
+            Assert.StartsWith(path, error.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
