@@ -73,3 +73,15 @@ public sealed class TurboJpegFactAttribute : FactAttribute
             Skip = "libturbojpeg.so.0 not found (apt-get install libturbojpeg0): these images include a CMYK JPEG, which only TurboJPEG decodes as OpenCV does.";
     }
 }
+
+/// <summary>Needs ../shared/data/hymenoptera/val; skipped with a clear message where it is absent.</summary>
+public sealed class HymenopteraFactAttribute : FactAttribute
+{
+    public static string Val { get; } = Path.GetFullPath(Path.Combine(CliHarness.RepositoryRoot, "..", "shared", "data", "hymenoptera", "val"));
+
+    public HymenopteraFactAttribute()
+    {
+        if (!Directory.Exists(Val))
+            Skip = $"Real images not found at {Val} (see shared/data/README.md).";
+    }
+}

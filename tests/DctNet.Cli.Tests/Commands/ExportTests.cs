@@ -71,6 +71,29 @@ public sealed class ExportTests(TrainedWeights weights) : IClassFixture<TrainedW
         Assert.All(torch.Zip(onnxRuntime), pair => Assert.True(Math.Abs(pair.First - pair.Second) <= 1e-4f * scale, $"{pair.First} vs {pair.Second}"));
     }
 
+    /// <summary>The deployment check: the same weights evaluated over the real hymenoptera images on both engines.</summary>
+    [HymenopteraFact]
+    public void Eval_over_real_images_gives_the_same_top1_and_count_on_both_engines()
+    {
+        using var harness = new CliHarness();
+        (double Top1, int Count) Evaluate(string engine)
+        {
+            string json = harness.PathIn($"{engine}.json");
+            var result = CliHarness.Run("eval", "--model", TrainedWeights.Model, "--weights", weights.Checkpoint, "--data", HymenopteraFactAttribute.Val,
+                "--engine", engine, "--json", json);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+            Assert.Equal(engine, document.RootElement.GetProperty("engine").GetString());
+            return (document.RootElement.GetProperty("top1").GetDouble(), document.RootElement.GetProperty("count").GetInt32());
+        }
+
+        var torch = Evaluate("torch");
+        var onnxRuntime = Evaluate("onnxruntime");
+
+        Assert.Equal(153, torch.Count);
+        Assert.Equal(torch, onnxRuntime);
+    }
+
     [Fact]
     public void An_unknown_engine_is_a_one_line_usage_error()
     {

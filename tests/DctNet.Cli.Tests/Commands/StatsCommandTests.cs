@@ -153,16 +153,4 @@ public sealed class StatsCommandTests(ITestOutputHelper output)
         // Acceptance is 1e-3; the coefficients equal the reference's, so only float64 rounding remains.
         Assert.True(mean < 1e-12 && std < 1e-12, $"mean {mean}, std {std}");
     }
-
-    /// <summary>Needs ../shared/data/hymenoptera/val; skipped with a clear message where it is absent.</summary>
-    private sealed class HymenopteraFactAttribute : FactAttribute
-    {
-        public static string Val { get; } = Path.GetFullPath(Path.Combine(CliHarness.RepositoryRoot, "..", "shared", "data", "hymenoptera", "val"));
-
-        public HymenopteraFactAttribute()
-        {
-            if (!Directory.Exists(Val))
-                Skip = $"Real images not found at {Val} (see shared/data/README.md).";
-        }
-    }
 }
