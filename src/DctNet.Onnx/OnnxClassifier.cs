@@ -15,8 +15,8 @@ public readonly record struct ClassScore(int Class, float Probability);
 /// <example>
 /// <code>
 /// using var classifier = OnnxClassifier.Load("resnet50-dct24.onnx");
-/// foreach (var (label, probability) in classifier.Classify(File.ReadAllBytes("photo.jpg"), top: 5))
-///     Console.WriteLine($"{label}: {probability:P1}");
+/// foreach (var (index, probability) in classifier.Classify(File.ReadAllBytes("photo.jpg"), top: 5))
+///     Console.WriteLine($"class {index}: {probability:P1}");
 /// </code>
 /// </example>
 public sealed class OnnxClassifier : IDisposable

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DctNet.Frequency.IO;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -31,11 +32,8 @@ public sealed class OnnxSession : IDisposable
 
     /// <param name="threads">ONNX Runtime's intra-op threads (one inference uses this many cores).</param>
     /// <exception cref="InvalidDataException">The file is not an ONNX model DctNet exported.</exception>
-    public static OnnxSession Load(string path, int threads = 0)
-    {
-        using var options = Options(threads);
-        return Open(() => new InferenceSession(path, options), path);
-    }
+    /// <exception cref="FileRefusedException">The path is missing or not a regular file (a FIFO, a device).</exception>
+    public static OnnxSession Load(string path, int threads = 0) => FromBytes(ReadFile(path), path, threads);
 
     /// <inheritdoc cref="Load"/>
     /// <param name="model">An ONNX file's bytes.</param>
@@ -84,6 +82,35 @@ public sealed class OnnxSession : IDisposable
 
     private static unsafe OrtValue Wrap(System.Buffers.MemoryHandle handle, int length, long[] shape)
         => OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, shape, (nint)handle.Pointer, (long)length * sizeof(float));
+
+    /// <summary>The largest ONNX file read: protobuf's limit for one message, which an ONNX model is.</summary>
+    public const long MaxFileBytes = int.MaxValue;
+
+    /// <summary>
+    /// An ONNX file's bytes, read only if it is a regular file within <see cref="MaxFileBytes"/>: ONNX Runtime's own
+    /// loader would block on a FIFO and read /dev/zero without end.
+    /// </summary>
+    /// <exception cref="FileRefusedException">The path is missing or not a regular file.</exception>
+    /// <exception cref="InvalidDataException">The file is larger than an ONNX model can be.</exception>
+    public static byte[] ReadFile(string path)
+    {
+        var (handle, size) = FileProbe.OpenRegularFile(path);
+        using (handle)
+        {
+            if (size > MaxFileBytes)
+                throw new InvalidDataException($"{path}: {size} bytes, more than an ONNX model can hold ({MaxFileBytes} bytes, protobuf's limit).");
+            byte[] bytes = new byte[size];
+            int read = 0;
+            while (read < bytes.Length)
+            {
+                int count = RandomAccess.Read(handle, bytes.AsSpan(read), read);
+                if (count == 0)
+                    throw new InvalidDataException($"{path}: the file shrank while it was read.");
+                read += count;
+            }
+            return bytes;
+        }
+    }
 
     /// <summary>
     /// The session settings of every DctNet run: all graph optimizations (ONNX Runtime fuses Conv with its activation

@@ -17,6 +17,10 @@ internal static class BenchDetectCommand
         var runs = PipelineOptions.PositiveInt("--runs", "Timed passes after one warm-up; the best one is reported.", 3, OptionRanges.MaxRepetitions);
         var height = PipelineOptions.PositiveInt("--height", "Height of the random input image.", 800, OptionRanges.MaxDetectionSide);
         var width = PipelineOptions.PositiveInt("--width", "Width of the random input image.", 1333, OptionRanges.MaxDetectionSide);
+        var backboneEngine = new Option<bool>("--onnxruntime-backbone")
+        {
+            Description = "Run the backbone and FPN on ONNX Runtime (exported with BatchNorms folded; the RPN and RoI heads stay on libtorch).",
+        };
         var command = new Command("detect", """
             Inference time per image of a detection model, the whole pipeline (transform, backbone, RPN, RoI heads, mask
             paste; for -dct models the DCT input from the image's 8-bit pixels too) on one uniformly random image
@@ -33,7 +37,7 @@ internal static class BenchDetectCommand
               dctnet bench detect --model maskrcnn-r50-fpn-dct --channels 24
             """)
         {
-            model, channels, threads, runs, height, width
+            model, channels, threads, runs, height, width, backboneEngine
         };
         command.SetAction(parse =>
         {
@@ -41,10 +45,13 @@ internal static class BenchDetectCommand
             string name = definition.Name;
             using var detector = DetectionOptions.Create(definition, parse.GetValue(channels));
             DetectionModels.LoadWeights(detector, DeterministicDetectionWeights.For(detector), "the deterministic weights");
+            detector.eval();
+            if (parse.GetValue(backboneEngine))
+                detector.RunBackboneOnOnnxRuntime(parse.GetValue(threads));
             var timing = DetectionBenchmark.TimePerImage(detector, parse.GetValue(height), parse.GetValue(width), parse.GetValue(threads), parse.GetValue(runs));
             string input = detector.Input.Channels is { } dct ? $"DCT-{dct.Name} input, " : "";
             context.Out.WriteLine($"{name}: {parse.GetValue(height)} x {parse.GetValue(width)} image, {input}{get_num_threads()} threads, cpu, "
-                + $"deterministic untrained weights, TorchSharp (libtorch {__version__})");
+                + $"deterministic untrained weights, TorchSharp (libtorch {__version__}){(detector.BackboneOnOnnxRuntime ? $", backbone and FPN on {DctNet.Onnx.OnnxSession.RuntimeDescription}" : "")}");
             context.Out.WriteLine($"host: {HostProcessor.ThisHost}");
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{timing.BestPass.TotalSeconds:0.000} s/image ({timing.Detections} detections)"));

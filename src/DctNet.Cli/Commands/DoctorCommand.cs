@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using DctNet.Detection.Modeling;
 using DctNet.Frequency.Imaging;
 using DctNet.Frequency.IO;
+using DctNet.Onnx;
 using DctNet.Platform;
 using static TorchSharp.torch;
 
@@ -166,10 +167,13 @@ internal static class DoctorCommand
         output.WriteLine("Native libraries");
         output.WriteLine($"  JPEG decoder     {libraries.JpegDecoder}");
         output.WriteLine($"  libtorch         {libraries.LibTorch} (TorchSharp {libraries.TorchSharp}), {libraries.Threads} threads");
+        output.WriteLine($"  ONNX Runtime     {OnnxSession.RuntimeDescription}, its own MLAS kernels (no oneDNN)");
         output.WriteLine($"  .NET             {Environment.Version}");
         output.WriteLine();
         output.WriteLine("Settings");
         output.WriteLine($"  oneDNN           {(settings.OneDnnMaxIsa is { } isa ? $"instruction sets up to {isa}" : "every instruction set")}: {settings.Reason}");
+        output.WriteLine($"  inference engine {EngineOption.Name(EngineOption.Default)} for predict, eval and bench model on the CPU (--engine torch for libtorch; "
+            + "the oneDNN setting above applies to libtorch: training, analyze, detection and --engine torch)");
         output.WriteLine("  NNPACK           off: libtorch never prefers it to oneDNN for DctNet's float32 convolutions, and where it cannot run it prints a warning per convolution");
     }
 

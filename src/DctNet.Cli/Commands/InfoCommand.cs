@@ -38,6 +38,7 @@ internal static class InfoCommand
                 context.Out.WriteLine($"input:       {string.Join(" x ", info.InputShape)} ({pipeline})");
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parameters:  {info.Parameters:N0} ({info.Parameters / 1e6:0.000} M)"));
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"MACs/image:  {info.MacsPerImage:N0} ({info.MacsPerImage / 1e9:0.000} GMAC)"));
+                context.Out.WriteLine($"inference:   {EngineOption.Name(EngineOption.Default)} engine on the CPU (predict, eval; --engine torch for libtorch); 'dctnet export' writes it as ONNX");
             }
             return ExitCodes.Success;
         });

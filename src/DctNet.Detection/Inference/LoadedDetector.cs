@@ -19,6 +19,15 @@ public sealed record DetectorRequest(string Weights)
 
     /// <summary>The test-time algorithms; null for the weights' (mmdetection v1's for the release's files, else torchvision's).</summary>
     public ITestTimePolicy? TestTime { get; init; }
+
+    /// <summary>
+    /// What computes the backbone and FPN in inference: libtorch, or ONNX Runtime on their export
+    /// (<see cref="GeneralizedRCNN.RunBackboneOnOnnxRuntime"/>); the RPN and RoI heads run on libtorch either way.
+    /// </summary>
+    public InferenceEngine Engine { get; init; } = InferenceEngine.Torch;
+
+    /// <summary>ONNX Runtime's threads for the backbone; 0 for one per core.</summary>
+    public int Threads { get; init; }
 }
 
 /// <summary>
@@ -71,6 +80,9 @@ public sealed class LoadedDetector : IDisposable
             DetectionModels.LoadWeights(model, contents.Weights, path);
             if (request.TestTime is { } testTime)
                 model.TestTime = testTime;
+            model.eval();
+            if (request.Engine == InferenceEngine.OnnxRuntime)
+                model.RunBackboneOnOnnxRuntime(request.Threads);
             return new LoadedDetector(model, path, trained?.Categories ?? (release ? MmdetV1Weights.CocoCategories : null));
         }
         catch

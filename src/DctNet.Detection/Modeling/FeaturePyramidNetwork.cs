@@ -1,3 +1,5 @@
+using DctNet.Export;
+using DctNet.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -40,6 +42,22 @@ public sealed class FeaturePyramidNetwork : nn.Module<Tensor[], Tensor[]>
             result.MoveToOuterDisposeScope();
         return results;
     }
+    /// <summary>The nodes of <see cref="forward"/>: the names of P2..P6.</summary>
+    public string[] ExportOnnx(OnnxGraph graph, string[] features)
+    {
+        int last = features.Length - 1;
+        var lastInner = graph.Module(inner_blocks[last], features[last]);
+        var results = new string[features.Length + 1];
+        results[last] = graph.Module(layer_blocks[last], lastInner);
+        for (int level = last - 1; level >= 0; level--)
+        {
+            var lateral = graph.Module(inner_blocks[level], features[level]);
+            lastInner = graph.Add(lateral, graph.ResizeNearestTo(lastInner, lateral));
+            results[level] = graph.Module(layer_blocks[level], lastInner);
+        }
+        results[^1] = graph.MaxPool(results[last], kernel: 1, stride: 2, padding: 0);
+        return results;
+    }
 }
 
 /// <summary>torchvision's BackboneWithFPN: <c>body</c> (stages C2..C5) then <c>fpn</c> (P2..P6).</summary>
@@ -58,6 +76,12 @@ public sealed class BackboneWithFpn : nn.Module<Tensor, Tensor[]>
     }
 
     public long OutChannels { get; }
+
+    /// <summary>The nodes of <see cref="forward"/>: the names of P2..P6.</summary>
+    /// <exception cref="NotSupportedException">A body other than <see cref="ResNetBody"/>.</exception>
+    public string[] ExportOnnx(OnnxGraph graph, string input) => body is ResNetBody resnet
+        ? fpn.ExportOnnx(graph, resnet.ExportOnnx(graph, input))
+        : throw new NotSupportedException($"ONNX export knows the ResNet body, not {body.GetType().Name}.");
 
     public override Tensor[] forward(Tensor x)
     {

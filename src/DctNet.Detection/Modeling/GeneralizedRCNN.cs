@@ -12,6 +12,7 @@ namespace DctNet.Detection.Modeling;
 public sealed class GeneralizedRCNN : nn.Module
 {
     private readonly BackboneWithFpn backbone;
+    private OnnxBackbone? onnxBackbone;
     private readonly RegionProposalNetwork rpn;
     private readonly RoIHeads roi_heads;
 
@@ -52,7 +53,7 @@ public sealed class GeneralizedRCNN : nn.Module
         ArgumentNullException.ThrowIfNull(images);
         using var scope = NewDisposeScope();
         var (batch, _) = Input.Batch(images, null, device);
-        var features = backbone.call(batch.Tensors);
+        var features = onnxBackbone?.Run(batch.Tensors) ?? backbone.call(batch.Tensors);
         var proposals = rpn.Propose(batch.PaddedSize, batch.ImageSizes, features);
         var detections = roi_heads.Detect(features, proposals, batch.ImageSizes);
         var result = new Detections[images.Count];
@@ -63,6 +64,27 @@ public sealed class GeneralizedRCNN : nn.Module
                 tensor?.MoveToOuterDisposeScope();
         }
         return result;
+    }
+
+    /// <summary>
+    /// Runs the backbone and FPN of <see cref="Detect"/> on ONNX Runtime (<see cref="OnnxBackbone"/>) from now on, with
+    /// the current weights; the heads stay on libtorch, and training (<see cref="Losses"/>) always uses libtorch.
+    /// Call in eval mode, after loading the weights; the model must be on the CPU.
+    /// </summary>
+    public void RunBackboneOnOnnxRuntime(int threads)
+    {
+        onnxBackbone?.Dispose();
+        onnxBackbone = OnnxBackbone.Export(backbone, threads);
+    }
+
+    /// <summary>Whether <see cref="Detect"/> runs the backbone on ONNX Runtime.</summary>
+    public bool BackboneOnOnnxRuntime => onnxBackbone is not null;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            onnxBackbone?.Dispose();
+        base.Dispose(disposing);
     }
 
     /// <summary>The backbone stages that train, last first: torchvision's trainable_backbone_layers (mmdetection's frozen_stages = 4 - n).</summary>

@@ -43,18 +43,24 @@ public static class OnnxExport
         var graph = new OnnxGraph(model, foldBatchNorm);
         graph.AddInput(OnnxNames.Input, "batch", shape[0], shape[1], shape[2]);
         graph.AddOutput(graph.Module(model, OnnxNames.Input), OnnxNames.Logits, "batch", contract.Classes);
-        graph.Proto.Name = contract.Model;
+        return ToModel(graph, contract.Model, contract.Describe(), contract.ToMetadata());
+    }
 
+    /// <summary>A finished graph as a model of <see cref="Opset"/>, produced by DctNet.</summary>
+    public static ModelProto ToModel(OnnxGraph graph, string name, string description, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        graph.Proto.Name = name;
         var proto = new ModelProto
         {
             IrVersion = IrVersion,
             ProducerName = "DctNet",
             ProducerVersion = typeof(OnnxExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
-            DocString = contract.Describe(),
+            DocString = description,
             Graph = graph.Proto,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
-        foreach (var (key, value) in contract.ToMetadata())
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         return proto;
     }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Onnx;
+using DctNet.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -24,7 +25,7 @@ public sealed class OnnxGraph
 
     /// <param name="root">The model; its submodules' names become the initializers' names.</param>
     /// <param name="foldBatchNorm">Merge each BatchNorm into the convolution before it (see <see cref="ConvNorm"/>).</param>
-    internal OnnxGraph(nn.Module root, bool foldBatchNorm)
+    public OnnxGraph(nn.Module root, bool foldBatchNorm)
     {
         foreach (var (name, module) in root.named_modules())
             moduleNames.TryAdd(module, name);
@@ -43,7 +44,7 @@ public sealed class OnnxGraph
         IOnnxExportable exportable => exportable.ExportOnnx(this, x),
         Sequential sequential => Sequence([.. sequential.children()], x),
         Conv2d conv => Conv(conv, null, x),
-        BatchNorm2d norm => BatchNormalization(norm, x),
+        BatchNorm2d or FrozenBatchNorm2d => BatchNormalization(module, x),
         ReLU => Node("Relu", [x]),
         ReLU6 => Node("Clip", [x, Scalar(0f), Scalar(6f)]),
         Dropout => x, // the identity in evaluation mode
@@ -61,8 +62,7 @@ public sealed class OnnxGraph
     {
         if (alreadyMerged)
             return Conv(conv, null, x);
-        var batchNorm = norm as BatchNorm2d ?? throw new NotSupportedException($"ONNX export folds BatchNorm2d only, not {norm.GetType().Name} ({NameOf(norm)}).");
-        return FoldBatchNorm ? Conv(conv, batchNorm, x) : BatchNormalization(batchNorm, Conv(conv, null, x));
+        return FoldBatchNorm ? Conv(conv, norm, x) : BatchNormalization(norm, Conv(conv, null, x));
     }
 
     public string Relu(string x) => Node("Relu", [x]);
@@ -78,6 +78,11 @@ public sealed class OnnxGraph
 
     public string MaxPool(string x, long kernel, long stride, long padding)
         => Node("MaxPool", [x], Ints("kernel_shape", kernel, kernel), Ints("strides", stride, stride), Ints("pads", padding, padding, padding, padding));
+
+    /// <summary>Nearest-neighbour upsampling of <paramref name="x"/> to the shape of <paramref name="like"/>, as torch's interpolate(mode='nearest').</summary>
+    public string ResizeNearestTo(string x, string like)
+        => Node("Resize", [x, "", "", Node("Shape", [like])],
+            Text("mode", "nearest"), Text("coordinate_transformation_mode", "asymmetric"), Text("nearest_mode", "floor"));
 
     /// <summary>Reshape to <paramref name="shape"/>, where 0 keeps that dimension of the input (the free batch).</summary>
     public string Reshape(string x, params long[] shape) => Node("Reshape", [x, Int64s(shape)]);
@@ -98,10 +103,11 @@ public sealed class OnnxGraph
         return name;
     }
 
-    internal void AddInput(string name, params object[] dims) => graph.Input.Add(ValueInfo(name, dims));
+    /// <summary>Declares a float32 graph input; <paramref name="dims"/> are numbers, or strings for free dimensions.</summary>
+    public void AddInput(string name, params object[] dims) => graph.Input.Add(ValueInfo(name, dims));
 
     /// <summary>Makes <paramref name="value"/> a graph output called <paramref name="name"/> (renaming the node that makes it).</summary>
-    internal void AddOutput(string value, string name, params object[] dims)
+    public void AddOutput(string value, string name, params object[] dims)
     {
         var producer = graph.Node.Single(node => node.Output.Contains(value));
         producer.Output[producer.Output.IndexOf(value)] = name;
@@ -120,9 +126,9 @@ public sealed class OnnxGraph
     {
         for (int i = 0; i < layers.Count; i++)
         {
-            if (layers[i] is Conv2d conv && i + 1 < layers.Count && layers[i + 1] is BatchNorm2d norm)
+            if (layers[i] is Conv2d conv && i + 1 < layers.Count && layers[i + 1] is BatchNorm2d or FrozenBatchNorm2d)
             {
-                x = ConvNorm(conv, norm, alreadyMerged: false, x);
+                x = ConvNorm(conv, layers[i + 1], alreadyMerged: false, x);
                 i++;
             }
             else
@@ -133,7 +139,7 @@ public sealed class OnnxGraph
         return x;
     }
 
-    private string Conv(Conv2d conv, BatchNorm2d? mergedNorm, string x)
+    private string Conv(Conv2d conv, nn.Module? mergedNorm, string x)
     {
         if (conv.padding_type is not null || conv.padding_mode != TorchSharp.PaddingModes.Zeros || conv.transposed)
             throw new NotSupportedException($"ONNX export writes zero-padded convolutions with explicit padding only ({NameOf(conv)}).");
@@ -148,8 +154,9 @@ public sealed class OnnxGraph
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var scale = mergedNorm.weight!.to(float64) / (mergedNorm.running_var!.to(float64) + mergedNorm.eps).sqrt();
-            var shift = mergedNorm.bias!.to(float64) - mergedNorm.running_mean!.to(float64) * scale;
+            var norm = NormParameters(mergedNorm);
+            var scale = norm.Weight.to(float64) / (norm.RunningVar.to(float64) + norm.Epsilon).sqrt();
+            var shift = norm.Bias.to(float64) - norm.RunningMean.to(float64) * scale;
             if (conv.bias is { } existing)
                 shift += existing.to(float64) * scale;
             weight = Initializer($"{name}.weight", conv.weight!.to(float64) * scale.view(-1, 1, 1, 1));
@@ -162,14 +169,23 @@ public sealed class OnnxGraph
             Ints("pads", padding[0], padding[1], padding[0], padding[1]), Int("group", conv.groups));
     }
 
-    private string BatchNormalization(BatchNorm2d norm, string x)
+    private string BatchNormalization(nn.Module module, string x)
     {
-        string name = NameOf(norm);
+        string name = NameOf(module);
+        var norm = NormParameters(module);
         return Node("BatchNormalization",
-            [x, Initializer($"{name}.weight", norm.weight!), Initializer($"{name}.bias", norm.bias!),
-             Initializer($"{name}.running_mean", norm.running_mean!), Initializer($"{name}.running_var", norm.running_var!)],
-            new AttributeProto { Name = "epsilon", Type = AttributeProto.Types.AttributeType.Float, F = (float)norm.eps });
+            [x, Initializer($"{name}.weight", norm.Weight), Initializer($"{name}.bias", norm.Bias),
+             Initializer($"{name}.running_mean", norm.RunningMean), Initializer($"{name}.running_var", norm.RunningVar)],
+            new AttributeProto { Name = "epsilon", Type = AttributeProto.Types.AttributeType.Float, F = (float)norm.Epsilon });
     }
+
+    /// <summary>An evaluation-mode norm's affine map: BatchNorm2d's, or the detection backbones' FrozenBatchNorm2d.</summary>
+    private (Tensor Weight, Tensor Bias, Tensor RunningMean, Tensor RunningVar, double Epsilon) NormParameters(nn.Module norm) => norm switch
+    {
+        BatchNorm2d batchNorm => (batchNorm.weight!, batchNorm.bias!, batchNorm.running_mean!, batchNorm.running_var!, batchNorm.eps),
+        FrozenBatchNorm2d frozen => (frozen.get_buffer("weight")!, frozen.get_buffer("bias")!, frozen.get_buffer("running_mean")!, frozen.get_buffer("running_var")!, FrozenBatchNorm2d.Epsilon),
+        _ => throw new NotSupportedException($"ONNX export folds BatchNorm2d and FrozenBatchNorm2d, not {norm.GetType().Name} ({NameOf(norm)})."),
+    };
 
     /// <summary>x W^T + b, as nn.Linear on N x features.</summary>
     private string Gemm(Linear linear, string x)
@@ -237,6 +253,8 @@ public sealed class OnnxGraph
         proto.Dims.AddRange(values.shape);
         return proto;
     }
+
+    private static AttributeProto Text(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
     private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 

@@ -13,13 +13,14 @@ public static class OnnxGraphTiming
     /// <summary>The best seconds of a forward pass over random float32 input (free dimensions set to <paramref name="batch"/>).</summary>
     /// <returns>The seconds, and the input's shape.</returns>
     /// <exception cref="InvalidDataException">ONNX Runtime cannot load the file, or its first input is not a float32 tensor.</exception>
+    /// <exception cref="Frequency.IO.FileRefusedException">The path is missing or not a regular file.</exception>
     public static (double Seconds, long[] Shape) BestSeconds(string path, int batch, int threads, int passes)
     {
         using var options = Onnx.OnnxSession.Options(threads);
         InferenceSession session;
         try
         {
-            session = new InferenceSession(path, options);
+            session = new InferenceSession(Onnx.OnnxSession.ReadFile(path), options);
         }
         catch (OnnxRuntimeException e)
         {

@@ -8,7 +8,8 @@ namespace DctNet.Models;
 /// </summary>
 public sealed class FrozenBatchNorm2d : nn.Module<Tensor, Tensor>
 {
-    private const double Epsilon = 1e-5;
+    /// <summary>torchvision's eps.</summary>
+    public const double Epsilon = 1e-5;
 
     public FrozenBatchNorm2d(long features) : base(nameof(FrozenBatchNorm2d))
     {

@@ -1,3 +1,4 @@
+using DctNet.Export;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -43,6 +44,16 @@ public sealed class ResNetBody : nn.Module<Tensor, Tensor[]>
 
     /// <summary>Channels of layer1..layer4's outputs (256..2048 for ResNet-50).</summary>
     public IReadOnlyList<long> OutputChannels { get; }
+
+    /// <summary>The nodes of <see cref="forward"/>: the names of layer1..layer4's outputs.</summary>
+    public string[] ExportOnnx(OnnxGraph graph, string input)
+    {
+        var stem = conv1 is null ? input : graph.MaxPool(graph.Relu(graph.ConvNorm(conv1, bn1!, alreadyMerged: false, input)), kernel: 3, stride: 2, padding: 1);
+        var c2 = graph.Module(layer1, stem);
+        var c3 = graph.Module(layer2, c2);
+        var c4 = graph.Module(layer3, c3);
+        return [c2, c3, c4, graph.Module(layer4, c4)];
+    }
 
     public override Tensor[] forward(Tensor x)
     {

@@ -12,7 +12,8 @@ namespace DctNet.Detection.Tests.Modeling;
 /// <summary>
 /// Mask R-CNN and Faster R-CNN against torchvision 0.14 (models.json): the same deterministic weights on both sides
 /// (detection_weights.py, <see cref="DeterministicDetectionWeights"/>), the same real images, eval mode. Detections
-/// must agree: boxes within 0.01 px, scores within 1e-4, the same labels, mask IoU at least 0.99.
+/// must agree: boxes within 0.01 px, scores within 1e-4, the same labels, mask IoU at least 0.99 - with the backbone and
+/// FPN on libtorch and on ONNX Runtime (<see cref="OnnxBackbone"/>, what <c>dctnet detect</c> runs on the CPU).
 /// </summary>
 public sealed class ModelParityTests(Xunit.Abstractions.ITestOutputHelper output)
 {
@@ -21,13 +22,16 @@ public sealed class ModelParityTests(Xunit.Abstractions.ITestOutputHelper output
     private const double MinimumMaskIou = 0.99;
 
     // One forward pass per model and image (tens of seconds each on two cores), shared by the tests.
-    private static readonly ConcurrentDictionary<(string Model, string Image), Lazy<Run>> Runs = new();
+    private static readonly ConcurrentDictionary<(string Model, string Image, bool OnnxRuntime), Lazy<Run>> Runs = new();
 
-    public static TheoryData<string, string> Cases()
+    public static TheoryData<string, string, bool> Cases()
     {
-        var data = new TheoryData<string, string>();
+        var data = new TheoryData<string, string, bool>();
         foreach (var testCase in ModelsJson.GetProperty("cases").EnumerateArray())
-            data.Add(testCase.GetProperty("model").GetString()!, testCase.GetProperty("image").GetString()!);
+        {
+            foreach (bool onnxRuntime in new[] { false, true })
+                data.Add(testCase.GetProperty("model").GetString()!, testCase.GetProperty("image").GetString()!, onnxRuntime);
+        }
         return data;
     }
 
@@ -69,10 +73,10 @@ public sealed class ModelParityTests(Xunit.Abstractions.ITestOutputHelper output
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Transform_sizes_features_and_proposals_equal_torchvision(string model, string image)
+    public void Transform_sizes_features_and_proposals_equal_torchvision(string model, string image, bool onnxRuntime)
     {
         var expected = Case(model, image);
-        var run = RunOf(model, image);
+        var run = RunOf(model, image, onnxRuntime);
         Assert.Equal(Longs(expected.GetProperty("resized")), new[] { run.Resized.Height, run.Resized.Width });
         Assert.Equal(Longs(expected.GetProperty("batched")), new[] { run.Batched.Height, run.Batched.Width });
         var features = expected.GetProperty("features").EnumerateObject().ToList();
@@ -92,10 +96,10 @@ public sealed class ModelParityTests(Xunit.Abstractions.ITestOutputHelper output
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Detections_equal_torchvision(string model, string image)
+    public void Detections_equal_torchvision(string model, string image, bool onnxRuntime)
     {
         var expected = Case(model, image).GetProperty("detections");
-        var run = RunOf(model, image);
+        var run = RunOf(model, image, onnxRuntime);
         long[] labels = Longs(expected.GetProperty("labels"));
         Assert.True(labels.Length > 10, "the fixture has real detections");
         Assert.Equal(labels, run.Labels);
@@ -108,7 +112,7 @@ public sealed class ModelParityTests(Xunit.Abstractions.ITestOutputHelper output
 
         if (!expected.TryGetProperty("masks", out var masks))
         {
-            output.WriteLine($"{model} {image}: max |box diff| {boxDifference:G3} px, max |score diff| {scoreDifference:G3}");
+            output.WriteLine($"{model} {image}{(onnxRuntime ? " (ONNX Runtime backbone)" : "")}: max |box diff| {boxDifference:G3} px, max |score diff| {scoreDifference:G3}");
             Assert.Null(run.Masks);
             return;
         }
@@ -117,7 +121,7 @@ public sealed class ModelParityTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(expectedMasks.Count, run.Masks.Count);
         Assert.True(expectedMasks.Count(m => m.Area > 0) > expectedMasks.Count / 2, "most fixture masks are not empty");
         double worst = expectedMasks.Zip(run.Masks, (e, a) => e.Area == 0 && a.Area == 0 ? 1.0 : Rle.Iou(a, e, groundTruthIsCrowd: false)).Min();
-        output.WriteLine($"{model} {image}: max |box diff| {boxDifference:G3} px, max |score diff| {scoreDifference:G3}, worst mask IoU {worst:F5}");
+        output.WriteLine($"{model} {image}{(onnxRuntime ? " (ONNX Runtime backbone)" : "")}: max |box diff| {boxDifference:G3} px, max |score diff| {scoreDifference:G3}, worst mask IoU {worst:F5}");
         Assert.True(worst >= MinimumMaskIou, $"worst mask IoU {worst:F4}");
     }
 
@@ -129,15 +133,15 @@ public sealed class ModelParityTests(Xunit.Abstractions.ITestOutputHelper output
         => [.. ModelsJson.GetProperty("keys").GetProperty(model).EnumerateArray()
             .Select(entry => (entry[0].GetString()!, entry[1].EnumerateArray().Select(s => s.GetInt64()).ToArray()))];
 
-    private static Run RunOf(string model, string image)
-        => Runs.GetOrAdd((model, image), key => new Lazy<Run>(() => Run.Of(key.Model, key.Image))).Value;
+    private static Run RunOf(string model, string image, bool onnxRuntime)
+        => Runs.GetOrAdd((model, image, onnxRuntime), key => new Lazy<Run>(() => Run.Of(key.Model, key.Image, key.OnnxRuntime))).Value;
 
     /// <summary>What one forward pass gave, as plain arrays (the tensors are freed).</summary>
     private sealed record Run(
         (long Height, long Width) Resized, (long Height, long Width) Batched, long[][] FeatureShapes, double[] FeatureSums,
         long ProposalCount, float[] FirstProposals, int Height, int Width, float[] Boxes, float[] Scores, long[] Labels, List<Rle>? Masks)
     {
-        public static Run Of(string modelName, string imageFile)
+        public static Run Of(string modelName, string imageFile, bool onnxRuntime)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
@@ -153,7 +157,8 @@ public sealed class ModelParityTests(Xunit.Abstractions.ITestOutputHelper output
             var image = tensor(picture.Pixels, ScalarType.Byte).view(picture.Height, picture.Width, 3).permute(2, 0, 1).to(ScalarType.Float32).div(255);
 
             var batch = Assert.IsType<GeneralizedRCNNTransform>(model.Input).Apply([image]);
-            var features = model.Backbone.call(batch.Tensors);
+            using var onnxBackbone = onnxRuntime ? OnnxBackbone.Export(model.Backbone, threads: 0) : null;
+            var features = onnxBackbone?.Run(batch.Tensors) ?? model.Backbone.call(batch.Tensors);
             var proposals = model.Rpn.Propose(batch.Tensors, batch.ImageSizes, features);
             var detections = GeneralizedRCNNTransform.Postprocess(
                 model.RoIHeads.Detect(features, proposals, batch.ImageSizes)[0], batch.ImageSizes[0], (picture.Height, picture.Width));
