@@ -38,4 +38,36 @@ public class BenchTests
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("error: --model: Unknown detection model 'yolo'. Known detection models: maskrcnn-r50-fpn, fasterrcnn-r50-fpn, maskrcnn-r50-fpn-dct, fasterrcnn-r50-fpn-dct.", result.ErrorLines.Single(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Bench_model_and_bench_onnx_time_the_same_export_on_onnx_runtime()
+    {
+        using var harness = new CliHarness();
+        var model = CliHarness.Run("bench", "model", "--model", "resnet18-dct-s2", "--channels", "6", "--classes", "2", "--batch-size", "2", "--batches", "1", "--engine", "onnxruntime");
+
+        Assert.True(model.ExitCode == 0, model.ToString());
+        Assert.StartsWith("resnet18-dct-s2 6x56x56: batch 2, 2 threads, cpu, ONNX Runtime ", model.Out, StringComparison.Ordinal);
+        Assert.Matches(new Regex(@"^\d+\.\d\d images/s$", RegexOptions.Multiline), model.Out);
+    }
+
+    [Theory]
+    [InlineData("garbage", "ONNX Runtime cannot load it")]
+    [InlineData("folder", "not a regular file")]
+    [InlineData("missing", "")]
+    public void Bench_onnx_refuses_what_is_not_an_onnx_file_in_one_line_naming_it(string kind, string reason)
+    {
+        using var harness = new CliHarness();
+        string path = harness.PathIn("model.onnx");
+        if (kind == "garbage")
+            File.WriteAllBytes(path, [0x08, 0x07, 0x12, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+        else if (kind == "folder")
+            Directory.CreateDirectory(path);
+
+        var result = CliHarness.Run("bench", "onnx", path, "--batches", "1");
+
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        string line = Assert.Single(result.ErrorLines);
+        Assert.Contains(path, line);
+        Assert.Contains(reason, line);
+    }
 }

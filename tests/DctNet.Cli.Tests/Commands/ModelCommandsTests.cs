@@ -20,7 +20,8 @@ public class ModelCommandsTests
         Assert.Contains("11,689,512", result.Out); // torchvision's resnet18 parameter count
         Assert.Contains("1.814 GMAC", result.Out); // 1,814,073,344 multiply-accumulates at 224 x 224
         Assert.Contains("3 x 224 x 224", result.Out);
-        Assert.Equal(["model:", "input:", "parameters:", "MACs/image:"], result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ')[0]));
+        Assert.Equal(["model:", "input:", "parameters:", "MACs/image:", "inference:"], result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ')[0]));
+        Assert.Contains("inference:   onnxruntime engine on the CPU", result.Out);
     }
 
     [Fact]
