@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DctNet.Frequency.Channels;
 using DctNet.Frequency.IO;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -53,8 +54,9 @@ public sealed class OnnxSession : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         if (inputs.Length != (long)batch * length)
             throw new ArgumentException($"{batch} images of {string.Join(" x ", shape)} are {(long)batch * length} floats, got {inputs.Length}.", nameof(inputs));
-        if (!gumbelNoise.IsEmpty && (!Contract.Gate || gumbelNoise.Length != batch * 2 * 192))
-            throw new ArgumentException(Contract.Gate ? $"Gumbel noise for {batch} images is {batch} x 192 x 2 floats, got {gumbelNoise.Length}." : "The model has no input gate to take Gumbel noise.", nameof(gumbelNoise));
+        const int gateChannels = ChannelSubset.TotalChannels;
+        if (!gumbelNoise.IsEmpty && (!Contract.Gate || gumbelNoise.Length != (long)batch * gateChannels * 2))
+            throw new ArgumentException(Contract.Gate ? $"Gumbel noise for {batch} images is {batch} x {gateChannels} x 2 floats, got {gumbelNoise.Length}." : "The model has no input gate to take Gumbel noise.", nameof(gumbelNoise));
 
         using var inputHandle = inputs.Pin();
         using var noiseHandle = gumbelNoise.Pin();
@@ -65,7 +67,7 @@ public sealed class OnnxSession : IDisposable
             if (!gumbelNoise.IsEmpty)
             {
                 names.Add(OnnxNames.GumbelNoise);
-                values.Add(Wrap(noiseHandle, gumbelNoise.Length, [batch, 192, 2]));
+                values.Add(Wrap(noiseHandle, gumbelNoise.Length, [batch, gateChannels, 2]));
             }
             using var runOptions = new RunOptions();
             using var outputs = session.Run(runOptions, names, values, outputNames);

@@ -28,7 +28,7 @@ internal static class BenchModelCommand
               dctnet bench model --model resnet50 --engine torch
             """,
             "Images per forward pass.", PipelineOptions.PositiveInt("--batches", "Timed forward passes; the best one is reported.", 5, OptionRanges.MaxRepetitions), "",
-            bench => EngineOption.Resolve(bench.Parse, engine, bench.Device.type == DeviceType.CPU ? "cpu" : "cuda") == InferenceEngine.OnnxRuntime
+            bench => EngineOption.Resolve(bench.Parse, engine, bench.Device) == InferenceEngine.OnnxRuntime
                 ? OnOnnxRuntime(bench)
                 : OnLibTorch(bench),
             engine);

@@ -27,10 +27,10 @@ internal static class EngineOption
         return option;
     }
 
-    /// <summary>The engine for <paramref name="device"/> when --engine was not given.</summary>
-    public static InferenceEngine Resolve(ParseResult parse, Option<InferenceEngine> option, string device)
+    /// <summary>--engine as given, else <see cref="Default"/> on the CPU and torch on other devices.</summary>
+    public static InferenceEngine Resolve(ParseResult parse, Option<InferenceEngine> option, TorchSharp.torch.Device device)
         => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)
-            : ComputeDevice.Parse(device).type == TorchSharp.DeviceType.CPU ? Default : InferenceEngine.Torch;
+            : device.type == TorchSharp.DeviceType.CPU ? Default : InferenceEngine.Torch;
 
     public static string Name(InferenceEngine engine) => engine == InferenceEngine.OnnxRuntime ? "onnxruntime" : "torch";
 

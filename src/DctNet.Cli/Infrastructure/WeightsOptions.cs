@@ -72,7 +72,7 @@ internal sealed class WeightsOptions
             FoldBatchNorm = foldBatchNorm,
             Statistics = parse.GetValue(Stats) is { } stats ? PipelineOptions.LoadStatistics(stats) : null,
             Device = device,
-            Engine = threads is null ? InferenceEngine.Torch : EngineOption.Resolve(parse, Engine, device),
+            Engine = threads is null ? InferenceEngine.Torch : EngineOption.Resolve(parse, Engine, UsageException.Guard("--device: ", () => ComputeDevice.Parse(device))),
             Threads = threads ?? 0,
         };
         // The registry's refusals: channel counts an architecture does not define.

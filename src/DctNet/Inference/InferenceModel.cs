@@ -18,6 +18,9 @@ namespace DctNet.Inference;
 /// </summary>
 public sealed class InferenceModel : IDisposable
 {
+    /// <summary>The exported model on ONNX Runtime, for <see cref="InferenceEngine.OnnxRuntime"/>; null on libtorch.</summary>
+    private OnnxSession? onnx;
+
     private InferenceModel(ModelDefinition definition, ModelInput input, CropGeometry? geometry, int classes, bool hasInputGate,
         nn.Module<Tensor, Tensor> module, Device device, string weightsPath, string weightsFormat)
     {
@@ -37,9 +40,6 @@ public sealed class InferenceModel : IDisposable
 
     /// <summary>What computes the forward pass.</summary>
     public InferenceEngine Engine => onnx is null ? InferenceEngine.Torch : InferenceEngine.OnnxRuntime;
-
-    /// <summary>The exported model on ONNX Runtime, for <see cref="InferenceEngine.OnnxRuntime"/>; null on libtorch.</summary>
-    private OnnxSession? onnx;
 
     /// <summary>The DCT channels the model reads; null for RGB models.</summary>
     public ChannelSubset? Channels => (Input as DctInput)?.Channels;

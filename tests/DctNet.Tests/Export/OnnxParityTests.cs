@@ -48,13 +48,18 @@ public sealed class OnnxParityTests
         Assert.True(worst <= tolerance, $"{caseName} ({checkpointFile}, {(foldBatchNorm ? "folded" : "unfolded")}): max |diff| {worst:G3} exceeds {tolerance:G3}");
     }
 
-    /// <summary>An exported reduced model, its contract made up from the input's shape (the fixtures' inputs are already normalized).</summary>
+    /// <summary>
+    /// An exported reduced model. Its contract is made up from the input's shape: the fixtures' inputs are already
+    /// normalized, and a DCT input of C channels is taken as the first C of Y, Cb, Cr.
+    /// </summary>
     internal static OnnxSession Export(nn.Module<Tensor, Tensor> model, string family, long[] inputShape, int classes, bool gate, bool foldBatchNorm)
     {
-        int channels = (int)inputShape[1];
-        var geometry = new CropGeometry((int)inputShape[2] * (family.EndsWith("-rgb", StringComparison.Ordinal) ? 1 : 8), (int)inputShape[2] * (family.EndsWith("-rgb", StringComparison.Ordinal) ? 1 : 8));
-        var subset = family.EndsWith("-rgb", StringComparison.Ordinal) ? null : ChannelSubset.FromLists($"first {channels}", Enumerable.Range(0, Math.Min(channels, 64)), Enumerable.Range(0, Math.Clamp(channels - 64, 0, 64)), Enumerable.Range(0, Math.Clamp(channels - 128, 0, 64)));
-        var contract = new ModelContract(family, classes, subset is null ? InputPipeline.Rgb : InputPipeline.Dct, geometry, subset, null, null, gate);
+        int channels = (int)inputShape[1], side = (int)inputShape[2];
+        bool rgb = family.EndsWith("-rgb", StringComparison.Ordinal);
+        var subset = rgb ? null : ChannelSubset.FromLists($"first {channels}",
+            Enumerable.Range(0, Math.Min(channels, 64)), Enumerable.Range(0, Math.Clamp(channels - 64, 0, 64)), Enumerable.Range(0, Math.Clamp(channels - 128, 0, 64)));
+        var geometry = rgb ? new CropGeometry(side, side) : new CropGeometry(8 * side, 8 * side);
+        var contract = new ModelContract(family, classes, rgb ? InputPipeline.Rgb : InputPipeline.Dct, geometry, subset, null, null, gate);
         byte[] bytes = OnnxExport.Build(model, contract, foldBatchNorm).ToByteArray();
         return OnnxSession.FromBytes(bytes, family);
     }
