@@ -54,16 +54,25 @@ public sealed class FolderPassTests
     {
         var pass = new FolderPass(Files, threads: 3);
         var full = new IOException("No space left on device", 28);
+        using var thrown = new ManualResetEventSlim();
+        int calls = 0;
 
-        var thrown = Assert.Throws<IOException>(() => pass.Run(() => 0, (_, index) =>
+        // The first file fails; the others wait for that and then long enough for the failure to reach the pass, so that
+        // no worker finishes a file before it and each finishes at most the one it holds.
+        var rethrown = Assert.Throws<IOException>(() => pass.Run(() => 0, (_, _) =>
         {
-            if (index == 5)
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                thrown.Set();
                 throw full;
+            }
+            thrown.Wait();
+            Thread.Sleep(200);
         }));
 
-        Assert.Same(full, thrown);
+        Assert.Same(full, rethrown);
         Assert.Empty(pass.Failures);
-        Assert.InRange(pass.Done, 0, 5 + 3);
+        Assert.InRange(pass.Done, 0, 2);
     }
 
     [Fact]
@@ -71,13 +80,18 @@ public sealed class FolderPassTests
     {
         using var cancel = new CancellationTokenSource();
         var pass = new FolderPass(Files, threads: 2);
+        int calls = 0;
 
-        pass.Run(() => 0, (_, index) =>
+        // The first file cancels; every other one waits for that, so no worker can finish a file before the cancellation
+        // and each finishes at most the one it holds: however the threads are scheduled, one or two files are done.
+        pass.Run(() => 0, (_, _) =>
         {
-            if (index == 3)
+            if (Interlocked.Increment(ref calls) == 1)
                 cancel.Cancel();
+            else
+                cancel.Token.WaitHandle.WaitOne();
         }, cancel.Token);
 
-        Assert.InRange(pass.Done, 4, 5);
+        Assert.InRange(pass.Done, 1, 2);
     }
 }
