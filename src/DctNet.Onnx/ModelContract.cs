@@ -72,24 +72,24 @@ public sealed record ModelContract(
 
     /// <summary>Reads a contract back from a file's <c>metadata_props</c>, checking every value.</summary>
     /// <param name="source">The file, for the messages.</param>
-    /// <exception cref="InvalidDataException">An entry is missing, malformed or out of range.</exception>
+    /// <exception cref="OnnxFileException">An entry is missing, malformed or out of range.</exception>
     public static ModelContract FromMetadata(IReadOnlyDictionary<string, string> metadata, string source)
     {
         string Get(string key) => metadata.TryGetValue(Prefix + key, out var value)
             ? value
-            : throw new InvalidDataException($"{source}: the ONNX file has no '{Prefix}{key}' metadata; it was not exported by dctnet export.");
+            : throw new OnnxFileException($"{source}: the ONNX file has no '{Prefix}{key}' metadata; it is not a DctNet export.");
         int Int(string key, int min, int max) => int.TryParse(Get(key), NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
             ? value
-            : throw new InvalidDataException($"{source}: metadata '{Prefix}{key}' must be a whole number from {min} to {max}, got '{Get(key)}'.");
+            : throw new OnnxFileException($"{source}: metadata '{Prefix}{key}' must be a whole number from {min} to {max}, got '{Get(key)}'.");
         T Json<T>(string key) => Parse<T>(Get(key), source, Prefix + key);
 
         if (Get("version") != Version)
-            throw new InvalidDataException($"{source}: metadata version {Get("version")} is not the one this DctNet reads ({Version}).");
+            throw new OnnxFileException($"{source}: metadata version {Get("version")} is not the one this DctNet reads ({Version}).");
         var pipeline = Get("pipeline") switch
         {
             "dct" => InputPipeline.Dct,
             "rgb" => InputPipeline.Rgb,
-            var other => throw new InvalidDataException($"{source}: metadata '{Prefix}pipeline' is '{other}'; this DctNet knows 'dct' and 'rgb'."),
+            var other => throw new OnnxFileException($"{source}: metadata '{Prefix}pipeline' is '{other}'; this DctNet knows 'dct' and 'rgb'."),
         };
         var geometry = new CropGeometry(Int("resize", 8, CropGeometry.MaxResize), Int("crop", 8, CropGeometry.MaxCrop));
         try
@@ -98,7 +98,7 @@ public sealed record ModelContract(
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{source}: {e.Message}");
+            throw new OnnxFileException($"{source}: {e.Message}");
         }
         ChannelSubset? channels = null;
         if (pipeline == InputPipeline.Dct)
@@ -109,21 +109,21 @@ public sealed record ModelContract(
             }
             catch (ArgumentException e)
             {
-                throw new InvalidDataException($"{source}: {e.Message}");
+                throw new OnnxFileException($"{source}: {e.Message}");
             }
         }
         int inputChannels = channels?.Count ?? 3;
         double[]? mean = metadata.ContainsKey(Prefix + "mean") ? Json<double[]>("mean") : null;
         double[]? std = metadata.ContainsKey(Prefix + "std") ? Json<double[]>("std") : null;
         if ((mean is null) != (std is null))
-            throw new InvalidDataException($"{source}: metadata has one of '{Prefix}mean' and '{Prefix}std' without the other.");
+            throw new OnnxFileException($"{source}: metadata has one of '{Prefix}mean' and '{Prefix}std' without the other.");
         if (mean is not null && (mean.Length != inputChannels || std!.Length != inputChannels || mean.Any(m => !double.IsFinite(m)) || std.Any(s => !(s > 0) || !double.IsFinite(s))))
-            throw new InvalidDataException($"{source}: metadata '{Prefix}mean' and '{Prefix}std' need {inputChannels} finite values each, the standard deviations positive.");
+            throw new OnnxFileException($"{source}: metadata '{Prefix}mean' and '{Prefix}std' need {inputChannels} finite values each, the standard deviations positive.");
         bool gate = Get("gate") switch
         {
             "none" => false,
             "argmax" => true,
-            var other => throw new InvalidDataException($"{source}: metadata '{Prefix}gate' is '{other}'; this DctNet knows 'none' and 'argmax'."),
+            var other => throw new OnnxFileException($"{source}: metadata '{Prefix}gate' is '{other}'; this DctNet knows 'none' and 'argmax'."),
         };
         return new ModelContract(Get("model"), Int("classes", 1, MaxClasses), pipeline, geometry, channels, mean, std, gate);
     }
@@ -140,7 +140,7 @@ public sealed record ModelContract(
             ? $"Decode to RGB; resize the shorter side to {Geometry.Resize} (OpenCV INTER_LINEAR) and crop the centre {Geometry.Crop} x {Geometry.Crop}; "
                 + "convert to YCbCr and take the 8 x 8 DCT coefficients a quality-100 libjpeg-turbo encode stores (Y from the crop, Cb and Cr from the crop "
                 + "upscaled 2x and subsampled 4:2:0), dequantized; channel 8v+u of each component is coefficient (v, u) of every block; keep dctnet.channels.y, "
-                + $".cb, .cr in that order; {normalize}. Input: {layout}.{gate} `dctnet transform` writes exactly this input."
+                + $".cb, .cr in that order; {normalize}. Input: {layout}.{gate} DctNet's DctTransform writes exactly this input."
             : $"Decode to RGB; resize the shorter side to {Geometry.Resize} (Pillow bilinear, as torchvision's Resize) and crop the centre {Geometry.Crop} x {Geometry.Crop}; scale to [0, 1]; "
                 + $"{normalize}. Input: {layout}.";
     }
@@ -153,7 +153,7 @@ public sealed record ModelContract(
         }
         catch (JsonException)
         {
-            throw new InvalidDataException($"{source}: metadata '{key}' is not a JSON array of numbers.");
+            throw new OnnxFileException($"{source}: metadata '{key}' is not a JSON array of numbers.");
         }
     }
 

@@ -1,6 +1,7 @@
 using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Imaging;
+using DctNet.Frequency.IO;
 
 namespace DctNet.Onnx;
 
@@ -64,13 +65,14 @@ public sealed class OnnxClassifier : IDisposable
     /// <summary>Loads a file written by <c>dctnet export</c>.</summary>
     /// <param name="threads">ONNX Runtime's threads for one image; 0 for one per core.</param>
     /// <param name="decoder">How images are decoded; the default is OpenCV's semantics with the default limits.</param>
-    /// <exception cref="InvalidDataException">The file is not an ONNX model exported by DctNet.</exception>
+    /// <exception cref="OnnxFileException">The file is not an ONNX model exported by DctNet.</exception>
+    /// <exception cref="FileRefusedException">The path is missing or not a regular file.</exception>
     public static OnnxClassifier Load(string path, int threads = 0, ImageDecoder? decoder = null)
         => new(OnnxSession.Load(path, threads), decoder ?? new ImageDecoder());
 
     /// <summary>The model's input for an encoded image (JPEG, PNG, BMP, WebP): C x H x W floats as <see cref="ModelContract"/> describes.</summary>
     /// <param name="source">What the bytes are, for the messages.</param>
-    /// <exception cref="InvalidDataException">The bytes are not an image this decoder reads.</exception>
+    /// <exception cref="ImageDecodeException">The bytes are not an image this decoder reads; the message starts with <paramref name="source"/>.</exception>
     public float[] Preprocess(ReadOnlySpan<byte> image, string source = "image")
     {
         var decoded = decoder.Decode(image, source);

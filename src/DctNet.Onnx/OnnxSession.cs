@@ -20,6 +20,7 @@ public sealed class OnnxSession : IDisposable
         this.session = session;
         Contract = ModelContract.FromMetadata(session.ModelMetadata.CustomMetadataMap, source);
         Source = source;
+        RefuseGraphOtherThanContract(session, Contract, source);
     }
 
     /// <summary>The engine as reports name it: "ONNX Runtime 1.32.0 (CPU)".</summary>
@@ -32,7 +33,7 @@ public sealed class OnnxSession : IDisposable
     public string Source { get; }
 
     /// <param name="threads">ONNX Runtime's intra-op threads (one inference uses this many cores).</param>
-    /// <exception cref="InvalidDataException">The file is not an ONNX model DctNet exported.</exception>
+    /// <exception cref="OnnxFileException">The file is not an ONNX model DctNet exported, or its graph is not what its metadata says.</exception>
     /// <exception cref="FileRefusedException">The path is missing or not a regular file (a FIFO, a device).</exception>
     public static OnnxSession Load(string path, int threads = 0) => FromBytes(ReadFile(path), path, threads);
 
@@ -41,8 +42,31 @@ public sealed class OnnxSession : IDisposable
     /// <param name="source">What the bytes are, for the messages.</param>
     public static OnnxSession FromBytes(byte[] model, string source, int threads = 0)
     {
+        var session = CreateSession(model, source, threads);
+        try
+        {
+            return new OnnxSession(session, source);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An ONNX Runtime session on any ONNX model's bytes, with <see cref="Options"/>.</summary>
+    /// <exception cref="OnnxFileException">ONNX Runtime cannot load the model.</exception>
+    public static InferenceSession CreateSession(byte[] model, string source, int threads)
+    {
         using var options = Options(threads);
-        return Open(() => new InferenceSession(model, options), source);
+        try
+        {
+            return new InferenceSession(model, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new OnnxFileException($"{source}: ONNX Runtime cannot load it: {e.Message.Split('\n', 2)[0].Trim()}");
+        }
     }
 
     /// <summary>The logits (batch x classes) of <paramref name="inputs"/>, batch images of <see cref="ModelContract.Shape"/>, NCHW.</summary>
@@ -85,29 +109,29 @@ public sealed class OnnxSession : IDisposable
     private static unsafe OrtValue Wrap(System.Buffers.MemoryHandle handle, int length, long[] shape)
         => OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, shape, (nint)handle.Pointer, (long)length * sizeof(float));
 
-    /// <summary>The largest ONNX file read: protobuf's limit for one message, which an ONNX model is.</summary>
-    public const long MaxFileBytes = int.MaxValue;
+    /// <summary>The largest ONNX file read: one .NET array (protobuf's own limit for a message is 2 GiB).</summary>
+    public static long MaxFileBytes => Array.MaxLength;
 
     /// <summary>
     /// An ONNX file's bytes, read only if it is a regular file within <see cref="MaxFileBytes"/>: ONNX Runtime's own
     /// loader would block on a FIFO and read /dev/zero without end.
     /// </summary>
     /// <exception cref="FileRefusedException">The path is missing or not a regular file.</exception>
-    /// <exception cref="InvalidDataException">The file is larger than an ONNX model can be.</exception>
+    /// <exception cref="OnnxFileException">The file is larger than an ONNX model can be.</exception>
     public static byte[] ReadFile(string path)
     {
         var (handle, size) = FileProbe.OpenRegularFile(path);
         using (handle)
         {
             if (size > MaxFileBytes)
-                throw new InvalidDataException($"{path}: {size} bytes, more than an ONNX model can hold ({MaxFileBytes} bytes, protobuf's limit).");
+                throw new OnnxFileException($"{path}: {size} bytes, more than an ONNX model can hold ({MaxFileBytes} bytes).");
             byte[] bytes = new byte[size];
             int read = 0;
             while (read < bytes.Length)
             {
                 int count = RandomAccess.Read(handle, bytes.AsSpan(read), read);
                 if (count == 0)
-                    throw new InvalidDataException($"{path}: the file shrank while it was read.");
+                    throw new OnnxFileException($"{path}: the file shrank while it was read.");
                 read += count;
             }
             return bytes;
@@ -130,27 +154,18 @@ public sealed class OnnxSession : IDisposable
         };
     }
 
-    private static OnnxSession Open(Func<InferenceSession> create, string source)
+    /// <summary>
+    /// Refuses a file whose graph does not take and give what its metadata says: its input must be N x the contract's
+    /// shape and its logits N x classes, so that a caller preparing input from the metadata feeds what the graph takes.
+    /// </summary>
+    private static void RefuseGraphOtherThanContract(InferenceSession session, ModelContract contract, string source)
     {
-        InferenceSession session;
-        try
-        {
-            session = create();
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new InvalidDataException($"{source}: ONNX Runtime cannot load it: {FirstLine(e.Message)}");
-        }
-        try
-        {
-            return new OnnxSession(session, source);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
+        if (!session.InputMetadata.TryGetValue(OnnxNames.Input, out var input) || !session.OutputMetadata.TryGetValue(OnnxNames.Logits, out var logits))
+            throw new OnnxFileException($"{source}: the graph has no '{OnnxNames.Input}' input or no '{OnnxNames.Logits}' output.");
+        int[] shape = contract.Shape;
+        if (input.Dimensions.Length != 4 || input.Dimensions[1..].Where((size, i) => size != shape[i]).Any())
+            throw new OnnxFileException($"{source}: the graph takes [{string.Join(", ", input.Dimensions)}], but its metadata describes N x {string.Join(" x ", shape)}.");
+        if (logits.Dimensions.Length != 2 || logits.Dimensions[1] != contract.Classes)
+            throw new OnnxFileException($"{source}: the graph gives [{string.Join(", ", logits.Dimensions)}] logits, but its metadata says {contract.Classes} classes.");
     }
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

@@ -18,7 +18,7 @@ reader, checker and shape inference, and compared with the contract DctNet docum
     if the graph has `gumbel_noise`), dctnet.preprocessing (prose); dctnet.channels and dctnet.channels.y/.cb/.cr
     (JSON arrays of coefficient indices 0..63) when, and only when, the pipeline is dct, with as many indices in all
     as the input has channels; dctnet.mean and dctnet.std optional, both or neither, JSON arrays of one finite value
-    per input channel, the std positive; an rgb input has 3 channels and is crop x crop;
+    per input channel, the std positive; an rgb input has 3 channels and is crop x crop, a dct input crop/8 x crop/8;
   * the number of classes: the declared shape of `logits` is removed from a copy of the model and shape inference
     run again, and the second dim it infers from the graph itself must be the integer dctnet.classes (and agree
     with the declared one).
@@ -196,6 +196,8 @@ def check(path, torch_graph=False):
             count = sum(len(lst) for lst in lists)
             if count != channels:
                 raise CheckError(f"dctnet.channels.y/.cb/.cr list {count} channels, the input has {channels}")
+            if crop % 8 != 0 or xd[2:] != [crop // 8, crop // 8]:
+                raise CheckError(f"dct input must be [N, C, {crop // 8}, {crop // 8}] (dctnet.crop / 8 blocks), it is {fmt(xd)}")
             notes.append(f"dct {meta['dctnet.channels']}: {len(lists[0])}+{len(lists[1])}+{len(lists[2])} channels")
         else:
             present = [k for k in CHANNEL_KEYS if k in meta]

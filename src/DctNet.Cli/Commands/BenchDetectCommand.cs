@@ -13,7 +13,7 @@ internal static class BenchDetectCommand
     {
         var model = DetectionOptions.Model();
         var channels = DetectionOptions.Channels();
-        var threads = PipelineOptions.ThreadCount("Threads of libtorch's intra-op pool.", 2);
+        var threads = PipelineOptions.ThreadCount("Threads of libtorch's intra-op pool, and of ONNX Runtime's with --onnxruntime-backbone.", 2);
         var runs = PipelineOptions.PositiveInt("--runs", "Timed passes after one warm-up; the best one is reported.", 3, OptionRanges.MaxRepetitions);
         var height = PipelineOptions.PositiveInt("--height", "Height of the random input image.", 800, OptionRanges.MaxDetectionSide);
         var width = PipelineOptions.PositiveInt("--width", "Width of the random input image.", 1333, OptionRanges.MaxDetectionSide);

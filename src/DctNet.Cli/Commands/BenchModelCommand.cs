@@ -19,7 +19,8 @@ internal static class BenchModelCommand
             Inference throughput of a model as predict and eval run it: random input of the model's shape, evaluation
             mode, BatchNorms folded into the convolutions, no gradients, two warm-up passes, then the best of --batches
             timed passes, printed as '<number> images/s'. On --engine torch the layout is channels-last; on
-            --engine onnxruntime the model is exported to ONNX in memory and run by ONNX Runtime with --threads threads.
+            --engine onnxruntime the model is exported to ONNX in memory and run by ONNX Runtime with --threads threads,
+            on random uniform input, timed as 'dctnet bench onnx' times any ONNX file.
             Compare with PyTorch on the same machine: /usr/bin/python3 tools/baseline/model_speed.py --model M, and with
             ONNX Runtime on torch.onnx.export's graph: /usr/bin/python3 tools/baseline/onnx_speed.py.
 
@@ -52,21 +53,10 @@ internal static class BenchModelCommand
 
     private static BenchTime OnOnnxRuntime(BenchedModel bench)
     {
-        if (bench.Device.type != DeviceType.CPU)
-            throw new UsageException("--engine onnxruntime runs on the CPU (DctNet references ONNX Runtime's CPU build); use --engine torch for --device cuda.");
         bench.Model.eval();
-        var contract = OnnxExport.ContractOf(bench.Definition.Name, bench.Input, bench.Classes, gate: false);
+        var contract = OnnxExport.ContractOf(bench.Definition.Name, bench.Input, bench.Classes, gate: bench.Model is DctModel { Gate: not null });
         byte[] graph = OnnxExport.Build(bench.Model, contract).ToByteArray();
-        using var session = OnnxSession.FromBytes(graph, bench.Definition.Name, bench.Threads);
-        return new BenchTime(Time(session, bench.InputShape, bench.Passes), OnnxSession.RuntimeDescription);
-    }
-
-    /// <summary>The best seconds of <paramref name="session"/>'s forward pass over random input of <paramref name="shape"/>.</summary>
-    internal static double Time(OnnxSession session, long[] shape, int passes)
-    {
-        using var random = randn(shape, generator: new Generator(seed: 0));
-        float[] input = random.data<float>().ToArray();
-        int batch = (int)shape[0];
-        return Timing.BestSeconds(() => session.Run(input, batch), passes);
+        var (seconds, _) = OnnxGraphTiming.BestSeconds(graph, bench.Definition.Name, (int)bench.InputShape[0], bench.Threads, bench.Passes);
+        return new BenchTime(seconds, OnnxSession.RuntimeDescription);
     }
 }

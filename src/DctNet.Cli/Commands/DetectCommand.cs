@@ -101,8 +101,6 @@ internal static class DetectCommand
                 TestTime = parse.GetValue(convention) switch { null => null, "mmdet-v1" => MmdetV1TestTime.Instance, _ => TorchvisionTestTime.Instance },
                 Engine = EngineOption.Resolve(parse, engine, on),
             };
-            if (request.Engine == InferenceEngine.OnnxRuntime && on.type != TorchSharp.DeviceType.CPU)
-                throw new UsageException("--engine onnxruntime runs on the CPU (DctNet references ONNX Runtime's CPU build); use --engine torch for --device cuda.");
             using var loaded = DetectionOptions.Load(request, channelsText);
             var detector = loaded.Model;
             var runner = new ImageDetector(detector, on);

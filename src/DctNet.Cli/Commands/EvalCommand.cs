@@ -57,7 +57,7 @@ internal static class EvalCommand
             int threadCount = parse.GetValue(threads);
             int batch = parse.GetValue(batchSize);
             set_num_threads(threadCount);
-            using var model = weights.Load(parse, foldBatchNorm: true, threadCount);
+            using var model = weights.Load(parse, foldBatchNorm: true, weights.ResolveEngine(parse), threadCount);
             context.Out.WriteLine($"{model.Definition.Name} ({model.WeightsPath}, {model.Classes} classes{(model.HasInputGate ? ", input gate" : "")}), "
                 + $"input {model.Pipeline.Description}; {dataset.Samples.Count} images in {dataset.Classes.Count} classes ({root}); engine {EngineOption.Name(model.Engine)}");
 

@@ -44,15 +44,13 @@ internal static class ExportCommand
               dctnet export --model resnet50-dct-s2 --weights runs/gated/ --out gated.onnx
             """)
         {
-            weights.Selection, output, noFold, weights.Seed
+            weights.Selection, output, noFold
         };
 
         command.SetAction(parse =>
         {
             string target = parse.GetRequiredValue(output);
             using var model = weights.Load(parse, foldBatchNorm: false);
-            if (Path.GetDirectoryName(Path.GetFullPath(target)) is { } directory)
-                Directory.CreateDirectory(directory);
             bool fold = !parse.GetValue(noFold);
             OnnxExport.Save(model, target, fold);
             var contract = OnnxExport.ContractOf(model);

@@ -86,7 +86,7 @@ internal static class PredictCommand
             var givenLabels = labelsPath is null ? null : LoadLabels(labelsPath);
 
             set_num_threads(parse.GetValue(threads));
-            using var model = weights.Load(parse, foldBatchNorm: true, parse.GetValue(threads));
+            using var model = weights.Load(parse, foldBatchNorm: true, weights.ResolveEngine(parse), parse.GetValue(threads));
             var names = ResolveLabels(givenLabels, labelsPath, model.Classes);
             var printer = new Printer(context, names, parse.GetValue(topK), model.Classes);
             if (tensor is { } read)

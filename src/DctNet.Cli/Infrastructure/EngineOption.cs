@@ -20,7 +20,7 @@ internal static class EngineOption
             CustomParser = result => result.Tokens[0].Value.ToLowerInvariant() switch
             {
                 "torch" => InferenceEngine.Torch,
-                "onnxruntime" or "ort" => InferenceEngine.OnnxRuntime,
+                "onnxruntime" => InferenceEngine.OnnxRuntime,
                 var other => Fail(result, other),
             },
         };
@@ -28,9 +28,17 @@ internal static class EngineOption
     }
 
     /// <summary>--engine as given, else <see cref="Default"/> on the CPU and torch on other devices.</summary>
+    /// <exception cref="UsageException">--engine onnxruntime with a device other than the CPU.</exception>
     public static InferenceEngine Resolve(ParseResult parse, Option<InferenceEngine> option, TorchSharp.torch.Device device)
-        => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)
-            : device.type == TorchSharp.DeviceType.CPU ? Default : InferenceEngine.Torch;
+    {
+        bool onCpu = device.type == TorchSharp.DeviceType.CPU;
+        if (parse.GetResult(option) is not { Implicit: false })
+            return onCpu ? Default : InferenceEngine.Torch;
+        var engine = parse.GetValue(option);
+        return engine == InferenceEngine.OnnxRuntime && !onCpu
+            ? throw new UsageException("--engine onnxruntime runs on the CPU (DctNet references ONNX Runtime's CPU build); use --engine torch with --device cuda.")
+            : engine;
+    }
 
     public static string Name(InferenceEngine engine) => engine == InferenceEngine.OnnxRuntime ? "onnxruntime" : "torch";
 

@@ -33,7 +33,7 @@ internal static class ModelBenchmark
     {
         var model = new ModelOptions();
         var batchSize = PipelineOptions.BatchSize(batchSizeDescription, 16);
-        var threads = PipelineOptions.ThreadCount("Threads of libtorch's intra-op pool; the default is the number of cores.", Environment.ProcessorCount);
+        var threads = PipelineOptions.ThreadCount("Threads of a forward pass (libtorch's intra-op pool, or ONNX Runtime's); the default is the number of cores.", Environment.ProcessorCount);
         var device = DeviceOption.Create();
         var command = new Command(name, description) { model.All, batchSize, threads, device, passes, options };
         command.SetAction(parse =>

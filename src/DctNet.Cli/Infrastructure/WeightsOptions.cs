@@ -53,14 +53,18 @@ internal sealed class WeightsOptions
     /// <summary>--engine, for the commands that run the model (predict, eval); the others load it on libtorch.</summary>
     public Option<InferenceEngine> Engine { get; } = EngineOption.Create();
 
+    /// <summary>The engine --engine and --device ask for.</summary>
+    public InferenceEngine ResolveEngine(ParseResult parse)
+        => EngineOption.Resolve(parse, Engine, UsageException.Guard("--device: ", () => ComputeDevice.Parse(parse.GetValue(Device) ?? ComputeDevice.Default)));
+
     /// <summary>The options that choose the model, its weights and its input.</summary>
     public IEnumerable<Option> Selection => [Model, Channels, Weights, Classes, Stats];
 
     /// <summary>Builds the model around the weights; contradictions between the options and the weights are usage errors.</summary>
     /// <param name="foldBatchNorm">For commands that only run the model: merge BatchNorms into convolutions (faster).</param>
-    /// <param name="threads">For commands that run the model: the threads of its forward pass (--threads), which
-    /// libtorch takes process-wide and ONNX Runtime per model; null loads it on libtorch whatever --engine says.</param>
-    public InferenceModel Load(ParseResult parse, bool foldBatchNorm, int? threads = null)
+    /// <param name="engine">What runs the model (<see cref="ResolveEngine"/> for the commands that take --engine).</param>
+    /// <param name="threads">ONNX Runtime's threads for a forward pass (libtorch's are process-wide).</param>
+    public InferenceModel Load(ParseResult parse, bool foldBatchNorm, InferenceEngine engine = InferenceEngine.Torch, int threads = 0)
     {
         string device = parse.GetValue(Device) ?? ComputeDevice.Default;
         var definition = models.ResolveDefinition(parse);
@@ -72,8 +76,8 @@ internal sealed class WeightsOptions
             FoldBatchNorm = foldBatchNorm,
             Statistics = parse.GetValue(Stats) is { } stats ? PipelineOptions.LoadStatistics(stats) : null,
             Device = device,
-            Engine = threads is null ? InferenceEngine.Torch : EngineOption.Resolve(parse, Engine, UsageException.Guard("--device: ", () => ComputeDevice.Parse(device))),
-            Threads = threads ?? 0,
+            Engine = engine,
+            Threads = threads,
         };
         // The registry's refusals: channel counts an architecture does not define.
         return UsageException.Guard("", () => InferenceModel.Load(request));

@@ -26,8 +26,6 @@ public sealed record DetectorRequest(string Weights)
     /// </summary>
     public InferenceEngine Engine { get; init; } = InferenceEngine.Torch;
 
-    /// <summary>ONNX Runtime's threads for the backbone; 0 for one per core.</summary>
-    public int Threads { get; init; }
 }
 
 /// <summary>
@@ -82,7 +80,7 @@ public sealed class LoadedDetector : IDisposable
                 model.TestTime = testTime;
             model.eval();
             if (request.Engine == InferenceEngine.OnnxRuntime)
-                model.RunBackboneOnOnnxRuntime(request.Threads);
+                model.RunBackboneOnOnnxRuntime(threads: 0);
             return new LoadedDetector(model, path, trained?.Categories ?? (release ? MmdetV1Weights.CocoCategories : null));
         }
         catch

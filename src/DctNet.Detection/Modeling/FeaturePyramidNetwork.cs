@@ -42,6 +42,7 @@ public sealed class FeaturePyramidNetwork : nn.Module<Tensor[], Tensor[]>
             result.MoveToOuterDisposeScope();
         return results;
     }
+
     /// <summary>The nodes of <see cref="forward"/>: the names of P2..P6.</summary>
     public string[] ExportOnnx(OnnxGraph graph, string[] features)
     {

@@ -19,7 +19,6 @@ public sealed class OnnxBackbone : IDisposable
     private static readonly string[] Outputs = ["p2", "p3", "p4", "p5", "p6"];
 
     private readonly InferenceSession session;
-    private readonly RunOptions runOptions = new();
 
     private OnnxBackbone(InferenceSession session) => this.session = session;
 
@@ -33,8 +32,7 @@ public sealed class OnnxBackbone : IDisposable
         for (int i = 0; i < levels.Length; i++)
             graph.AddOutput(levels[i], Outputs[i], "batch", backbone.OutChannels, $"height{i + 2}", $"width{i + 2}");
         byte[] model = OnnxExport.ToModel(graph, "backbone", "A detector's ResNet body and FPN: images (N x C x H x W) to P2..P6.").ToByteArray();
-        using var options = OnnxSession.Options(threads);
-        return new OnnxBackbone(new InferenceSession(model, options));
+        return new OnnxBackbone(OnnxSession.CreateSession(model, "the detector's backbone", threads));
     }
 
     /// <summary>P2..P6 of a batch (float32 N x C x H x W on the CPU).</summary>
@@ -42,11 +40,15 @@ public sealed class OnnxBackbone : IDisposable
     {
         if (images.device_type != TorchSharp.DeviceType.CPU || images.dtype != ScalarType.Float32)
             throw new ArgumentException("The ONNX Runtime backbone takes float32 CPU tensors.", nameof(images));
+        // A tensor's bytes are one span, so at most 2 GiB: 180 images of 1333 x 800 x 3.
+        if (images.numel() > int.MaxValue / sizeof(float))
+            throw new ArgumentException($"A batch of [{string.Join(", ", images.shape)}] is more than the ONNX Runtime backbone takes at once (2 GiB).", nameof(images));
         using var contiguous = images.contiguous();
         var bytes = contiguous.bytes;
         fixed (byte* data = bytes)
         {
             using var input = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, contiguous.shape, (nint)data, bytes.Length);
+            using var runOptions = new RunOptions();
             using var outputs = session.Run(runOptions, [Input], [input], Outputs);
             var levels = new Tensor[outputs.Count];
             for (int i = 0; i < levels.Length; i++)
@@ -58,9 +60,5 @@ public sealed class OnnxBackbone : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        runOptions.Dispose();
-        session.Dispose();
-    }
+    public void Dispose() => session.Dispose();
 }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using DctNet.Frequency.IO;
 using DctNet.Inference;
 using DctNet.Models;
 using DctNet.Onnx;
@@ -69,21 +70,9 @@ public static class OnnxExport
     public static byte[] ToBytes(InferenceModel model, bool foldBatchNorm = true)
         => Build(model.Module, ContractOf(model), foldBatchNorm).ToByteArray();
 
-    /// <summary>Writes a loaded model as an ONNX file, whole or not at all (a temporary file renamed into place).</summary>
+    /// <summary>Writes a loaded model as an ONNX file, whole or not at all (<see cref="AtomicFile"/>; the folder is created).</summary>
     public static void Save(InferenceModel model, string path, bool foldBatchNorm = true)
-    {
-        byte[] bytes = ToBytes(model, foldBatchNorm);
-        string temporary = $"{path}.{Environment.ProcessId}.tmp";
-        try
-        {
-            File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-    }
+        => AtomicFile.WriteAllBytes(path, ToBytes(model, foldBatchNorm));
 
     /// <summary>The contract of a loaded model: its input as resolved, the normalization of the channels it reads.</summary>
     public static ModelContract ContractOf(InferenceModel model) => ContractOf(model.Definition.Name, model.Input, model.Classes, model.HasInputGate);

@@ -21,7 +21,7 @@ public sealed class OnnxGraph
     private readonly GraphProto graph = new();
     private readonly Dictionary<nn.Module, string> moduleNames = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, int> opCounts = [];
-    private readonly Dictionary<string, string> constants = [];
+    private readonly HashSet<string> constants = [];
 
     /// <param name="root">The model; its submodules' names become the initializers' names.</param>
     /// <param name="foldBatchNorm">Merge each BatchNorm into the convolution before it (see <see cref="ConvNorm"/>).</param>
@@ -220,7 +220,7 @@ public sealed class OnnxGraph
     private string Scalar(float value)
     {
         string name = $"const.{value.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-        if (constants.TryAdd(name, name))
+        if (constants.Add(name))
         {
             var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
             proto.FloatData.Add(value);
@@ -232,7 +232,7 @@ public sealed class OnnxGraph
     private string Int64s(long[] values)
     {
         string name = $"shape.{string.Join('x', values)}";
-        if (constants.TryAdd(name, name))
+        if (constants.Add(name))
         {
             var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
             proto.Dims.Add(values.Length);
@@ -247,8 +247,8 @@ public sealed class OnnxGraph
     /// <summary>float32, C order, little endian as ONNX's raw_data requires (x86-64 is little endian).</summary>
     private static TensorProto TensorProtoOf(string name, Tensor values)
     {
-        using var cpu = values.detach().to(float32).cpu().contiguous();
-        float[] data = cpu.data<float>().ToArray();
+        using var scope = NewDisposeScope();
+        float[] data = values.detach().to(float32).cpu().contiguous().data<float>().ToArray();
         var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(data.AsSpan())) };
         proto.Dims.AddRange(values.shape);
         return proto;

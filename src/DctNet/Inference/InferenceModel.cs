@@ -62,7 +62,8 @@ public sealed class InferenceModel : IDisposable
     /// <summary>The network, in evaluation mode; owned by this object.</summary>
     public nn.Module<Tensor, Tensor> Module { get; }
 
-    /// <summary>Whether the BatchNorms were merged into the convolutions (<see cref="InferenceRequest.FoldBatchNorm"/>).</summary>
+    /// <summary>Whether the BatchNorms were merged into the convolutions (<see cref="InferenceRequest.FoldBatchNorm"/>): of
+    /// <see cref="Module"/> on libtorch, of the exported graph on ONNX Runtime.</summary>
     public bool BatchNormFolded { get; private init; }
 
     /// <summary>The file the weights were read from (a run directory's checkpoint when a directory was given).</summary>
@@ -112,15 +113,17 @@ public sealed class InferenceModel : IDisposable
         {
             ModuleState.Load(module, contents.Weights, path);
             module.to(device);
-            PrepareForInference(module, request.FoldBatchNorm);
+            // The onnxruntime engine folds in its graph (in float64, as an exported file does), from the module as loaded.
+            bool onnxRuntime = request.Engine == InferenceEngine.OnnxRuntime;
+            PrepareForInference(module, request.FoldBatchNorm && !onnxRuntime);
             if (module is DctModel { Gate: { } inputGate })
                 inputGate.NoiseGenerator = new Generator(request.GateSeed);
             var loaded = new InferenceModel(definition, input, metadata?.Geometry, classes, gate, module, device, path, contents.Format)
             {
                 BatchNormFolded = request.FoldBatchNorm,
             };
-            if (request.Engine == InferenceEngine.OnnxRuntime)
-                loaded.onnx = OnnxSession.FromBytes(OnnxExport.ToBytes(loaded), $"{path} (exported to ONNX)", request.Threads);
+            if (onnxRuntime)
+                loaded.onnx = OnnxSession.FromBytes(OnnxExport.ToBytes(loaded, request.FoldBatchNorm), $"{path} (exported to ONNX)", request.Threads);
             return loaded;
         }
         catch
@@ -150,17 +153,13 @@ public sealed class InferenceModel : IDisposable
     /// </summary>
     private Tensor OnnxLogits(OnnxSession session, Tensor inputs)
     {
+        using var scope = NewDisposeScope();
         int batch = (int)inputs.shape[0];
-        float[] values;
-        using (var contiguous = inputs.to(float32).contiguous())
-            values = contiguous.data<float>().ToArray();
-        float[]? noise = null;
-        if (Module is DctModel { Gate: { } inputGate })
-        {
-            using var drawn = GumbelSoftmax.SampleNoise([batch, InputGate.Channels, 2], inputGate.NoiseGenerator);
-            noise = drawn.data<float>().ToArray();
-        }
-        return tensor(session.Run(values, batch, noise), [batch, Classes]);
+        float[] values = inputs.to(float32).contiguous().data<float>().ToArray();
+        float[]? noise = Module is DctModel { Gate: { } inputGate }
+            ? GumbelSoftmax.SampleNoise([batch, InputGate.Channels, 2], inputGate.NoiseGenerator).data<float>().ToArray()
+            : null;
+        return tensor(session.Run(values, batch, noise), [batch, Classes]).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -24,8 +24,9 @@ public sealed record InferenceRequest(ModelDefinition Model, string Weights)
     public ulong GateSeed { get; init; }
 
     /// <summary>
-    /// Merge the BatchNorms into the convolutions (<see cref="Models.BatchNormFolding"/>): faster inference, outputs
-    /// equal up to float rounding, but the model can then no longer be saved or trained.
+    /// Merge the BatchNorms into the convolutions: faster inference, outputs equal up to float rounding. On libtorch the
+    /// module is folded (<see cref="Models.BatchNormFolding"/>) and can then no longer be saved or trained; on ONNX
+    /// Runtime the exported graph is (in float64, as <see cref="Export.OnnxExport"/> writes files) and the module stays as loaded.
     /// </summary>
     public bool FoldBatchNorm { get; init; }
 

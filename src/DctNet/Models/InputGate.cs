@@ -68,8 +68,10 @@ public sealed class InputGate : nn.Module<Tensor, (Tensor Gated, Tensor Gates)>,
 
     /// <summary>
     /// The gate's nodes. The Gumbel noise is a graph input that defaults to zeros, so the exported gate keeps each
-    /// channel whose "on" logit is the larger (ties go to "off", as torch's argmax), the same on every run; fed noise
-    /// drawn as <see cref="GumbelSoftmax.SampleNoise"/> draws it, it samples as the release does.
+    /// channel whose "on" logit is the larger (a tie keeps it off), the same on every run; fed noise drawn as
+    /// <see cref="GumbelSoftmax.SampleNoise"/> draws it, it samples as the release does. The graph compares the noisy
+    /// logits where the release compares their softmax, and its gates are exactly 0 and 1; only a pair within a rounding
+    /// error of a tie could decide otherwise.
     /// </summary>
     string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
     {

@@ -67,7 +67,33 @@ public class BenchTests
 
         Assert.Equal(ExitCodes.Failure, result.ExitCode);
         string line = Assert.Single(result.ErrorLines);
-        Assert.Contains(path, line);
+        Assert.StartsWith($"error: {path}: ", line, StringComparison.Ordinal);
         Assert.Contains(reason, line);
+    }
+
+    /// <summary>A valid graph whose input declares a trillion floats: refused before any of them is allocated.</summary>
+    [Fact]
+    public void Bench_onnx_refuses_an_input_larger_than_it_makes_before_allocating_it()
+    {
+        using var harness = new CliHarness();
+        string path = harness.PathIn("huge.onnx");
+        var graph = new global::Onnx.GraphProto { Name = "identity" };
+        graph.Node.Add(new global::Onnx.NodeProto { OpType = "Identity", Input = { "x" }, Output = { "y" } });
+        foreach (var (list, name) in new[] { (graph.Input, "x"), (graph.Output, "y") })
+        {
+            var shape = new global::Onnx.TensorShapeProto();
+            shape.Dim.Add(new global::Onnx.TensorShapeProto.Types.Dimension { DimParam = "batch" });
+            for (int i = 0; i < 3; i++)
+                shape.Dim.Add(new global::Onnx.TensorShapeProto.Types.Dimension { DimValue = 10_000 });
+            list.Add(new global::Onnx.ValueInfoProto { Name = name, Type = new global::Onnx.TypeProto { TensorType = new global::Onnx.TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } });
+        }
+        var model = new global::Onnx.ModelProto { IrVersion = 8, Graph = graph };
+        model.OpsetImport.Add(new global::Onnx.OperatorSetIdProto { Version = 17 });
+        File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(model));
+
+        var result = CliHarness.Run("bench", "onnx", path, "--batches", "1");
+
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.StartsWith($"error: {path}: input 'x' of [-1, 10000, 10000, 10000] is more than", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
     }
 }

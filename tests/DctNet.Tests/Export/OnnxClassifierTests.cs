@@ -16,10 +16,11 @@ namespace DctNet.Tests.Export;
 public sealed class OnnxClassifierTests
 {
     [Theory]
-    [InlineData("resnet18-dct-s2", 24)]
-    [InlineData("mobilenetv2", null)]
-    [InlineData("resnet18", null)]
-    public void An_exported_model_classifies_image_bytes_as_predict_does(string name, int? channels)
+    [InlineData("resnet18-dct-s2", 24, true)]
+    [InlineData("resnet18-dct-s2", 6, false)]
+    [InlineData("mobilenetv2", null, true)]
+    [InlineData("resnet18", null, false)]
+    public void An_exported_model_classifies_image_bytes_as_predict_does(string name, int? channels, bool normalized)
     {
         using var scope = NewDisposeScope();
         string directory = Directory.CreateTempSubdirectory("dctnet-onnx-classifier-").FullName;
@@ -30,7 +31,8 @@ public sealed class OnnxClassifierTests
             using var trained = ModelRegistry.Create(name, subset, classes: 7);
             trained.eval();
             string weights = Path.Combine(directory, "model.safetensors"), onnx = Path.Combine(directory, "model.onnx");
-            var normalization = subset is null ? new InputNormalization([0.5, 0.4, 0.3], [0.2, 0.25, 0.3]) : InputNormalization.From(ChannelStatistics.ImageNet);
+            // Normalized: the release's DCT statistics, or RGB statistics other than ImageNet's; else raw input.
+            var normalization = !normalized ? null : subset is null ? new InputNormalization([0.5, 0.4, 0.3], [0.2, 0.25, 0.3]) : InputNormalization.From(ChannelStatistics.ImageNet);
             new DctNetCheckpoint(new CheckpointMetadata { Model = name, Classes = 7, Channels = subset, Normalization = normalization }, ModuleState.Capture(trained)).Save(weights);
             using var model = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(name), weights) { FoldBatchNorm = true });
             OnnxExport.Save(model, onnx);
@@ -57,6 +59,25 @@ public sealed class OnnxClassifierTests
     }
 
     [Fact]
+    public void A_file_whose_graph_is_not_what_its_metadata_says_is_refused_naming_it()
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelRegistry.Create("resnet18-dct-s2", ChannelSubset.BuiltIn(6), classes: 3);
+        model.eval();
+        var truthful = OnnxExport.ContractOf("resnet18-dct-s2", ModelRegistry.Get("resnet18-dct-s2").ResolveInput(new InputRequest(ChannelSubset.BuiltIn(6))), classes: 3, gate: false);
+
+        foreach (var lie in new[] { truthful with { Classes = 1000 }, truthful with { Channels = ChannelSubset.BuiltIn(24), Mean = null, Std = null } })
+        {
+            var proto = OnnxExport.Build(model, truthful);
+            proto.MetadataProps.Clear();
+            proto.MetadataProps.Add(lie.ToMetadata().Select(entry => new global::Onnx.StringStringEntryProto { Key = entry.Key, Value = entry.Value }));
+            byte[] bytes = Google.Protobuf.MessageExtensions.ToByteArray(proto);
+            var error = Assert.Throws<OnnxFileException>(() => OnnxSession.FromBytes(bytes, "lying.onnx"));
+            Assert.StartsWith("lying.onnx: the graph ", error.Message);
+        }
+    }
+
+    [Fact]
     public void A_file_without_dctnet_metadata_is_refused_naming_it()
     {
         string path = Path.Combine(Path.GetTempPath(), $"dctnet-not-exported-{Guid.NewGuid():N}.onnx");
@@ -66,7 +87,7 @@ public sealed class OnnxClassifierTests
             proto.OpsetImport.Add(new global::Onnx.OperatorSetIdProto { Version = 17 });
             File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(proto));
 
-            var error = Assert.Throws<InvalidDataException>(() => OnnxClassifier.Load(path));
+            var error = Assert.Throws<OnnxFileException>(() => OnnxClassifier.Load(path));
 
             Assert.StartsWith(path, error.Message);
         }
