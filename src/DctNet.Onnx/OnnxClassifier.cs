@@ -26,10 +26,7 @@ public sealed class OnnxClassifier : IDisposable
     private readonly ImageDecoder decoder;
     private readonly DctTransform? dct;
     private readonly RgbTransform? rgb;
-
-    // RgbTransform normalizes with ImageNet's mean and std; a model's own statistics apply on top as x * scale + shift.
-    private readonly float[]? rgbScale;
-    private readonly float[]? rgbShift;
+    private readonly RgbRenormalization? rgbNormalization;
 
     private OnnxClassifier(OnnxSession session, ImageDecoder decoder)
     {
@@ -42,21 +39,7 @@ public sealed class OnnxClassifier : IDisposable
             return;
         }
         rgb = new RgbTransform(contract.Geometry.Resize, contract.Geometry.Crop);
-        bool imageNet = contract.Mean is { } m && contract.Std is { } s
-            && m.Select(v => (float)v).SequenceEqual(RgbTransform.ImageNetMean) && s.Select(v => (float)v).SequenceEqual(RgbTransform.ImageNetStd);
-        if (imageNet)
-            return;
-        if (contract.Mean is { } mean && contract.Std is { } std)
-        {
-            rgbScale = [.. Enumerable.Range(0, 3).Select(c => RgbTransform.ImageNetStd[c] / (float)std[c])];
-            rgbShift = [.. Enumerable.Range(0, 3).Select(c => (RgbTransform.ImageNetMean[c] - (float)mean[c]) / (float)std[c])];
-        }
-        else
-        {
-            // Raw [0, 1] pixels: undo the ImageNet normalization RgbTransform applies.
-            rgbScale = [.. RgbTransform.ImageNetStd];
-            rgbShift = [.. RgbTransform.ImageNetMean];
-        }
+        rgbNormalization = RgbRenormalization.For(contract.Mean ?? [0, 0, 0], contract.Std ?? [1, 1, 1]);
     }
 
     /// <summary>What the model takes and gives.</summary>
@@ -79,13 +62,7 @@ public sealed class OnnxClassifier : IDisposable
         if (dct is not null)
             return dct.Transform(decoded);
         float[] input = rgb!.Transform(decoded);
-        int plane = input.Length / 3;
-        for (int c = 0; c < 3 && rgbScale is not null; c++)
-        {
-            var channel = input.AsSpan(c * plane, plane);
-            for (int i = 0; i < channel.Length; i++)
-                channel[i] = channel[i] * rgbScale[c] + rgbShift![c];
-        }
+        rgbNormalization?.Apply(input);
         return input;
     }
 

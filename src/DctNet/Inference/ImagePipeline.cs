@@ -11,21 +11,16 @@ public sealed class ImagePipeline
 {
     private readonly DctTransform? dct;
     private readonly RgbTransform? rgb;
+    private readonly RgbRenormalization? rgbNormalization;
 
-    // RgbTransform normalizes with ImageNet's mean and std; other statistics are applied on top of its output
-    // as x * scale + shift per channel, which is (pixel - mean) / std again.
-    private readonly float[]? rgbScale;
-    private readonly float[]? rgbShift;
-
-    private ImagePipeline(int[] shape, string description, DctTransform? dct, RgbTransform? rgb, float[]? rgbScale, float[]? rgbShift)
+    private ImagePipeline(int[] shape, string description, DctTransform? dct, RgbTransform? rgb, RgbRenormalization? rgbNormalization)
     {
         Shape = shape;
         Length = shape.Aggregate(1, (product, size) => product * size);
         Description = description;
         this.dct = dct;
         this.rgb = rgb;
-        this.rgbScale = rgbScale;
-        this.rgbShift = rgbShift;
+        this.rgbNormalization = rgbNormalization;
     }
 
     /// <summary>C x H x W of one image.</summary>
@@ -43,7 +38,7 @@ public sealed class ImagePipeline
         var transform = new DctTransform(geometry, channels, statistics);
         string description = $"DCT {string.Join(" x ", transform.OutputShape)} (channels {channels.Name}, resize {geometry.Resize}, crop {geometry.Crop}, "
             + $"{(statistics is null ? "raw coefficients" : "normalized")})";
-        return new ImagePipeline(transform.OutputShape, description, transform, null, null, null);
+        return new ImagePipeline(transform.OutputShape, description, transform, null, null);
     }
 
     /// <summary>The pipeline of <paramref name="input"/>: its geometry, channels and normalization (null: raw values).</summary>
@@ -57,17 +52,13 @@ public sealed class ImagePipeline
     /// <summary>torchvision's RGB recipe with the input's resize, crop, mean and std (pixels scaled to [0, 1] first).</summary>
     private static ImagePipeline ForRgb(RgbInput input)
     {
-        var (mean, std) = input.Normalization is { } n ? ([.. n.Mean.Select(m => (float)m)], [.. n.Std.Select(s => (float)s)]) : (new float[] { 0, 0, 0 }, new float[] { 1, 1, 1 });
-        if (mean.Length != 3 || std.Length != 3)
-            throw new ArgumentException($"RGB normalization needs 3 means and 3 standard deviations, got {mean.Length} and {std.Length}.", nameof(input));
+        var (mean, std) = input.Normalization is { } n ? (n.Mean, n.Std) : ([0, 0, 0], [1, 1, 1]);
+        var normalization = RgbRenormalization.For(mean, std);
         var (resize, crop) = input.Geometry;
         var transform = new RgbTransform(resize, crop);
-        bool imageNet = mean.SequenceEqual(RgbTransform.ImageNetMean) && std.SequenceEqual(RgbTransform.ImageNetStd);
-        float[]? scale = imageNet ? null : [.. Enumerable.Range(0, 3).Select(c => RgbTransform.ImageNetStd[c] / std[c])];
-        float[]? shift = imageNet ? null : [.. Enumerable.Range(0, 3).Select(c => (RgbTransform.ImageNetMean[c] - mean[c]) / std[c])];
         string description = $"RGB {string.Join(" x ", transform.OutputShape)} (resize {resize}, crop {crop}, "
-            + $"{(imageNet ? "ImageNet mean/std" : $"mean [{string.Join(", ", mean)}], std [{string.Join(", ", std)}]")})";
-        return new ImagePipeline(transform.OutputShape, description, null, transform, scale, shift);
+            + $"{(normalization is null ? "ImageNet mean/std" : $"mean [{string.Join(", ", mean.Select(m => (float)m))}], std [{string.Join(", ", std.Select(s => (float)s))}]")})";
+        return new ImagePipeline(transform.OutputShape, description, null, transform, normalization);
     }
 
     public void Transform(RgbImage image, Span<float> destination)
@@ -78,14 +69,6 @@ public sealed class ImagePipeline
             return;
         }
         rgb!.Transform(image, destination);
-        if (rgbScale is null)
-            return;
-        int plane = Length / 3;
-        for (int c = 0; c < 3; c++)
-        {
-            var channel = destination.Slice(c * plane, plane);
-            for (int i = 0; i < channel.Length; i++)
-                channel[i] = channel[i] * rgbScale[c] + rgbShift![c];
-        }
+        rgbNormalization?.Apply(destination[..Length]);
     }
 }
