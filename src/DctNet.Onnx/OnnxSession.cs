@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.IO;
 using Microsoft.ML.OnnxRuntime;
@@ -71,7 +70,7 @@ public sealed class OnnxSession : IDisposable
 
     /// <summary>The logits (batch x classes) of <paramref name="inputs"/>, batch images of <see cref="ModelContract.Shape"/>, NCHW.</summary>
     /// <param name="gumbelNoise">Gated models: batch x 192 x 2 Gumbel noise for the gate (see <see cref="OnnxNames.GumbelNoise"/>); empty for none.</param>
-    public float[] Run(ReadOnlyMemory<float> inputs, int batch, ReadOnlyMemory<float> gumbelNoise = default)
+    public unsafe float[] Run(ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<float> gumbelNoise = default)
     {
         int[] shape = Contract.Shape;
         int length = shape[0] * shape[1] * shape[2];
@@ -82,32 +81,24 @@ public sealed class OnnxSession : IDisposable
         if (!gumbelNoise.IsEmpty && (!Contract.Gate || gumbelNoise.Length != (long)batch * gateChannels * 2))
             throw new ArgumentException(Contract.Gate ? $"Gumbel noise for {batch} images is {batch} x {gateChannels} x 2 floats, got {gumbelNoise.Length}." : "The model has no input gate to take Gumbel noise.", nameof(gumbelNoise));
 
-        using var inputHandle = inputs.Pin();
-        using var noiseHandle = gumbelNoise.Pin();
-        var names = new List<string> { OnnxNames.Input };
-        var values = new List<OrtValue> { Wrap(inputHandle, inputs.Length, [batch, shape[0], shape[1], shape[2]]) };
-        try
+        // ONNX Runtime reads the caller's memory in place (no copy), pinned for the run.
+        fixed (float* input = inputs)
+        fixed (float* noise = gumbelNoise)
         {
-            if (!gumbelNoise.IsEmpty)
-            {
-                names.Add(OnnxNames.GumbelNoise);
-                values.Add(Wrap(noiseHandle, gumbelNoise.Length, [batch, gateChannels, 2]));
-            }
+            using var inputValue = Wrap(input, inputs.Length, [batch, shape[0], shape[1], shape[2]]);
+            using var noiseValue = gumbelNoise.IsEmpty ? null : Wrap(noise, gumbelNoise.Length, [batch, gateChannels, 2]);
+            string[] names = noiseValue is null ? [OnnxNames.Input] : [OnnxNames.Input, OnnxNames.GumbelNoise];
+            OrtValue[] values = noiseValue is null ? [inputValue] : [inputValue, noiseValue];
             using var runOptions = new RunOptions();
             using var outputs = session.Run(runOptions, names, values, outputNames);
             return outputs[0].GetTensorDataAsSpan<float>().ToArray();
-        }
-        finally
-        {
-            foreach (var value in values)
-                value.Dispose();
         }
     }
 
     public void Dispose() => session.Dispose();
 
-    private static unsafe OrtValue Wrap(System.Buffers.MemoryHandle handle, int length, long[] shape)
-        => OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, shape, (nint)handle.Pointer, (long)length * sizeof(float));
+    private static unsafe OrtValue Wrap(float* data, int length, long[] shape)
+        => OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, shape, (nint)data, (long)length * sizeof(float));
 
     /// <summary>The largest ONNX file read: one .NET array (protobuf's own limit for a message is 2 GiB).</summary>
     public static long MaxFileBytes => Array.MaxLength;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DctNet.Checkpoints;
 using DctNet.Export;
 using DctNet.Data;
@@ -155,10 +156,10 @@ public sealed class InferenceModel : IDisposable
     {
         using var scope = NewDisposeScope();
         int batch = (int)inputs.shape[0];
-        float[] values = inputs.to(float32).contiguous().data<float>().ToArray();
-        float[]? noise = Module is DctModel { Gate: { } inputGate }
-            ? GumbelSoftmax.SampleNoise([batch, InputGate.Channels, 2], inputGate.NoiseGenerator).data<float>().ToArray()
-            : null;
+        var values = MemoryMarshal.Cast<byte, float>(inputs.to(float32).contiguous().bytes);
+        var noise = Module is DctModel { Gate: { } inputGate }
+            ? MemoryMarshal.Cast<byte, float>(GumbelSoftmax.SampleNoise([batch, InputGate.Channels, 2], inputGate.NoiseGenerator).bytes)
+            : [];
         return tensor(session.Run(values, batch, noise), [batch, Classes]).MoveToOuterDisposeScope();
     }
 
