@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using DctNet.Checkpoints;
 using DctNet.Export;
 using DctNet.Frequency.Channels;
 using DctNet.Inference;
 using DctNet.Models;
+using DctNet.Tests.Inference;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -28,15 +28,7 @@ public sealed class OnnxCheckerTests(ITestOutputHelper output)
                 using var scope = NewDisposeScope();
                 var definition = ModelRegistry.Get(name);
                 using var module = definition.Create(channels, classes: 10, gate);
-                string weights = Path.Combine(directory, "weights.safetensors");
-                var metadata = new CheckpointMetadata
-                {
-                    Model = name,
-                    Classes = 10,
-                    Channels = channels,
-                    Normalization = channels is null ? null : InputNormalization.From(ChannelStatistics.ImageNet),
-                };
-                new DctNetCheckpoint(metadata, ModuleState.Capture(module)).Save(weights);
+                string weights = TestModels.SaveCheckpoint(module, Path.Combine(directory, "weights.safetensors"), name, channels, classes: 10);
                 using var model = InferenceModel.Load(new InferenceRequest(definition, weights));
                 string path = Path.Combine(directory, $"{name}-{channels?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "rgb"}{(gate ? "-gate" : "")}{(fold ? "" : "-unfolded")}.onnx");
                 OnnxExport.Save(model, path, fold);

@@ -1,4 +1,3 @@
-using DctNet.Checkpoints;
 using DctNet.Frequency.Channels;
 using DctNet.Inference;
 using DctNet.Models;
@@ -123,16 +122,5 @@ public sealed class OnnxEngineParityTests
     }
 
     private static string Save(nn.Module<Tensor, Tensor> module, string model, ChannelSubset? channels, int classes)
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"dctnet-onnx-{Guid.NewGuid():N}.safetensors");
-        var metadata = new CheckpointMetadata
-        {
-            Model = model,
-            Classes = classes,
-            Channels = channels,
-            Normalization = channels is null ? null : InputNormalization.From(ChannelStatistics.ImageNet),
-        };
-        new DctNetCheckpoint(metadata, ModuleState.Capture(module)).Save(path);
-        return path;
-    }
+        => TestModels.SaveCheckpoint(module, Path.Combine(Path.GetTempPath(), $"dctnet-onnx-{Guid.NewGuid():N}.safetensors"), model, channels, classes);
 }

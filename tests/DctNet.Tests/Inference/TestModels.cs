@@ -19,13 +19,18 @@ internal static class TestModels
 
     /// <summary>A DctNet checkpoint with the metadata the model was built with (ImageNet statistics for DCT models).</summary>
     public static string SaveCheckpoint(nn.Module<Tensor, Tensor> module, string path, string model, int? channels, int classes)
+        => SaveCheckpoint(module, path, model, channels is { } count ? ChannelSubset.BuiltIn(count) : null, classes);
+
+    /// <summary>A DctNet checkpoint of a model on <paramref name="subset"/> (null for RGB models).</summary>
+    /// <param name="normalization">What the metadata records; null for ImageNet's DCT statistics, or none for RGB models.</param>
+    public static string SaveCheckpoint(nn.Module<Tensor, Tensor> module, string path, string model, ChannelSubset? subset, int classes, InputNormalization? normalization = null)
     {
         var metadata = new CheckpointMetadata
         {
             Model = model,
             Classes = classes,
-            Channels = channels is { } count ? ChannelSubset.BuiltIn(count) : null,
-            Normalization = channels is null ? null : InputNormalization.From(ChannelStatistics.ImageNet),
+            Channels = subset,
+            Normalization = normalization ?? (subset is null ? null : InputNormalization.From(ChannelStatistics.ImageNet)),
         };
         new DctNetCheckpoint(metadata, ModuleState.Capture(module)).Save(path);
         return path;
