@@ -118,6 +118,18 @@ public sealed class TurboJpegTheoryAttribute : TheoryAttribute
     }
 }
 
+/// <summary>A fact that needs both the real images of ../shared/data and TurboJPEG; skipped with the message of what is missing.</summary>
+public sealed class SharedDataTurboJpegFactAttribute : FactAttribute
+{
+    public SharedDataTurboJpegFactAttribute()
+    {
+        if (!System.IO.Directory.Exists(Fixtures.ImageNetSamples))
+            Skip = $"Real images not found at {Fixtures.ImageNetSamples} (see shared/data/README.md).";
+        else if (!TurboJpegNative.IsAvailable)
+            Skip = TurboJpegFixtures.Missing;
+    }
+}
+
 internal static class TurboJpegFixtures
 {
     public const string Missing = "libturbojpeg.so.0 not found (apt-get install libturbojpeg0): the TurboJPEG path is not checked here, Skia's is.";

@@ -66,7 +66,14 @@ public sealed class ImageDecoder
     /// sockets and folders are never opened, or read), its header must be one of the supported formats and declare a size
     /// within <see cref="MaxPixels"/>, and its length must be plausible for that size (<see cref="MaxFileBytes"/>).
     /// </summary>
-    public RgbImage DecodeFile(string path)
+    public RgbImage DecodeFile(string path) => Decode(ReadFile(path), path);
+
+    /// <summary>
+    /// Reads one image file whole, judged as <see cref="DecodeFile"/> judges it (a regular file, a supported format, a
+    /// plausible length for its declared size), for work that needs its bytes rather than its pixels.
+    /// </summary>
+    /// <exception cref="ImageDecodeException">The file is refused or cannot be read; the message says why.</exception>
+    public byte[] ReadFile(string path)
     {
         SafeFileHandle handle;
         long size;
@@ -79,7 +86,7 @@ public sealed class ImageDecoder
             throw new ImageDecodeException(path, e.Reason, e);
         }
         using (handle)
-            return Decode(ReadChecked(handle, size, path), path);
+            return ReadChecked(handle, size, path);
     }
 
     private byte[] ReadChecked(SafeFileHandle handle, long size, string path)

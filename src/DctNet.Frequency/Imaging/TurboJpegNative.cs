@@ -17,9 +17,20 @@ internal static partial class TurboJpegNative
 
     public const int PixelFormatRgb = 0;
     public const int PixelFormatCmyk = 11;
+    public const int ColorspaceYCbCr = 1;
+    public const int ColorspaceGray = 2;
     public const int ColorspaceCmyk = 3;
     public const int ColorspaceYcck = 4;
     public const int ErrorCodeWarning = 0;
+
+    /// <summary>tjTransform: no lossless transform, only the custom filter's view of the coefficients.</summary>
+    public const int TransformNone = 0;
+    /// <summary>tjTransform option: write no output image (the documented way to capture coefficients without transcoding).</summary>
+    public const int TransformOptionNoOutput = 16;
+    /// <summary>tjTransform option: do not keep the file's APPn/COM markers in memory for an output that is never written.</summary>
+    public const int TransformOptionCopyNone = 64;
+    /// <summary>Refuse progressive files of more than 500 scans, a known way for a small file to take minutes.</summary>
+    public const int FlagLimitScans = 32768;
 
     static TurboJpegNative()
     {
@@ -68,10 +79,35 @@ internal static partial class TurboJpegNative
         byte* dstBuf, int width, int pitch, int height, int pixelFormat, int flags);
 
     [LibraryImport(LibraryName)]
+    public static partial IntPtr tjInitTransform();
+
+    [LibraryImport(LibraryName)]
+    public static unsafe partial int tjTransform(IntPtr handle, byte* jpegBuf, nuint jpegSize, int n,
+        byte** dstBufs, nuint* dstSizes, TjTransform* transforms, int flags);
+
+    [LibraryImport(LibraryName)]
     public static partial IntPtr tjGetErrorStr2(IntPtr handle);
 
     [LibraryImport(LibraryName)]
     public static partial int tjGetErrorCode(IntPtr handle);
 
     public static string LastError(IntPtr handle) => Marshal.PtrToStringUTF8(tjGetErrorStr2(handle)) ?? "unknown TurboJPEG error";
+
+    /// <summary>turbojpeg.h's tjregion: a rectangle in pixels (for the custom filter, in coefficients).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TjRegion
+    {
+        public int X, Y, W, H;
+    }
+
+    /// <summary>turbojpeg.h's tjtransform, with the custom filter as an unmanaged function pointer.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct TjTransform
+    {
+        public TjRegion Region;
+        public int Operation;
+        public int Options;
+        public void* Data;
+        public delegate* unmanaged[Cdecl]<short*, TjRegion, TjRegion, int, int, TjTransform*, int> CustomFilter;
+    }
 }
