@@ -5,6 +5,7 @@ using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Imaging;
 using DctNet.Frequency.IO;
+using DctNet.Frequency.JpegDomain;
 using DctNet.Platform;
 
 namespace DctNet.Cli.Commands;
@@ -44,21 +45,26 @@ internal static class BenchTransformCommand
             pass, then one thread, then --threads threads, and prints a table and the lines
               single-thread: <x> images/s (<y> ms/image)
               <n> threads: <x> images/s
-            Normalization is the built-in ImageNet statistics. The header names the JPEG decoder and the host.
+            Normalization is the built-in ImageNet statistics of the pipeline. The header names the JPEG decoder and
+            the host. With --pipeline jpeg the decode pass reads the files' coefficients instead; run both pipelines
+            on the same folder to compare them.
 
             Examples:
               dctnet bench transform --data images/
               dctnet bench transform --data images/ --jpeg-decoder skia     # the decoder without a system package
+              dctnet bench transform --data images/ --pipeline jpeg         # coefficients straight from the files
               dctnet bench transform --data images/ --limit 500 --threads 8 --channels 64 --geometry mobilenetv2
             """)
         {
-            data, limit, pipeline.Threads, pipeline.Channels, pipeline.Geometry, pipeline.Resize, pipeline.Crop, warmup, jpegDecoder, followLinks
+            data, limit, pipeline.Pipeline, pipeline.Threads, pipeline.Channels, pipeline.Geometry, pipeline.Resize, pipeline.Crop, warmup, jpegDecoder, followLinks
         };
 
         command.SetAction(parse =>
         {
             string folder = parse.GetRequiredValue(data);
-            var transform = new DctTransform(pipeline.ResolveGeometry(parse), pipeline.ResolveChannels(parse), ChannelStatistics.ImageNet);
+            var dctPipeline = pipeline.ResolvePipeline(parse);
+            var geometry = pipeline.ResolveGeometry(parse);
+            var channels = pipeline.ResolveChannels(parse);
             if (!Directory.Exists(folder))
                 throw File.Exists(folder) ? new UsageException($"--data '{folder}' is not a folder.") : ImageInputs.Missing("--data", folder);
             var found = ImageInputs.Walk(context, folder, parse.GetValue(followLinks));
@@ -77,12 +83,13 @@ internal static class BenchTransformCommand
             {
                 throw new UsageException($"--jpeg-decoder: {e.Message}");
             }
+            var transform = new DctFileTransform(dctPipeline, geometry, channels, ChannelStatistics.ImageNetFor(dctPipeline), decoder);
             return Bench(context, transform, decoder, files, folder, parse.GetValue(pipeline.Threads), Math.Max(parse.GetValue(warmup), 0));
         });
         return command;
     }
 
-    private static int Bench(CliContext context, DctTransform transform, ImageDecoder decoder, string[] files, string folder, int threads, int warmup)
+    private static int Bench(CliContext context, DctFileTransform transform, ImageDecoder decoder, string[] files, string folder, int threads, int warmup)
     {
         var scratch = Directory.CreateTempSubdirectory("dctnet-bench-");
         var failed = new HashSet<string>(StringComparer.Ordinal);
@@ -108,15 +115,25 @@ internal static class BenchTransformCommand
                 return new Pass(pass.Succeeded, clock.Elapsed.TotalSeconds);
             }
 
-            // End to end, as 'transform' does it: read + decode + transform + atomic .npy write, one reused buffer per thread.
+            // End to end, as 'transform' does it: read + decode (or read the coefficients) + transform + atomic .npy
+            // write, one reused buffer per thread.
             Pass EndToEnd(int count, int workers) => Measure(count, workers, () => new float[transform.OutputLength], (buffer, i) =>
             {
-                transform.Transform(decoder.DecodeFile(files[i]), buffer);
+                transform.Transform(files[i], buffer);
                 Npy.WriteFile<float>(Path.Combine(scratch.FullName, $"{i:D6}.npy"), buffer, transform.OutputShape);
             });
 
             EndToEnd(Math.Min(warmup, files.Length), 1);
-            var decodeOnly = Measure(files.Length, 1, () => 0, (_, i) => decoder.DecodeFile(files[i]));
+            var readOnly = Measure(files.Length, 1, () => 0, (_, i) => decoder.ReadFile(files[i]));
+            bool jpeg = transform.Pipeline == DctPipeline.Jpeg;
+            var decodeOnly = Measure(files.Length, 1, () => 0, (_, i) =>
+            {
+                var bytes = decoder.ReadFile(files[i]);
+                if (jpeg)
+                    JpegCoefficientReader.Read(bytes, files[i], decoder.MaxPixels);
+                else
+                    decoder.Decode(bytes, files[i]);
+            });
             var single = EndToEnd(files.Length, 1);
             var parallel = EndToEnd(files.Length, threads);
             if (context.Cancellation.IsCancellationRequested)
@@ -127,11 +144,14 @@ internal static class BenchTransformCommand
 
             var o = context.Out;
             o.WriteLine($"bench transform: {files.Length} images from {folder}, {TransformCommand.Describe(transform)}, warm-up {Math.Min(warmup, files.Length)} images, {Environment.ProcessorCount} cores");
-            o.WriteLine($"JPEG decoder: {ImageDecoder.Describe(decoder.Jpeg)}");
+            o.WriteLine(jpeg
+                ? $"JPEG coefficients: {JpegCoefficientReader.Describe}"
+                : $"JPEG decoder: {ImageDecoder.Describe(decoder.Jpeg)}");
             o.WriteLine($"host: {HostProcessor.Describe().Summary}");
             o.WriteLine();
             o.WriteLine("pass                 threads  images  seconds  images/s  ms/image  speed-up");
-            o.WriteLine(Row("read + decode only", 1, decodeOnly, "-"));
+            o.WriteLine(Row("read only", 1, readOnly, "-"));
+            o.WriteLine(Row(jpeg ? "read + coefficients" : "read + decode only", 1, decodeOnly, "-"));
             o.WriteLine(Row("end to end", 1, single, "1.00x"));
             o.WriteLine(Row("end to end", threads, parallel, Format($"{single.Seconds / parallel.Seconds:0.00}x")));
             o.WriteLine();

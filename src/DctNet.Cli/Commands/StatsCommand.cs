@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
@@ -35,7 +36,8 @@ internal static class StatsCommand
         var command = new Command("stats", """
             Measures the per-channel mean and population standard deviation (ddof 0) of the raw DCT coefficients over a
             folder of images, for normalizing with --stats. Each image goes through the validation pipeline (resize,
-            centre crop, quality-100 4:2:0 DCT) of the chosen geometry without normalization; all 192 channels are
+            centre crop, quality-100 4:2:0 DCT; with --pipeline jpeg the file's own coefficients in the centred window,
+            padding left out) of the chosen geometry without normalization; all 192 channels are
             measured in float64 with Welford/Chan updates, each image reduced on a worker thread and merged in file
             order, so the file is the same bit for bit whatever --threads. A channel that never varies (possible on a
             few images) is written with std 1 - its values all equal its mean and normalize to 0 - and listed in
@@ -46,10 +48,11 @@ internal static class StatsCommand
             Examples:
               dctnet stats --data imagenet/train --out imagenet_stats.json
               dctnet stats --data images/ --geometry mobilenetv2 --threads 8 --out stats.json
+              dctnet stats --data images/ --pipeline jpeg --out jpeg_stats.json   # for --pipeline jpeg
               dctnet transform images/ --out features/ --stats stats.json
             """)
         {
-            data, output, pipeline.Channels, pipeline.Geometry, pipeline.Resize, pipeline.Crop, pipeline.Threads, pipeline.MaxPixels, followLinks
+            data, output, pipeline.Pipeline, pipeline.Channels, pipeline.Geometry, pipeline.Resize, pipeline.Crop, pipeline.Threads, pipeline.MaxPixels, followLinks
         };
 
         command.SetAction(parse =>
@@ -60,12 +63,12 @@ internal static class StatsCommand
             var channels = pipeline.ResolveChannels(parse);
             var geometry = pipeline.ResolveGeometry(parse);
             var decoder = new ImageDecoder(parse.GetValue(pipeline.MaxPixels));
-            return Measure(context, geometry, decoder, root, parse.GetRequiredValue(output), channels, parse.GetValue(pipeline.Threads), parse.GetValue(followLinks));
+            return Measure(context, pipeline.ResolvePipeline(parse), geometry, decoder, root, parse.GetRequiredValue(output), channels, parse.GetValue(pipeline.Threads), parse.GetValue(followLinks));
         });
         return command;
     }
 
-    private static int Measure(CliContext context, CropGeometry geometry, ImageDecoder decoder, string root, string target, ChannelSubset channels, int threads, bool followLinks)
+    private static int Measure(CliContext context, DctPipeline dctPipeline, CropGeometry geometry, ImageDecoder decoder, string root, string target, ChannelSubset channels, int threads, bool followLinks)
     {
         var found = ImageInputs.Walk(context, root, followLinks);
         var files = found.Relative.Select(relative => Path.Combine(root, relative)).ToList();
@@ -83,7 +86,7 @@ internal static class StatsCommand
         try
         {
             ProgressDisplay.Run(context, "stats", files.Count, () => Volatile.Read(ref done), () =>
-                measured = DatasetStatistics.Measure(files, geometry, decoder, threads,
+                measured = DatasetStatistics.Measure(files, dctPipeline, geometry, decoder, threads,
                     failure => context.ReportError($"{failure.Path}: {failure.Reason}"), count => Volatile.Write(ref done, count), context.Cancellation));
         }
         catch (OperationCanceledException) when (context.Cancellation.IsCancellationRequested)
@@ -93,7 +96,7 @@ internal static class StatsCommand
         }
         clock.Stop();
 
-        var (_, statistics, failed) = measured!;
+        var (_, _, statistics, failed) = measured!;
         var failures = found.Skipped.Concat(failed).Select(failure => failure.Path).Order(StringComparer.Ordinal).ToList();
         if (statistics.Samples == 0)
         {
@@ -104,8 +107,8 @@ internal static class StatsCommand
         measured!.Save(target, root, channels, failures);
         double seconds = clock.Elapsed.TotalSeconds;
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"statistics of {statistics.Samples} of {total} images ({statistics.ValuesPerChannel} values per channel, resize {geometry.Resize}, "
-            + $"crop {geometry.Crop}) in {seconds:0.0} s ({statistics.Samples / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {target}"));
+            $"statistics of {statistics.Samples} of {total} images ({statistics.ValuesPerChannel} values per channel, pipeline {DctFileTransform.Name(dctPipeline)}, "
+            + $"resize {geometry.Resize}, crop {geometry.Crop}) in {seconds:0.0} s ({statistics.Samples / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {target}"));
         if (statistics.ZeroVarianceChannels() is { Length: > 0 } constant)
             context.Error.WriteLine($"warning: {constant.Length} channels never varied over these images (std 0), written with std 1: {string.Join(' ', constant)}");
         if (failures.Count == 0)

@@ -29,8 +29,11 @@ internal static class TransformCommand
 
         var command = new Command("transform", """
             Transforms images into DCTNet's frequency-domain input: float32 .npy files of C x crop/8 x crop/8.
-            Computed as the release's validation pipeline does: OpenCV-compatible decode, bilinear resize of the
-            shorter side, centre crop, libjpeg quality-100 4:2:0 DCT coefficients, channel subset, normalization.
+            With --pipeline exact (the default), computed as the release's validation pipeline does: OpenCV-compatible
+            decode, bilinear resize of the shorter side, centre crop, libjpeg quality-100 4:2:0 DCT coefficients,
+            channel subset, normalization. With --pipeline jpeg, read from the JPEG file's own coefficients instead
+            (dequantized; a centred window of crop/8 blocks per side on the file's block grid, no decode or resize),
+            normalized with the JPEG pipeline's ImageNet statistics unless --stats says otherwise.
             A folder is processed in parallel; a file that fails is reported as 'error: <path>: <reason>', nothing
             is written for it, the others still run, and the exit code is 1. Entries named like images that are not
             regular files (FIFOs, devices, sockets, dangling links) are never opened: they fail the same way.
@@ -41,9 +44,10 @@ internal static class TransformCommand
               dctnet transform images/ --out features/ --threads 8
               dctnet transform photo.jpg --out raw.npy --channels 192 --raw
               dctnet transform images/ --out features/ --channels subset.json --stats my_stats.json
+              dctnet transform photo.jpg --out photo.npy --pipeline jpeg
             """)
         {
-            input, output, pipeline.Channels, pipeline.Raw, pipeline.Stats, pipeline.Geometry, pipeline.Resize, pipeline.Crop, pipeline.Threads,
+            input, output, pipeline.Pipeline, pipeline.Channels, pipeline.Raw, pipeline.Stats, pipeline.Geometry, pipeline.Resize, pipeline.Crop, pipeline.Threads,
             pipeline.MaxPixels, followLinks
         };
 
@@ -51,28 +55,31 @@ internal static class TransformCommand
         {
             string source = parse.GetRequiredValue(input);
             string target = parse.GetRequiredValue(output);
-            var transform = new DctTransform(pipeline.ResolveGeometry(parse), pipeline.ResolveChannels(parse), pipeline.ResolveStatistics(parse));
-            var decoder = new ImageDecoder(parse.GetValue(pipeline.MaxPixels));
+            var transform = new DctFileTransform(pipeline.ResolvePipeline(parse), pipeline.ResolveGeometry(parse), pipeline.ResolveChannels(parse),
+                pipeline.ResolveStatistics(parse), new ImageDecoder(parse.GetValue(pipeline.MaxPixels)));
             if (File.Exists(source))
-                return TransformFile(context, transform, decoder, source, target);
+                return TransformFile(context, transform, source, target);
             if (Directory.Exists(source))
-                return TransformFolder(context, transform, decoder, source, target, parse.GetValue(pipeline.Threads), parse.GetValue(followLinks));
+                return TransformFolder(context, transform, source, target, parse.GetValue(pipeline.Threads), parse.GetValue(followLinks));
             throw ImageInputs.Missing("input", source);
         });
         return command;
     }
 
-    public static string Describe(DctTransform transform)
+    public static string Describe(DctFileTransform transform)
         => $"{string.Join('x', transform.OutputShape)} float32 ({(transform.Statistics is null ? "raw" : "normalized")}, "
-            + $"channels {transform.Channels.Name}, resize {transform.Geometry.Resize}, crop {transform.Geometry.Crop})";
+            + $"channels {transform.Channels.Name}, "
+            + (transform.Pipeline == DctPipeline.Jpeg
+                ? $"pipeline jpeg, {transform.Geometry.BlocksPerSide}x{transform.Geometry.BlocksPerSide}-block window)"
+                : $"resize {transform.Geometry.Resize}, crop {transform.Geometry.Crop})");
 
-    private static int TransformFile(CliContext context, DctTransform transform, ImageDecoder decoder, string source, string target)
+    private static int TransformFile(CliContext context, DctFileTransform transform, string source, string target)
     {
         if (Directory.Exists(target) || target.EndsWith(Path.DirectorySeparatorChar) || target.EndsWith(Path.AltDirectorySeparatorChar))
             target = Path.Combine(target, Path.ChangeExtension(Path.GetFileName(source), ".npy"));
         ImageInputs.RefuseOverwritingInput("--out", target, [source]);
         var pass = Pass(context, [source], threads: 1);
-        Write(context, pass, transform, decoder, _ => target);
+        Write(context, pass, transform, _ => target);
         if (pass.Succeeded == 0)
             return ExitCodes.Failure;
         context.Out.WriteLine($"{source} -> {target}: {Describe(transform)}");
@@ -84,10 +91,10 @@ internal static class TransformCommand
         => new(sources, threads) { Failed = failure => context.ReportError($"{failure.Path}: {failure.Reason}") };
 
     /// <summary>Decodes and transforms each file of the pass and writes it to its target, one buffer per worker.</summary>
-    private static void Write(CliContext context, FolderPass pass, DctTransform transform, ImageDecoder decoder, Func<int, string> target)
+    private static void Write(CliContext context, FolderPass pass, DctFileTransform transform, Func<int, string> target)
         => pass.Run(() => new float[transform.OutputLength], (buffer, index) =>
         {
-            transform.Transform(decoder.DecodeFile(pass.Files[index]), buffer);
+            transform.Transform(pass.Files[index], buffer);
             WriteOutput(target(index), transform, buffer);
         }, context.Cancellation);
 
@@ -96,7 +103,7 @@ internal static class TransformCommand
     /// thrown as it is: it ends a folder run, where every later image would fail the same way.
     /// </summary>
     /// <exception cref="FileFailedException">The file system refused the write.</exception>
-    private static void WriteOutput(string target, DctTransform transform, float[] buffer)
+    private static void WriteOutput(string target, DctFileTransform transform, float[] buffer)
     {
         try
         {
@@ -110,7 +117,7 @@ internal static class TransformCommand
         }
     }
 
-    private static int TransformFolder(CliContext context, DctTransform transform, ImageDecoder decoder, string root, string outRoot, int threads, bool followLinks)
+    private static int TransformFolder(CliContext context, DctFileTransform transform, string root, string outRoot, int threads, bool followLinks)
     {
         if (File.Exists(outRoot))
             throw new UsageException($"--out '{outRoot}' is a file; a folder input needs an output folder.");
@@ -150,7 +157,7 @@ internal static class TransformCommand
         try
         {
             ProgressDisplay.Run(context, "transform", work.Count, () => pass.Done,
-                () => Write(context, pass, transform, decoder, index => Path.Combine(outRoot, Path.ChangeExtension(work[index], ".npy"))));
+                () => Write(context, pass, transform, index => Path.Combine(outRoot, Path.ChangeExtension(work[index], ".npy"))));
         }
         catch (IOException e) when (IOFailure.IsDiskFull(e))
         {

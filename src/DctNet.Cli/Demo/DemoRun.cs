@@ -4,6 +4,7 @@ using System.Text.Json;
 using DctNet.Analysis;
 using DctNet.Data;
 using DctNet.Demo;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
@@ -163,7 +164,7 @@ internal sealed class DemoRun
     {
         string root = Path.Combine(DataRoot, SyntheticImages.TrainFolder);
         var files = ImageFiles.Find(root).Relative.Select(relative => Path.Combine(root, relative)).ToList();
-        var measured = DatasetStatistics.Measure(files, new CropGeometry(plan.DctCrop, plan.DctCrop), new ImageDecoder(), plan.Threads,
+        var measured = DatasetStatistics.Measure(files, DctPipeline.Exact, new CropGeometry(plan.DctCrop, plan.DctCrop), new ImageDecoder(), plan.Threads,
             progress: done => progress(new DemoProgress(done, "DCT statistics of the training images")), cancellation: cancellation);
         if (measured.Failures is [var failure, ..])
             throw new InvalidDataException($"{failure.Path}: {failure.Reason}");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
@@ -11,6 +12,25 @@ internal sealed class PipelineOptions
 {
     public const string ResNet = "resnet";
     public const string MobileNetV2 = "mobilenetv2";
+
+    public const string Exact = "exact";
+    public const string Jpeg = "jpeg";
+
+    /// <summary>--pipeline exact|jpeg; its help says what each one does and what the JPEG pipeline's input differs in.</summary>
+    public Option<string> Pipeline { get; } = PipelineOption();
+
+    public static Option<string> PipelineOption(string? extra = null) => new Option<string>("--pipeline")
+    {
+        Description = "Where the DCT input comes from. exact: the release's pipeline (decode, resize the shorter side, centre crop, "
+            + "re-encode at quality 100, read the coefficients). jpeg: the coefficients the JPEG file already holds, dequantized, "
+            + "with no decode or resize: a window of crop/8 x crop/8 blocks on the file's own block grid (centred, padded where "
+            + "the image is smaller; random position and flip in training), chroma brought onto the luma grid in the DCT domain. "
+            + "Only JPEG files can be read by it (others fail with a one-line error)." + (extra is null ? "" : " " + extra),
+        HelpName = "exact|jpeg",
+        DefaultValueFactory = _ => Exact,
+    }.AcceptOnlyFromAmong(StringComparer.Ordinal, Exact, Jpeg);
+
+    public DctPipeline ResolvePipeline(ParseResult parse) => DctFileTransform.Parse(parse.GetValue(Pipeline) ?? Exact);
 
     public Option<string> Channels { get; } = new("--channels")
     {
@@ -104,7 +124,7 @@ internal sealed class PipelineOptions
         }
     }
 
-    /// <summary>Null (raw coefficients) with --raw, the --stats file, or the built-in ImageNet statistics.</summary>
+    /// <summary>Null (raw coefficients) with --raw, the --stats file, or the built-in ImageNet statistics of the pipeline.</summary>
     public ChannelStatistics? ResolveStatistics(ParseResult parse)
     {
         bool raw = parse.GetValue(Raw);
@@ -113,7 +133,7 @@ internal sealed class PipelineOptions
             throw new UsageException("--raw and --stats cannot be combined: --raw writes unnormalized coefficients.");
         if (raw)
             return null;
-        return stats is null ? ChannelStatistics.ImageNet : LoadStatistics(stats);
+        return stats is null ? ChannelStatistics.ImageNetFor(ResolvePipeline(parse)) : LoadStatistics(stats);
     }
 
     /// <summary>The --stats file; problems with it are usage errors that name it.</summary>

@@ -24,6 +24,15 @@ public sealed class ChannelStatistics
     public static ChannelStatistics ImageNet { get; } = FromJson("imagenet_upscaled_static_stats.json", EmbeddedResource.Read("imagenet_upscaled_static_stats.json"));
 
     /// <summary>
+    /// Statistics of the JPEG-domain pipeline's input over ImageNet images: <c>dctnet stats --pipeline jpeg</c> over the
+    /// 1000 ImageNet samples beside the project (one image per class; the file records how it was made).
+    /// </summary>
+    public static ChannelStatistics ImageNetJpeg { get; } = FromJson("imagenet_jpeg_stats.json", EmbeddedResource.Read("imagenet_jpeg_stats.json"));
+
+    /// <summary>The built-in ImageNet statistics of a pipeline's input.</summary>
+    public static ChannelStatistics ImageNetFor(DctPipeline pipeline) => pipeline == DctPipeline.Jpeg ? ImageNetJpeg : ImageNet;
+
+    /// <summary>
     /// The largest statistics file read: 384 numbers are about 10 KB as JSON, so 1 MiB allows any formatting and
     /// refuses a mistaken path (an image, a dataset archive) without reading it.
     /// </summary>

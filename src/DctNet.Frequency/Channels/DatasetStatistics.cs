@@ -5,32 +5,32 @@ namespace DctNet.Frequency.Channels;
 
 /// <summary>
 /// The per-channel mean and standard deviation of the raw DCT input (all 192 channels, no normalization) over image
-/// files, as the statistics file that DCT models normalize with. Each image goes through the validation pipeline of
-/// <see cref="Geometry"/> and is reduced on a worker thread into an accumulator of its own, then merged in file order
-/// (<see cref="FolderPass"/>), so the file is the same bit for bit whatever the thread count.
+/// files, as the statistics file that DCT models normalize with. Each image goes through the validation input of
+/// <see cref="Pipeline"/> at <see cref="Geometry"/> (<see cref="DctFileTransform.StatisticsSample"/>) and is reduced on a
+/// worker thread into an accumulator of its own, then merged in file order (<see cref="FolderPass"/>), so the file is the
+/// same bit for bit whatever the thread count.
 /// </summary>
 /// <param name="Statistics">Over the images that were read.</param>
 /// <param name="Failures">The files that could not be read, in file order; they are not counted.</param>
-public sealed record DatasetStatistics(CropGeometry Geometry, ChannelStatisticsAccumulator Statistics, IReadOnlyList<SkippedFile> Failures)
+public sealed record DatasetStatistics(DctPipeline Pipeline, CropGeometry Geometry, ChannelStatisticsAccumulator Statistics, IReadOnlyList<SkippedFile> Failures)
 {
     /// <param name="failed">Called on a worker thread as a file fails.</param>
     /// <param name="progress">Called with the number of files finished, failed ones included.</param>
     /// <exception cref="OperationCanceledException">Cancelled before every file was read.</exception>
-    public static DatasetStatistics Measure(IReadOnlyList<string> files, CropGeometry geometry, ImageDecoder decoder, int threads,
+    public static DatasetStatistics Measure(IReadOnlyList<string> files, DctPipeline pipeline, CropGeometry geometry, ImageDecoder decoder, int threads,
         Action<SkippedFile>? failed = null, Action<int>? progress = null, CancellationToken cancellation = default)
     {
-        var transform = new DctTransform(geometry, ChannelSubset.All, statistics: null);
+        var transform = new DctFileTransform(pipeline, geometry, ChannelSubset.All, statistics: null, decoder);
         var total = new ChannelStatisticsAccumulator();
         var pass = new FolderPass(files, threads) { Failed = failed, Progress = progress };
-        pass.Run(() => new float[transform.OutputLength], (buffer, index) =>
+        pass.Run(() => 0, (_, index) =>
         {
-            transform.Transform(decoder.DecodeFile(files[index]), buffer);
             var image = new ChannelStatisticsAccumulator();
-            image.Add<float>(buffer);
+            image.Add<float>(transform.StatisticsSample(files[index]));
             return image;
         }, total.Merge, cancellation);
         cancellation.ThrowIfCancellationRequested();
-        return new DatasetStatistics(geometry, total, pass.Failures);
+        return new DatasetStatistics(pipeline, geometry, total, pass.Failures);
     }
 
     /// <summary>
@@ -47,6 +47,7 @@ public sealed record DatasetStatistics(CropGeometry Geometry, ChannelStatisticsA
             details["failed_files"] = failedFiles;
         }
         details["channels"] = channels.Name;
+        details["pipeline"] = DctFileTransform.Name(Pipeline);
         details["resize"] = Geometry.Resize;
         details["crop"] = Geometry.Crop;
         details["values_per_channel"] = Statistics.ValuesPerChannel;

@@ -27,6 +27,9 @@ public static class JpegCoefficientReader
     /// <summary>Whether the system's libturbojpeg, which this reader needs, is present.</summary>
     public static bool IsAvailable => TurboJpegNative.IsAvailable;
 
+    /// <summary>The route in words, for reports.</summary>
+    public static string Describe => $"TurboJPEG's tjTransform with a custom filter ({TurboJpegNative.LoadedName ?? "libturbojpeg.so.0, not found"}), no decode";
+
     /// <summary>Reads a JPEG file's coefficients, judging the file first as <see cref="ImageDecoder.ReadFile"/> does.</summary>
     /// <exception cref="ImageDecodeException">Not a regular file, not a JPEG, corrupt, truncated, too large, or CMYK/YCCK/RGB-coded.</exception>
     public static JpegCoefficients ReadFile(string path, long maxPixels = ImageDecoder.DefaultMaxPixels)
@@ -34,8 +37,9 @@ public static class JpegCoefficientReader
 
     /// <param name="source">Names the data in error messages, usually its path.</param>
     /// <param name="maxPixels">Images with more pixels are refused before their coefficients are allocated.</param>
+    /// <param name="buffers">Memory to reuse (the result is then valid until the next read with it); null allocates.</param>
     /// <exception cref="ImageDecodeException">Not a JPEG, corrupt, truncated, too large, or CMYK/YCCK/RGB-coded.</exception>
-    public static unsafe JpegCoefficients Read(ReadOnlySpan<byte> jpeg, string source, long maxPixels = ImageDecoder.DefaultMaxPixels)
+    public static unsafe JpegCoefficients Read(ReadOnlySpan<byte> jpeg, string source, long maxPixels = ImageDecoder.DefaultMaxPixels, CoefficientBuffers? buffers = null)
     {
         var format = ImageFormatSniffer.Detect(jpeg);
         if (format != ImageFormat.Jpeg)
@@ -46,7 +50,7 @@ public static class JpegCoefficientReader
         IntPtr handle = TurboJpegNative.tjInitTransform();
         if (handle == IntPtr.Zero)
             throw new ImageDecodeException(source, "could not initialise TurboJPEG's transformer");
-        var capture = new Capture();
+        var capture = new Capture { Buffers = buffers };
         var pin = GCHandle.Alloc(capture);
         try
         {
@@ -134,7 +138,7 @@ public static class JpegCoefficientReader
             if (row >= component.HeightInBlocks)
                 return 0;
             int count = component.WidthInBlocks * ComponentCoefficients.CoefficientsPerBlock;
-            new ReadOnlySpan<short>(coefficients, count).CopyTo(component.Blocks.AsSpan(row * count, count));
+            new ReadOnlySpan<short>(coefficients, count).CopyTo(component.Blocks.Slice(row * count, count));
             return 0;
         }
         catch (Exception e)
@@ -151,6 +155,7 @@ public static class JpegCoefficientReader
         public ComponentCoefficients?[] Components = [];
         public int Width, Height, MaxHorizontal, MaxVertical;
         public string? Failure;
+        public CoefficientBuffers? Buffers;
 
         public ComponentCoefficients Component(int index, int widthInBlocks, int heightInBlocks)
         {
@@ -164,7 +169,8 @@ public static class JpegCoefficientReader
             int expectedHeight = BlocksCovering(Height, frame.VerticalSampling, MaxVertical);
             if (widthInBlocks != expectedWidth || heightInBlocks != expectedHeight)
                 throw new InvalidOperationException($"component {frame.Id} has {widthInBlocks}x{heightInBlocks} blocks where its frame header implies {expectedWidth}x{expectedHeight}");
-            return Components[index] = new ComponentCoefficients(frame.Id, frame.HorizontalSampling, frame.VerticalSampling, widthInBlocks, heightInBlocks, frame.Quantization);
+            var storage = Buffers?.For(index, checked(widthInBlocks * heightInBlocks * ComponentCoefficients.CoefficientsPerBlock));
+            return Components[index] = new ComponentCoefficients(frame.Id, frame.HorizontalSampling, frame.VerticalSampling, widthInBlocks, heightInBlocks, frame.Quantization, storage);
         }
 
         private static int BlocksCovering(int pixels, int sampling, int maxSampling)

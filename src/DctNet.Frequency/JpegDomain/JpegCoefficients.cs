@@ -8,7 +8,10 @@ public sealed class ComponentCoefficients
 {
     public const int CoefficientsPerBlock = 64;
 
-    internal ComponentCoefficients(int id, int horizontalSampling, int verticalSampling, int widthInBlocks, int heightInBlocks, ushort[] quantization)
+    private readonly short[] storage;
+
+    /// <param name="storage">Holds the blocks; may be longer (a reused buffer), or null for a new array.</param>
+    internal ComponentCoefficients(int id, int horizontalSampling, int verticalSampling, int widthInBlocks, int heightInBlocks, ushort[] quantization, short[]? storage = null)
     {
         Id = id;
         HorizontalSampling = horizontalSampling;
@@ -16,7 +19,11 @@ public sealed class ComponentCoefficients
         WidthInBlocks = widthInBlocks;
         HeightInBlocks = heightInBlocks;
         Quantization = quantization;
-        Blocks = new short[checked(widthInBlocks * heightInBlocks * CoefficientsPerBlock)];
+        int length = checked(widthInBlocks * heightInBlocks * CoefficientsPerBlock);
+        if (storage is not null && storage.Length < length)
+            throw new ArgumentException($"storage for {length} coefficients is too short", nameof(storage));
+        this.storage = storage ?? new short[length];
+        BlockCount = widthInBlocks * heightInBlocks;
     }
 
     /// <summary>The component identifier of the frame header (1, 2, 3 for most YCbCr files).</summary>
@@ -34,11 +41,13 @@ public sealed class ComponentCoefficients
     /// <summary>The quantization table the component was decoded with, in natural order (index 8v + u).</summary>
     public ushort[] Quantization { get; }
 
+    public int BlockCount { get; }
+
     /// <summary>HeightInBlocks x WidthInBlocks x 64 quantized coefficients, each block in natural order (index 8v + u).</summary>
-    public short[] Blocks { get; }
+    public Span<short> Blocks => storage.AsSpan(0, BlockCount * CoefficientsPerBlock);
 
     /// <summary>The 64 coefficients of block (x, y).</summary>
-    public Span<short> Block(int x, int y) => Blocks.AsSpan((y * WidthInBlocks + x) * CoefficientsPerBlock, CoefficientsPerBlock);
+    public Span<short> Block(int x, int y) => storage.AsSpan((y * WidthInBlocks + x) * CoefficientsPerBlock, CoefficientsPerBlock);
 }
 
 /// <summary>The quantized DCT coefficients of a JPEG file, per component in frame order (Y, Cb, Cr; or Y alone for grayscale).</summary>
@@ -53,4 +62,21 @@ public sealed record JpegCoefficients(int Width, int Height, IReadOnlyList<Compo
     public int MaxHorizontalSampling => Components.Max(c => c.HorizontalSampling);
 
     public int MaxVerticalSampling => Components.Max(c => c.VerticalSampling);
+}
+
+/// <summary>
+/// Coefficient memory reused from image to image on one thread, so that a pass over a dataset does not allocate (and
+/// garbage-collect) a large array per component per image. What a read with it returns is valid until the next read.
+/// </summary>
+public sealed class CoefficientBuffers
+{
+    private readonly short[][] buffers = new short[4][];
+
+    internal short[] For(int component, int length)
+    {
+        var buffer = buffers[component];
+        if (buffer is null || buffer.Length < length)
+            buffers[component] = buffer = GC.AllocateUninitializedArray<short>(length);
+        return buffer;
+    }
 }

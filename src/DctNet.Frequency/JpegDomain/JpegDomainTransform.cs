@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 using DctNet.Frequency.Channels;
 
@@ -86,22 +87,39 @@ public sealed class JpegDomainTransform
     {
         if (output.Length != OutputLength)
             throw new ArgumentException($"Output needs {OutputLength} floats, got {output.Length}.", nameof(output));
+        Write(image, window, flip, BlocksPerSide, BlocksPerSide, output);
+    }
+
+    /// <summary>
+    /// The validation window without its padding: C x min(S, height) x min(S, width) blocks, all of them the image's. What
+    /// statistics are measured over, so that padding (which normalization turns into zeros) does not weigh on them.
+    /// </summary>
+    public float[] CentredBlocks(JpegCoefficients image)
+    {
+        var (width, height) = DisplayedBlocks(image);
+        int outputWidth = Math.Min(width, BlocksPerSide), outputHeight = Math.Min(height, BlocksPerSide);
+        var output = new float[Channels.Count * outputWidth * outputHeight];
+        var window = new BlockWindow(BlockWindow.Centre(width, height, outputWidth).Left, BlockWindow.Centre(width, height, outputHeight).Top);
+        Write(image, window, flip: false, outputWidth, outputHeight, output);
+        return output;
+    }
+
+    private void Write(JpegCoefficients image, BlockWindow window, bool flip, int outputWidth, int outputHeight, Span<float> output)
+    {
         var workspace = t_workspace ??= new Workspace();
         var orientation = Orientation.Of(image.Orientation);
         var plans = Plan(image, orientation, flip, workspace);
+        var components = workspace.Components(image);
         var (width, height) = DisplayedBlocks(image);
-        int side = BlocksPerSide, plane = side * side;
-        var selected = Channels.Channels;
-        var mean = Statistics?.Mean;
-        var std = Statistics?.Std;
+        int plane = outputWidth * outputHeight;
 
-        for (int y = 0; y < side; y++)
+        for (int y = 0; y < outputHeight; y++)
         {
             int dy = window.Top + y;
-            for (int x = 0; x < side; x++)
+            for (int x = 0; x < outputWidth; x++)
             {
-                int dx = window.Left + (flip ? side - 1 - x : x);
-                int at = y * side + x;
+                int dx = window.Left + (flip ? outputWidth - 1 - x : x);
+                int at = y * outputWidth + x;
                 if ((uint)dx >= (uint)width || (uint)dy >= (uint)height)
                 {
                     for (int i = 0; i < plans.Length; i++)
@@ -112,11 +130,13 @@ public sealed class JpegDomainTransform
                 int ix = orientation.FlipX ? width - 1 - dx : dx;
                 int iy = orientation.FlipY ? height - 1 - dy : dy;
                 var (sx, sy) = orientation.Transpose ? (iy, ix) : (ix, iy);
-                workspace.BeginBlock();
+                foreach (var component in components)
+                    component.MoveTo(sx, sy);
                 for (int i = 0; i < plans.Length; i++)
                 {
-                    float value = plans[i].Value(image, sx, sy, workspace);
-                    output[i * plane + at] = mean is null ? value : (float)((value - mean[selected[i]]) / std![selected[i]]);
+                    ref readonly var plan = ref plans[i];
+                    float value = plan.Component < 0 ? 0 : components[plan.Component].Value(plan);
+                    output[i * plane + at] = (value - plan.Mean) / plan.Std;
                 }
             }
         }
@@ -126,27 +146,47 @@ public sealed class JpegDomainTransform
     {
         var selected = Channels.Channels;
         var plans = workspace.Plans(selected.Length);
-        int maxH = image.MaxHorizontalSampling, maxV = image.MaxVerticalSampling;
         for (int i = 0; i < selected.Length; i++)
         {
             int component = selected[i] / ChannelSubset.ChannelsPerComponent, k = selected[i] % ChannelSubset.ChannelsPerComponent;
             int v = k / 8, u = k % 8;
+            float mean = Statistics is null ? 0 : (float)Statistics.Mean[selected[i]];
+            float std = Statistics is null ? 1 : (float)Statistics.Std[selected[i]];
             if (component >= image.Components.Count)
             {
-                plans[i] = ChannelPlan.Zero; // grayscale: no chroma, as Cb = Cr = 128 would give
+                plans[i] = new ChannelPlan(-1, 0, 0, null, mean, std); // grayscale: no chroma, as Cb = Cr = 128 would give
                 continue;
             }
             // Flips of the displayed image negate its odd frequencies; a transpose swaps u and v.
             float sign = ((orientation.FlipX ^ flip) && u % 2 == 1 ? -1 : 1) * (orientation.FlipY && v % 2 == 1 ? -1 : 1);
             var (storedV, storedU) = orientation.Transpose ? (u, v) : (v, u);
             var c = image.Components[component];
-            int factorX = Factor(maxH, c.HorizontalSampling), factorY = Factor(maxV, c.VerticalSampling);
-            plans[i] = factorX == 1 && factorY == 1
-                ? ChannelPlan.Direct(component, 8 * storedV + storedU, c.Quantization[8 * storedV + storedU] * sign)
-                : ChannelPlan.Upsampled(component, factorX, factorY, workspace.Weights(i, factorX * factorY, (weights, part) =>
-                    DctUpsampling.Weights(factorX, part % factorX, factorY, part / factorX, storedV, storedU, c.Quantization, sign, weights)));
+            int factorX = Factor(image.MaxHorizontalSampling, c.HorizontalSampling), factorY = Factor(image.MaxVerticalSampling, c.VerticalSampling);
+            if (factorX == 1 && factorY == 1)
+            {
+                plans[i] = new ChannelPlan(component, 8 * storedV + storedU, c.Quantization[8 * storedV + storedU] * sign, null, mean, std);
+                continue;
+            }
+            var weights = workspace.Weights(i, factorX * factorY);
+            for (int part = 0; part < factorX * factorY; part++)
+            {
+                DctUpsampling.Weights(factorX, part % factorX, factorY, part / factorX, storedV, storedU, c.Quantization, sign,
+                    weights.AsSpan(part * 64, 64));
+            }
+            plans[i] = new ChannelPlan(component, 0, 0, weights, mean, std);
         }
         return plans;
+    }
+
+    /// <summary>Refuses a file whose subsampling the chroma map does not cover (TurboJPEG reads only those it does).</summary>
+    /// <exception cref="NotSupportedException">A component sampled other than 1, 2 or 4 times below the largest factor.</exception>
+    public static void CheckSampling(JpegCoefficients image)
+    {
+        foreach (var c in image.Components)
+        {
+            _ = Factor(image.MaxHorizontalSampling, c.HorizontalSampling);
+            _ = Factor(image.MaxVerticalSampling, c.VerticalSampling);
+        }
     }
 
     private static int Factor(int max, int sampling)
@@ -156,27 +196,90 @@ public sealed class JpegDomainTransform
         return max / sampling;
     }
 
-    /// <summary>How one output channel is read from the stored coefficients.</summary>
-    private readonly record struct ChannelPlan(int Component, int Coefficient, float Scale, int FactorX, int FactorY, float[]? Weights)
+    /// <summary>
+    /// How one output channel is read from the stored coefficients: a component on the luma grid gives one coefficient,
+    /// dequantized and signed by the flips (<see cref="Scale"/>); a subsampled one the dot product of its block with the
+    /// <see cref="Weights"/> of the part the luma block covers (64 per part). <see cref="Component"/> -1: no such component.
+    /// </summary>
+    internal readonly record struct ChannelPlan(int Component, int Coefficient, float Scale, float[]? Weights, float Mean, float Std);
+
+    /// <summary>
+    /// One component's block under the current luma block. A subsampled component's block is kept as its nonzero
+    /// coefficients: after quantization most chroma coefficients are zero, so the dot products of the chroma map cost
+    /// a few multiplications each instead of 64 (the sum is the same, up to float rounding).
+    /// </summary>
+    internal sealed class ComponentCursor
     {
-        public static readonly ChannelPlan Zero = new(-1, 0, 0, 1, 1, null);
+        private readonly int[] nonzeroIndex = new int[64];
+        private readonly float[] nonzeroValue = new float[64];
+        private ComponentCoefficients component = null!;
+        private int factorX, factorY, nonzeroCount, offset, part;
 
-        /// <summary>A component on the luma grid: one coefficient, dequantized (and signed by the flips).</summary>
-        public static ChannelPlan Direct(int component, int coefficient, float scale) => new(component, coefficient, scale, 1, 1, null);
-
-        /// <summary>A subsampled component: the dot product of its block with the weights of the part this luma block covers.</summary>
-        public static ChannelPlan Upsampled(int component, int factorX, int factorY, float[] weights) => new(component, 0, 0, factorX, factorY, weights);
-
-        public float Value(JpegCoefficients image, int lumaX, int lumaY, Workspace workspace)
+        public void Reset(ComponentCoefficients c, int maxHorizontal, int maxVertical)
         {
-            if (Component < 0)
-                return 0;
-            var c = image.Components[Component];
-            int bx = Math.Min(lumaX / FactorX, c.WidthInBlocks - 1), by = Math.Min(lumaY / FactorY, c.HeightInBlocks - 1);
-            if (Weights is null)
-                return c.Blocks[(by * c.WidthInBlocks + bx) * 64 + Coefficient] * Scale;
-            int part = (lumaY % FactorY) * FactorX + lumaX % FactorX;
-            return BlockDot.Dot(Weights.AsSpan(part * 64, 64), workspace.BlockAsFloats(c, Component, bx, by));
+            component = c;
+            (offset, nonzeroCount) = (-1, -1);
+            factorX = maxHorizontal / c.HorizontalSampling;
+            factorY = maxVertical / c.VerticalSampling;
+        }
+
+        public void MoveTo(int lumaX, int lumaY)
+        {
+            int bx = Math.Min(lumaX / factorX, component.WidthInBlocks - 1), by = Math.Min(lumaY / factorY, component.HeightInBlocks - 1);
+            int blockOffset = (by * component.WidthInBlocks + bx) * 64;
+            if (factorX == 1 && factorY == 1)
+            {
+                offset = blockOffset;
+                return;
+            }
+            part = (lumaY % factorY) * factorX + lumaX % factorX;
+            if (blockOffset == offset && nonzeroCount >= 0)
+                return; // the neighbour in the same chroma block: its nonzeros are in hand
+            offset = blockOffset;
+            var block = component.Blocks.Slice(offset, 64);
+            nonzeroCount = 0;
+            for (ulong mask = NonzeroMask(block); mask != 0; mask &= mask - 1)
+            {
+                int k = BitOperations.TrailingZeroCount(mask);
+                nonzeroIndex[nonzeroCount] = k;
+                nonzeroValue[nonzeroCount++] = block[k];
+            }
+        }
+
+        /// <summary>Bit k set where block[k] is nonzero: four 16-lane compares where the hardware has them, else the scalar definition.</summary>
+        internal static ulong NonzeroMask(ReadOnlySpan<short> block)
+        {
+            if (!Vector256.IsHardwareAccelerated)
+                return NonzeroMaskScalar(block);
+            ulong mask = 0;
+            for (int i = 0; i < 4; i++)
+            {
+                var zero = Vector256.Equals(Vector256.Create(block.Slice(16 * i, 16)), Vector256<short>.Zero);
+                mask |= (ulong)(~zero.ExtractMostSignificantBits() & 0xFFFF) << (16 * i);
+            }
+            return mask;
+        }
+
+        internal static ulong NonzeroMaskScalar(ReadOnlySpan<short> block)
+        {
+            ulong mask = 0;
+            for (int k = 0; k < 64; k++)
+            {
+                if (block[k] != 0)
+                    mask |= 1UL << k;
+            }
+            return mask;
+        }
+
+        public float Value(in ChannelPlan plan)
+        {
+            if (plan.Weights is not { } weights)
+                return component.Blocks[offset + plan.Coefficient] * plan.Scale;
+            var partWeights = weights.AsSpan(part * 64, 64);
+            float sum = 0;
+            for (int n = 0; n < nonzeroCount; n++)
+                sum += partWeights[nonzeroIndex[n]] * nonzeroValue[n];
+            return sum;
         }
     }
 
@@ -196,13 +299,12 @@ public sealed class JpegDomainTransform
         };
     }
 
-    /// <summary>Per-thread scratch: the channel plans and their weights, and each component's current block as floats.</summary>
+    /// <summary>Per-thread scratch: the channel plans and their weights, and a cursor per component.</summary>
     private sealed class Workspace
     {
         private ChannelPlan[] plans = [];
-        private float[][] weights = [];
-        private readonly float[][] blocks = [new float[64], new float[64], new float[64], new float[64]];
-        private readonly (int X, int Y)[] converted = new (int, int)[4];
+        private float[]?[] weights = [];
+        private readonly ComponentCursor[] cursors = [new(), new(), new()];
 
         public ChannelPlan[] Plans(int count)
         {
@@ -211,52 +313,19 @@ public sealed class JpegDomainTransform
             return plans;
         }
 
-        public float[] Weights(int channel, int parts, Action<Span<float>, int> fill)
+        public float[] Weights(int channel, int parts)
         {
             if (weights[channel]?.Length != parts * 64)
                 weights[channel] = new float[parts * 64];
-            for (int part = 0; part < parts; part++)
-                fill(weights[channel].AsSpan(part * 64, 64), part);
-            return weights[channel];
+            return weights[channel]!;
         }
 
-        public void BeginBlock() => converted.AsSpan().Fill((-1, -1));
-
-        /// <summary>Block (bx, by) of a component as floats, converted once per output block however many channels read it.</summary>
-        public ReadOnlySpan<float> BlockAsFloats(ComponentCoefficients c, int component, int bx, int by)
+        /// <summary>The cursors of the image's components (1 or 3: the reader refuses four-component files).</summary>
+        public ReadOnlySpan<ComponentCursor> Components(JpegCoefficients image)
         {
-            var block = blocks[component];
-            if (converted[component] != (bx, by))
-            {
-                var source = c.Blocks.AsSpan((by * c.WidthInBlocks + bx) * 64, 64);
-                for (int i = 0; i < 64; i++)
-                    block[i] = source[i];
-                converted[component] = (bx, by);
-            }
-            return block;
+            for (int c = 0; c < image.Components.Count; c++)
+                cursors[c].Reset(image.Components[c], image.MaxHorizontalSampling, image.MaxVerticalSampling);
+            return cursors.AsSpan(0, image.Components.Count);
         }
-    }
-}
-
-/// <summary>The 64-term dot product of the chroma map, with a SIMD path and the scalar definition beside it.</summary>
-internal static class BlockDot
-{
-    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-        => Vector256.IsHardwareAccelerated ? DotVector256(a, b) : DotScalar(a, b);
-
-    internal static float DotScalar(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        float sum = 0;
-        for (int i = 0; i < 64; i++)
-            sum += a[i] * b[i];
-        return sum;
-    }
-
-    internal static float DotVector256(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        var sum = Vector256<float>.Zero;
-        for (int i = 0; i < 64; i += 8)
-            sum = Vector256.FusedMultiplyAdd(Vector256.Create(a.Slice(i, 8)), Vector256.Create(b.Slice(i, 8)), sum);
-        return Vector256.Sum(sum);
     }
 }
