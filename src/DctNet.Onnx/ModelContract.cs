@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 
@@ -13,6 +14,9 @@ public enum InputPipeline
 
     /// <summary>torchvision's ImageNet recipe: resize, centre crop, RGB scaled to [0, 1].</summary>
     Rgb,
+
+    /// <summary>The JPEG-domain pipeline: the JPEG file's own dequantized coefficients in a window of its block grid (<see cref="DctFileTransform"/>).</summary>
+    JpegDct,
 }
 
 /// <summary>
@@ -37,9 +41,15 @@ public sealed record ModelContract(
     private const string Prefix = "dctnet.";
 
     /// <summary>C x H x W of one image.</summary>
-    public int[] Shape => Pipeline == InputPipeline.Dct
+    public int[] Shape => TakesDct
         ? [Channels!.Count, Geometry.BlocksPerSide, Geometry.BlocksPerSide]
         : [3, Geometry.Crop, Geometry.Crop];
+
+    /// <summary>The input is DCT coefficients (of either DCT pipeline).</summary>
+    public bool TakesDct => Pipeline != InputPipeline.Rgb;
+
+    /// <summary>The DCT pipeline of a DCT model's input.</summary>
+    public DctPipeline DctPipeline => Pipeline == InputPipeline.JpegDct ? DctPipeline.Jpeg : DctPipeline.Exact;
 
     /// <summary>The <c>metadata_props</c> entries of this contract.</summary>
     public IReadOnlyDictionary<string, string> ToMetadata()
@@ -49,7 +59,7 @@ public sealed record ModelContract(
             [Prefix + "version"] = Version,
             [Prefix + "model"] = Model,
             [Prefix + "classes"] = Invariant(Classes),
-            [Prefix + "pipeline"] = Pipeline == InputPipeline.Dct ? "dct" : "rgb",
+            [Prefix + "pipeline"] = Pipeline switch { InputPipeline.Dct => "dct", InputPipeline.JpegDct => "jpeg", _ => "rgb" },
             [Prefix + "resize"] = Invariant(Geometry.Resize),
             [Prefix + "crop"] = Invariant(Geometry.Crop),
             [Prefix + "gate"] = Gate ? "argmax" : "none",
@@ -89,7 +99,8 @@ public sealed record ModelContract(
         {
             "dct" => InputPipeline.Dct,
             "rgb" => InputPipeline.Rgb,
-            var other => throw new OnnxFileException($"{source}: metadata '{Prefix}pipeline' is '{other}'; this DctNet knows 'dct' and 'rgb'."),
+            "jpeg" => InputPipeline.JpegDct,
+            var other => throw new OnnxFileException($"{source}: metadata '{Prefix}pipeline' is '{other}'; this DctNet knows 'dct', 'jpeg' and 'rgb'."),
         };
         var geometry = new CropGeometry(Int("resize", 8, CropGeometry.MaxResize), Int("crop", 8, CropGeometry.MaxCrop));
         try
@@ -101,7 +112,7 @@ public sealed record ModelContract(
             throw new OnnxFileException($"{source}: {e.Message}");
         }
         ChannelSubset? channels = null;
-        if (pipeline == InputPipeline.Dct)
+        if (pipeline != InputPipeline.Rgb)
         {
             try
             {
@@ -136,6 +147,15 @@ public sealed record ModelContract(
         string gate = Gate
             ? $" The input gate is in the graph and decides each channel by the larger of its two logits; feed '{OnnxNames.GumbelNoise}' (N x 192 x 2 Gumbel noise) to sample the gates as the release does."
             : "";
+        if (Pipeline == InputPipeline.JpegDct)
+        {
+            return "JPEG files only, not decoded: read the quantized DCT coefficients of each component (libjpeg's jpeg_read_coefficients) and "
+                + "multiply by the component's quantization table; bring subsampled chroma onto the luma block grid by the DCT-domain image of "
+                + "pixel replication; apply the EXIF orientation on the block grid; take the centred window of "
+                + $"{Geometry.BlocksPerSide} x {Geometry.BlocksPerSide} luma blocks, blocks outside the image being 0 after normalization; "
+                + $"channel 8v+u of each component is coefficient (v, u) of every block; keep dctnet.channels.y, .cb, .cr in that order; {normalize}. "
+                + $"Input: {layout}.{gate} DctNet's DctFileTransform with the jpeg pipeline writes exactly this input.";
+        }
         return Pipeline == InputPipeline.Dct
             ? $"Decode to RGB; resize the shorter side to {Geometry.Resize} (OpenCV INTER_LINEAR) and crop the centre {Geometry.Crop} x {Geometry.Crop}; "
                 + "convert to YCbCr and take the 8 x 8 DCT coefficients a quality-100 libjpeg-turbo encode stores (Y from the crop, Cb and Cr from the crop "

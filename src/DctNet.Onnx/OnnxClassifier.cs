@@ -24,7 +24,7 @@ public sealed class OnnxClassifier : IDisposable
 {
     private readonly OnnxSession session;
     private readonly ImageDecoder decoder;
-    private readonly DctTransform? dct;
+    private readonly DctFileTransform? dct;
     private readonly RgbTransform? rgb;
     private readonly RgbRenormalization? rgbNormalization;
 
@@ -33,9 +33,9 @@ public sealed class OnnxClassifier : IDisposable
         this.session = session;
         this.decoder = decoder;
         var contract = session.Contract;
-        if (contract.Pipeline == InputPipeline.Dct)
+        if (contract.TakesDct)
         {
-            dct = new DctTransform(contract.Geometry, contract.Channels!, Statistics(contract));
+            dct = new DctFileTransform(contract.DctPipeline, contract.Geometry, contract.Channels!, Statistics(contract), decoder);
             return;
         }
         rgb = new RgbTransform(contract.Geometry.Resize, contract.Geometry.Crop);
@@ -58,10 +58,13 @@ public sealed class OnnxClassifier : IDisposable
     /// <exception cref="ImageDecodeException">The bytes are not an image this decoder reads; the message starts with <paramref name="source"/>.</exception>
     public float[] Preprocess(ReadOnlySpan<byte> image, string source = "image")
     {
-        var decoded = decoder.Decode(image, source);
         if (dct is not null)
-            return dct.Transform(decoded);
-        float[] input = rgb!.Transform(decoded);
+        {
+            var output = new float[dct.OutputLength];
+            dct.Transform(image, source, output);
+            return output;
+        }
+        float[] input = rgb!.Transform(decoder.Decode(image, source));
         rgbNormalization?.Apply(input);
         return input;
     }

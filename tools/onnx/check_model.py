@@ -14,9 +14,9 @@ reader, checker and shape inference, and compared with the contract DctNet docum
     first a dim_param; no other graph input, except `gumbel_noise` (float32 [dim_param, 192, 2], with an
     initializer of zeros of the same name as its default) in gated models;
   * metadata_props: dctnet.version (1), dctnet.model, dctnet.classes (a positive integer), dctnet.pipeline
-    (dct | rgb), dctnet.resize and dctnet.crop (positive integers), dctnet.gate (none | argmax, `argmax` if and only
+    (dct | jpeg | rgb: the exact or the JPEG-domain DCT pipeline, or RGB), dctnet.resize and dctnet.crop (positive integers), dctnet.gate (none | argmax, `argmax` if and only
     if the graph has `gumbel_noise`), dctnet.preprocessing (prose); dctnet.channels and dctnet.channels.y/.cb/.cr
-    (JSON arrays of coefficient indices 0..63) when, and only when, the pipeline is dct, with as many indices in all
+    (JSON arrays of coefficient indices 0..63) when, and only when, the pipeline is dct or jpeg, with as many indices in all
     as the input has channels; dctnet.mean and dctnet.std optional, both or neither, JSON arrays of one finite value
     per input channel, the std positive; an rgb input has 3 channels and is crop x crop, a dct input crop/8 x crop/8;
   * the number of classes: the declared shape of `logits` is removed from a copy of the model and shape inference
@@ -178,17 +178,17 @@ def check(path, torch_graph=False):
         classes = positive_int(meta, "dctnet.classes")
         resize, crop = positive_int(meta, "dctnet.resize"), positive_int(meta, "dctnet.crop")
         pipeline = meta["dctnet.pipeline"]
-        if pipeline not in ("dct", "rgb"):
-            raise CheckError(f"dctnet.pipeline is {pipeline!r}, not dct or rgb")
+        if pipeline not in ("dct", "jpeg", "rgb"):
+            raise CheckError(f"dctnet.pipeline is {pipeline!r}, not dct, jpeg or rgb")
         if meta["dctnet.gate"] not in ("none", "argmax"):
             raise CheckError(f"dctnet.gate is {meta['dctnet.gate']!r}, not none or argmax")
         if (meta["dctnet.gate"] == "argmax") != gated:
             raise CheckError(f"dctnet.gate is {meta['dctnet.gate']} but the graph {'has' if gated else 'has no'} gumbel_noise input")
         channels = xd[1]
-        if pipeline == "dct":
+        if pipeline in ("dct", "jpeg"):
             missing = [k for k in CHANNEL_KEYS if k not in meta]
             if missing:
-                raise CheckError(f"dct pipeline without {', '.join(missing)}")
+                raise CheckError(f"{pipeline} pipeline without {', '.join(missing)}")
             lists = [json_array(meta, k) for k in CHANNEL_KEYS[1:]]
             for key, lst in zip(CHANNEL_KEYS[1:], lists):
                 if not all(isinstance(v, int) and 0 <= v < 64 for v in lst) or len(set(lst)) != len(lst):
@@ -198,7 +198,7 @@ def check(path, torch_graph=False):
                 raise CheckError(f"dctnet.channels.y/.cb/.cr list {count} channels, the input has {channels}")
             if crop % 8 != 0 or xd[2:] != [crop // 8, crop // 8]:
                 raise CheckError(f"dct input must be [N, C, {crop // 8}, {crop // 8}] (dctnet.crop / 8 blocks), it is {fmt(xd)}")
-            notes.append(f"dct {meta['dctnet.channels']}: {len(lists[0])}+{len(lists[1])}+{len(lists[2])} channels")
+            notes.append(f"{pipeline} {meta['dctnet.channels']}: {len(lists[0])}+{len(lists[1])}+{len(lists[2])} channels")
         else:
             present = [k for k in CHANNEL_KEYS if k in meta]
             if present:

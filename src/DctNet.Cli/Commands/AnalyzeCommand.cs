@@ -3,6 +3,7 @@ using System.Globalization;
 using DctNet.Analysis;
 using DctNet.Checkpoints;
 using DctNet.Data;
+using DctNet.Frequency;
 using DctNet.Inference;
 using DctNet.Models;
 using static TorchSharp.torch;
@@ -51,6 +52,7 @@ internal static class AnalyzeCommand
             HelpName = "N",
             DefaultValueFactory = _ => 0,
         };
+        var pipeline = PipelineOptions.PipelineOption("[default: the checkpoint's own]", exactByDefault: false);
 
         var command = new Command("analyze", $"""
             Measures how often the input gate of a gated model keeps each of the 192 frequency channels over a dataset (the
@@ -64,7 +66,7 @@ internal static class AnalyzeCommand
               dctnet analyze gated.safetensors --data imagenet/val --out analysis --threads 8
             """)
         {
-            weights, data, output, exportSubset, model, batchSize, threads, seed
+            weights, data, output, exportSubset, model, batchSize, threads, seed, pipeline
         };
 
         command.SetAction(parse =>
@@ -89,7 +91,7 @@ internal static class AnalyzeCommand
             int threadCount = parse.GetValue(threads);
             set_num_threads(threadCount);
 
-            using var loaded = Load(parse.GetValue(model) ?? run.Model, weightsPath, parse.GetValue(seed));
+            using var loaded = Load(parse.GetValue(model) ?? run.Model, weightsPath, parse.GetValue(seed), parse.GetValue(pipeline));
             if (!loaded.HasInputGate)
                 throw new ModelRequestException($"{loaded.WeightsPath}: the weights have no input gate ({WeightsLayout.InputGatePrefix}*); "
                     + "analyze needs a model trained with --channels 192 --gate.");
@@ -139,7 +141,7 @@ internal static class AnalyzeCommand
     }
 
     /// <summary>The model comes from --model, else the checkpoint's metadata, else the run's options.</summary>
-    private static InferenceModel Load(string? requestedModel, string weights, ulong seed)
+    private static InferenceModel Load(string? requestedModel, string weights, ulong seed, string? pipeline)
     {
         string? name = requestedModel;
         if (name is null)
@@ -149,6 +151,10 @@ internal static class AnalyzeCommand
                 ?? throw new UsageException($"--model is required: {path} does not name its model (only DctNet checkpoints and run directories do).");
         }
         // BatchNorms stay unfolded: a gate decision is a comparison, and folding's rounding could flip a close one.
-        return UsageException.Guard("--model: ", () => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(name), weights) { GateSeed = seed }));
+        return UsageException.Guard("--model: ", () => InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(name), weights)
+        {
+            GateSeed = seed,
+            Pipeline = pipeline is null ? null : DctFileTransform.Parse(pipeline),
+        }));
     }
 }

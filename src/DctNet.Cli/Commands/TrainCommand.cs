@@ -38,6 +38,8 @@ internal static class TrainCommand
             Description = "DCT models: normalize with this statistics file ('dctnet stats --data <root>/train') instead of the release's ImageNet statistics; the checkpoints record it.",
             HelpName = "stats.json",
         };
+        var pipeline = PipelineOptions.PipelineOption("DCT models; the checkpoints record it, and eval, predict and analyze then read "
+            + "the same pipeline's input. Normalization defaults to that pipeline's ImageNet statistics.");
         var device = DeviceOption.Create();
         var (output, resume) = (RunCommandLine.Output(), RunCommandLine.Resume());
         var epochs = PipelineOptions.PositiveInt("--epochs", "Epochs to train.", defaults.Epochs, OptionRanges.MaxEpochs);
@@ -71,7 +73,7 @@ internal static class TrainCommand
         var gate = new Option<bool>("--gate") { Description = "Train the input gate in front of the model (dynamic channel selection; 192 channels)." };
         var gateLambda = PipelineOptions.Number("--gate-lambda", "With --gate: loss = cross-entropy + L x mean number of channels on per sample.", 0).NonNegative();
 
-        Option[] runOptions = [model, channels, data, crop, resize, stats, device, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
+        Option[] runOptions = [model, channels, data, crop, resize, stats, pipeline, device, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
             schedule, warmupEpochs, init, seed, threads, noAugmentation, strict, gate, gateLambda];
         var command = new Command("train", """
             Trains a model with SGD on <data>/train, validating on <data>/val after every epoch. The run directory gets
@@ -103,6 +105,7 @@ internal static class TrainCommand
                 Crop = parse.GetValue(crop),
                 Resize = parse.GetValue(resize),
                 Stats = parse.GetValue(stats),
+                Pipeline = parse.GetValue(pipeline) is PipelineOptions.Jpeg ? PipelineOptions.Jpeg : null,
                 Device = parse.GetValue(device) ?? ComputeDevice.Default,
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batchSize),

@@ -19,7 +19,8 @@ internal sealed class PipelineOptions
     /// <summary>--pipeline exact|jpeg; its help says what each one does and what the JPEG pipeline's input differs in.</summary>
     public Option<string> Pipeline { get; } = PipelineOption();
 
-    public static Option<string> PipelineOption(string? extra = null) => new Option<string>("--pipeline")
+    /// <summary>--pipeline with its help; <paramref name="extra"/> is added to it, and without a default the option is null when not given.</summary>
+    public static Option<string> PipelineOption(string? extra = null, bool exactByDefault = true) => new Option<string>("--pipeline")
     {
         Description = "Where the DCT input comes from. exact: the release's pipeline (decode, resize the shorter side, centre crop, "
             + "re-encode at quality 100, read the coefficients). jpeg: the coefficients the JPEG file already holds, dequantized, "
@@ -27,7 +28,7 @@ internal sealed class PipelineOptions
             + "the image is smaller; random position and flip in training), chroma brought onto the luma grid in the DCT domain. "
             + "Only JPEG files can be read by it (others fail with a one-line error)." + (extra is null ? "" : " " + extra),
         HelpName = "exact|jpeg",
-        DefaultValueFactory = _ => Exact,
+        DefaultValueFactory = exactByDefault ? _ => Exact : null,
     }.AcceptOnlyFromAmong(StringComparer.Ordinal, Exact, Jpeg);
 
     public DctPipeline ResolvePipeline(ParseResult parse) => DctFileTransform.Parse(parse.GetValue(Pipeline) ?? Exact);

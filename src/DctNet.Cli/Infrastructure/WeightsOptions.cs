@@ -48,6 +48,9 @@ internal sealed class WeightsOptions
         HelpName = "stats.json",
     };
 
+    public Option<string> Pipeline { get; } = PipelineOptions.PipelineOption(
+        "[default: a DctNet checkpoint's own (which refuses the other); exact for other weights]", exactByDefault: false);
+
     public Option<string> Device { get; } = DeviceOption.Create();
 
     /// <summary>--engine, for the commands that run the model (predict, eval); the others load it on libtorch.</summary>
@@ -58,7 +61,7 @@ internal sealed class WeightsOptions
         => EngineOption.Resolve(parse, Engine, UsageException.Guard("--device: ", () => ComputeDevice.Parse(parse.GetValue(Device) ?? ComputeDevice.Default)));
 
     /// <summary>The options that choose the model, its weights and its input.</summary>
-    public IEnumerable<Option> Selection => [Model, Channels, Weights, Classes, Stats];
+    public IEnumerable<Option> Selection => [Model, Channels, Weights, Classes, Stats, Pipeline];
 
     /// <summary>Builds the model around the weights; contradictions between the options and the weights are usage errors.</summary>
     /// <param name="foldBatchNorm">For commands that only run the model: merge BatchNorms into convolutions (faster).</param>
@@ -75,6 +78,7 @@ internal sealed class WeightsOptions
             GateSeed = parse.GetValue(Seed),
             FoldBatchNorm = foldBatchNorm,
             Statistics = parse.GetValue(Stats) is { } stats ? PipelineOptions.LoadStatistics(stats) : null,
+            Pipeline = parse.GetValue(Pipeline) is { } pipeline ? Frequency.DctFileTransform.Parse(pipeline) : null,
             Device = device,
             Engine = engine,
             Threads = threads,

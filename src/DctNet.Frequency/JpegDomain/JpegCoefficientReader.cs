@@ -45,7 +45,7 @@ public static class JpegCoefficientReader
         if (format != ImageFormat.Jpeg)
             throw new ImageDecodeException(source, format == ImageFormat.Unknown
                 ? "not a JPEG file; the JPEG-domain pipeline reads coefficients from JPEG files only"
-                : $"a {format.ToString().ToUpperInvariant()} image, not a JPEG; the JPEG-domain pipeline reads coefficients from JPEG files only");
+                : $"a {(format == ImageFormat.WebP ? "WebP" : format.ToString().ToUpperInvariant())} image, not a JPEG; the JPEG-domain pipeline reads coefficients from JPEG files only");
         TurboJpegNative.EnsureLoaded();
         IntPtr handle = TurboJpegNative.tjInitTransform();
         if (handle == IntPtr.Zero)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Models;
@@ -27,7 +28,14 @@ public sealed record CheckpointMetadata
     /// <summary>The resize and crop the model was trained at, when not the model's own (<see cref="Models.ModelDefinition.Input"/>).</summary>
     public CropGeometry? Geometry { get; init; }
 
-    private const int FormatVersion = 1;
+    /// <summary>The DCT pipeline the model was trained on; exact for every checkpoint that does not say.</summary>
+    public DctPipeline Pipeline { get; init; } = DctPipeline.Exact;
+
+    /// <summary>
+    /// Format 1 has no pipeline; checkpoints of the JPEG pipeline are written as format 2, which versions before it
+    /// refuse, so that no older DctNet feeds such a model the exact pipeline's input.
+    /// </summary>
+    private const int FormatVersion = 1, JpegPipelineFormatVersion = 2;
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -37,13 +45,14 @@ public sealed record CheckpointMetadata
 
     public string ToJson() => JsonSerializer.Serialize(
         new MetadataJson(
-            FormatVersion,
+            Pipeline == DctPipeline.Jpeg ? JpegPipelineFormatVersion : FormatVersion,
             Model,
             Classes,
             ChannelSubsetJson.From(Channels),
             Normalization is null ? null : new MeanStdJson([.. Normalization.Mean], [.. Normalization.Std]),
             Layer2Stride,
-            Geometry is null ? null : new GeometryJson(Geometry.Resize, Geometry.Crop)),
+            Geometry is null ? null : new GeometryJson(Geometry.Resize, Geometry.Crop),
+            Pipeline == DctPipeline.Jpeg ? DctFileTransform.Name(Pipeline) : null),
         JsonOptions);
 
     /// <exception cref="InvalidDataException">Not the JSON of <see cref="ToJson"/>, or of a newer format version.</exception>
@@ -58,8 +67,10 @@ public sealed record CheckpointMetadata
         {
             throw new InvalidDataException($"DctNet metadata is not valid ({e.Message})", e);
         }
-        if (parsed.FormatVersion != FormatVersion)
-            throw new InvalidDataException($"DctNet metadata format {parsed.FormatVersion} is not supported (this version reads {FormatVersion}).");
+        if (parsed.FormatVersion is not (FormatVersion or JpegPipelineFormatVersion))
+            throw new InvalidDataException($"DctNet metadata format {parsed.FormatVersion} is not supported (this version reads {FormatVersion} and {JpegPipelineFormatVersion}).");
+        if ((parsed.FormatVersion == JpegPipelineFormatVersion) != (parsed.Pipeline == "jpeg"))
+            throw new InvalidDataException($"DctNet metadata format {parsed.FormatVersion} with pipeline '{parsed.Pipeline ?? "exact"}': format 2 is for, and only for, the jpeg pipeline.");
         if (string.IsNullOrEmpty(parsed.Model) || parsed.Classes is <= 0 or > CheckpointLimits.MaxClasses)
             throw new InvalidDataException($"DctNet metadata lacks the model name or a class count from 1 to {CheckpointLimits.MaxClasses}.");
         try
@@ -72,6 +83,7 @@ public sealed record CheckpointMetadata
                 Normalization = parsed.Normalization is { } normalization ? new InputNormalization(normalization.Mean, normalization.Std) : null,
                 Layer2Stride = parsed.Layer2Stride,
                 Geometry = parsed.Geometry is { } geometry ? Validated(new CropGeometry(geometry.Resize, geometry.Crop)) : null,
+                Pipeline = parsed.Pipeline is null ? DctPipeline.Exact : DctFileTransform.Parse(parsed.Pipeline),
             };
         }
         catch (ArgumentException e)
@@ -87,7 +99,7 @@ public sealed record CheckpointMetadata
     }
 
     private sealed record MetadataJson(int FormatVersion, string Model, int Classes, ChannelSubsetJson? Channels, MeanStdJson? Normalization,
-        int? Layer2Stride, GeometryJson? Geometry);
+        int? Layer2Stride, GeometryJson? Geometry, string? Pipeline);
 
     private sealed record GeometryJson(int Resize, int Crop);
 }

@@ -33,22 +33,25 @@ public sealed class Batch : IDisposable
 }
 
 /// <summary>
-/// Decodes and transforms samples on worker threads straight into a batch buffer, a bounded number of batches
+/// Reads and transforms samples on worker threads straight into a batch buffer, a bounded number of batches
 /// ahead of the consumer, and hands batches out in sample order. An unreadable file is skipped and reported
 /// with the batch (never replaced by another sample).
 /// </summary>
 public sealed class BatchLoader
 {
-    /// <summary>Fills <c>destination</c> (one sample) from a decoded image; the int is the sample's index in the dataset.</summary>
-    public delegate void SampleTransform(RgbImage image, int sampleIndex, Span<float> destination);
+    /// <summary>
+    /// Fills <c>destination</c> (one sample) from an image file, reading it as its pipeline does (a decode, or a read of
+    /// its JPEG coefficients); the int is the sample's index in the dataset.
+    /// </summary>
+    /// <exception cref="ImageDecodeException">The file cannot be read; the sample is skipped and reported.</exception>
+    public delegate void SampleTransform(string path, int sampleIndex, Span<float> destination);
 
     private readonly IReadOnlyList<(string Path, int Label)> _samples;
     private readonly long[] _sampleShape;
     private readonly int _sampleLength;
     private readonly SampleTransform _transform;
-    private readonly ImageDecoder _decoder;
 
-    public BatchLoader(IReadOnlyList<(string Path, int Label)> samples, int[] sampleShape, SampleTransform transform, ImageDecoder decoder,
+    public BatchLoader(IReadOnlyList<(string Path, int Label)> samples, int[] sampleShape, SampleTransform transform,
         int batchSize, int threads, int prefetchBatches = 2)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
@@ -57,7 +60,7 @@ public sealed class BatchLoader
         _samples = samples;
         _sampleShape = sampleShape.Select(d => (long)d).ToArray();
         _sampleLength = sampleShape.Aggregate(1, (a, b) => a * b);
-        (_transform, _decoder) = (transform, decoder);
+        _transform = transform;
         (BatchSize, Threads, PrefetchBatches) = (batchSize, threads, prefetchBatches);
     }
 
@@ -116,7 +119,7 @@ public sealed class BatchLoader
         var (path, label) = _samples[sampleIndex];
         try
         {
-            _transform(_decoder.DecodeFile(path), sampleIndex, batch.Slot(slot));
+            _transform(path, sampleIndex, batch.Slot(slot));
             batch.Succeeded[slot] = true;
         }
         catch (ImageDecodeException e)

@@ -1,4 +1,5 @@
 using System.Reflection;
+using DctNet.Frequency;
 using DctNet.Frequency.IO;
 using DctNet.Inference;
 using DctNet.Models;
@@ -84,7 +85,8 @@ public static class OnnxExport
         int[] read = channels?.Channels ?? [0, 1, 2];
         var normalization = input.Normalization;
         return new ModelContract(
-            model, classes, channels is null ? InputPipeline.Rgb : InputPipeline.Dct, input.Geometry, channels,
+            model, classes, input is DctInput dct ? (dct.Pipeline == DctPipeline.Jpeg ? InputPipeline.JpegDct : InputPipeline.Dct) : InputPipeline.Rgb,
+            input.Geometry, channels,
             normalization is null ? null : [.. read.Select(c => normalization.Mean[c])],
             normalization is null ? null : [.. read.Select(c => normalization.Std[c])],
             gate);

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using DctNet.Checkpoints;
 using DctNet.Export;
 using DctNet.Data;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
@@ -98,7 +99,7 @@ public sealed class InferenceModel : IDisposable
             throw new ModelRequestException($"{path}: the checkpoint holds a {metadata.Model} model, but {definition.Name} was asked for.");
 
         bool gate = WeightsLayout.HasInputGate(contents.Weights);
-        var input = definition.ResolveInput(new InputRequest(request.Channels, Statistics: request.Statistics), metadata, gate, path);
+        var input = definition.ResolveInput(new InputRequest(request.Channels, Statistics: request.Statistics, Pipeline: request.Pipeline), metadata, gate, path);
         var channels = (input as DctInput)?.Channels;
         if (gate && channels is null)
             throw new ModelRequestException($"{path}: the weights have an input gate ({WeightsLayout.InputGatePrefix}*), which only DCT models take; {definition.Name} takes RGB images.");
@@ -184,9 +185,9 @@ public sealed class InferenceModel : IDisposable
         return module.call(laidOut);
     }
 
-    /// <summary>Decodes and transforms <paramref name="samples"/> with <see cref="Pipeline"/> on worker threads, in batches.</summary>
-    public BatchLoader CreateLoader(IReadOnlyList<(string Path, int Label)> samples, int batchSize, int threads, ImageDecoder? decoder = null)
-        => new(samples, Pipeline.Shape, (image, _, destination) => Pipeline.Transform(image, destination), decoder ?? new ImageDecoder(), batchSize, threads);
+    /// <summary>Reads and transforms <paramref name="samples"/> with <see cref="Pipeline"/> on worker threads, in batches.</summary>
+    public BatchLoader CreateLoader(IReadOnlyList<(string Path, int Label)> samples, int batchSize, int threads)
+        => new(samples, Pipeline.Shape, (path, _, destination) => Pipeline.Transform(path, destination), batchSize, threads);
 
     /// <summary>What a DctNet checkpoint of this model records: model, classes, channels, normalization and layer2 stride.</summary>
     public CheckpointMetadata Metadata => new()
@@ -197,6 +198,7 @@ public sealed class InferenceModel : IDisposable
         Normalization = Normalization,
         Layer2Stride = Module is ResNetDct resnet ? resnet.Layer2Stride : null,
         Geometry = Geometry,
+        Pipeline = (Input as DctInput)?.Pipeline ?? DctPipeline.Exact,
     };
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Models;
 
@@ -35,6 +36,12 @@ public sealed record InferenceRequest(ModelDefinition Model, string Weights)
     /// null for the checkpoint's own, else the release's ImageNet statistics.
     /// </summary>
     public ChannelStatistics? Statistics { get; init; }
+
+    /// <summary>
+    /// DCT models: the DCT pipeline. Null takes the checkpoint's (exact for files that do not record one); a DctNet
+    /// checkpoint refuses the other. Must be null for RGB models.
+    /// </summary>
+    public DctPipeline? Pipeline { get; init; }
 
     /// <summary>Where the network runs (<see cref="ComputeDevice"/>).</summary>
     public string Device { get; init; } = ComputeDevice.Default;

@@ -1,4 +1,5 @@
 using DctNet.Checkpoints;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Inference;
@@ -57,14 +58,33 @@ public sealed class ModelDefinition : IRegisteredModel
                 throw new ArgumentException($"{Name} takes RGB images; channel subsets are for the DCT models.", nameof(asked));
             if (asked.Statistics is not null)
                 throw new ArgumentException($"{Name} takes RGB images; DCT channel statistics are for the DCT models.", nameof(asked));
+            if (asked.Pipeline is not null)
+                throw new ArgumentException($"{Name} takes RGB images; the DCT pipelines (exact, jpeg) are for the DCT models.", nameof(asked));
             return new RgbInput(geometry, weights is null ? DefaultInput.Normalization : Recorded(weights, null, source));
         }
         var saved = weights?.Channels;
         if (asked.Channels is not null && saved is not null && !asked.Channels.Channels.SequenceEqual(saved.Channels))
             throw new ModelRequestException($"{source}: the checkpoint was trained on channels {Describe(saved)}, but channels {Describe(asked.Channels)} were asked for; leave the channels out to use the checkpoint's.");
         var channels = asked.Channels ?? saved ?? (gate ? ChannelSubset.All : own.Channels);
+        var pipeline = ResolvePipeline(asked.Pipeline, weights, source);
         var statistics = asked.Statistics is null ? null : InputNormalization.From(asked.Statistics);
-        return new DctInput(geometry, channels, weights is null ? statistics ?? own.Normalization : Recorded(weights, statistics, source));
+        var ownNormalization = pipeline == DctPipeline.Jpeg ? InputNormalization.From(ChannelStatistics.ImageNetJpeg) : own.Normalization;
+        return new DctInput(geometry, channels, weights is null ? statistics ?? ownNormalization : Recorded(weights, statistics, source), pipeline);
+    }
+
+    /// <summary>
+    /// What was asked, else what a DctNet checkpoint records (its absence means exact: every checkpoint before the JPEG
+    /// pipeline, and the release's); a checkpoint is never fed the other pipeline's input, however it is asked.
+    /// </summary>
+    private static DctPipeline ResolvePipeline(DctPipeline? asked, CheckpointMetadata? weights, string? source)
+    {
+        if (weights is null)
+            return asked ?? DctPipeline.Exact;
+        var recorded = weights.Pipeline;
+        if (asked is { } wanted && wanted != recorded)
+            throw new ModelRequestException($"{source}: the checkpoint was trained on the {DctFileTransform.Name(recorded)} pipeline's input, but the "
+                + $"{DctFileTransform.Name(wanted)} pipeline was asked for; leave the pipeline out to use the checkpoint's.");
+        return recorded;
     }
 
     /// <summary>A checkpoint's normalization (null: it was trained on raw input), which a request may repeat but not change.</summary>

@@ -18,7 +18,9 @@ public abstract record ModelInput(CropGeometry Geometry, InputNormalization? Nor
 
 /// <summary>DCT input (REFERENCE.md section 1): the crop geometry and the channel subset; C x S x S, S = crop / 8.</summary>
 /// <param name="Normalization">192 means and standard deviations, one per DCT channel (<see cref="ChannelStatistics"/>'s layout).</param>
-public sealed record DctInput(CropGeometry Geometry, ChannelSubset Channels, InputNormalization? Normalization) : ModelInput(Geometry, Normalization)
+/// <param name="Pipeline">Where the coefficients come from: the release's exact pipeline, or the JPEG file's own (<see cref="DctFileTransform"/>).</param>
+public sealed record DctInput(CropGeometry Geometry, ChannelSubset Channels, InputNormalization? Normalization, DctPipeline Pipeline = DctPipeline.Exact)
+    : ModelInput(Geometry, Normalization)
 {
     public override int[] Shape => [Channels.Count, Geometry.BlocksPerSide, Geometry.BlocksPerSide];
 
@@ -50,4 +52,5 @@ public sealed record InputNormalization(IReadOnlyList<double> Mean, IReadOnlyLis
 /// <param name="Geometry">Resize and crop in pixels, for inputs smaller or larger than the model's own (the networks are
 /// fully convolutional up to their global pooling).</param>
 /// <param name="Statistics">DCT models: the normalization, for weights that do not record theirs. RGB models: must be null.</param>
-public sealed record InputRequest(ChannelSubset? Channels = null, CropGeometry? Geometry = null, ChannelStatistics? Statistics = null);
+/// <param name="Pipeline">DCT models: the DCT pipeline; a DctNet checkpoint's own may be repeated, not changed. RGB models: must be null.</param>
+public sealed record InputRequest(ChannelSubset? Channels = null, CropGeometry? Geometry = null, ChannelStatistics? Statistics = null, DctPipeline? Pipeline = null);

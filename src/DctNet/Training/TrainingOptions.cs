@@ -35,6 +35,13 @@ public sealed record TrainingOptions : IRunOptions
     /// <summary>DCT models: a statistics file (<c>dctnet stats</c>) to normalize with instead of the release's ImageNet statistics.</summary>
     public string? Stats { get; init; }
 
+    /// <summary>DCT models: "exact" or "jpeg" (<see cref="Frequency.DctPipeline"/>); null for exact, as runs before the JPEG pipeline recorded it.</summary>
+    public string? Pipeline { get; init; }
+
+    /// <summary>The DCT pipeline, exact when <see cref="Pipeline"/> is null.</summary>
+    [JsonIgnore]
+    public Frequency.DctPipeline DctPipeline => Pipeline is null ? Frequency.DctPipeline.Exact : Frequency.DctFileTransform.Parse(Pipeline);
+
     /// <summary>Where the model trains (<see cref="ComputeDevice"/>).</summary>
     public string Device { get; init; } = ComputeDevice.Default;
 
@@ -100,6 +107,7 @@ public sealed record TrainingOptions : IRunOptions
         if (GateLambda > 0 && !Gate) throw new ArgumentException("a gate lambda needs the input gate.");
         if (Crop is { } crop && (crop is <= 0 or > CropGeometry.MaxCrop || crop % 8 != 0)) throw new ArgumentException($"crop must be a positive multiple of 8 up to {CropGeometry.MaxCrop}, got {crop}.");
         if (Resize is { } resize && resize is <= 0 or > CropGeometry.MaxResize) throw new ArgumentException($"resize must be from 1 to {CropGeometry.MaxResize}, got {resize}.");
+        if (Pipeline is not (null or "exact" or "jpeg")) throw new ArgumentException($"pipeline must be exact or jpeg, got '{Pipeline}'.");
         ComputeDevice.Parse(Device);
     }
 

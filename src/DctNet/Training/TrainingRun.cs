@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DctNet.Checkpoints;
 using DctNet.Data;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
@@ -21,7 +22,7 @@ public sealed record TrainableModel(nn.Module<Tensor, Tensor> Module, Checkpoint
         var definition = ModelRegistry.Get(options.Model);
         var geometry = options.Geometry(definition.DefaultInput.Geometry);
         var asked = new InputRequest(options.Channels is { } given ? ChannelSubset.Parse(given) : null, geometry,
-            options.Stats is { } stats ? ChannelStatistics.Load(stats) : null);
+            options.Stats is { } stats ? ChannelStatistics.Load(stats) : null, options.Pipeline is null ? null : options.DctPipeline);
         var input = definition.ResolveInput(asked, gate: options.Gate);
         var channels = (input as DctInput)?.Channels;
         var module = definition.Create(channels, classes, options.Gate);
@@ -33,6 +34,7 @@ public sealed record TrainableModel(nn.Module<Tensor, Tensor> Module, Checkpoint
             Normalization = input.Normalization,
             Layer2Stride = module is ResNetDct resnet ? resnet.Layer2Stride : null,
             Geometry = geometry,
+            Pipeline = (input as DctInput)?.Pipeline ?? DctPipeline.Exact,
         };
         return new TrainableModel(module, metadata, TrainingInput.For(input));
     }
@@ -54,7 +56,6 @@ public sealed class TrainingRun : IDisposable
     private readonly ImageFolder valData;
     private readonly MomentumSgd optimizer;
     private readonly LearningRateSchedule schedule;
-    private readonly ImageDecoder decoder = new();
     private readonly Device device;
     private readonly RunLedger ledger;
     private readonly IEpochHook<ClassificationEpochMetrics>[] hooks;
@@ -238,7 +239,7 @@ public sealed class TrainingRun : IDisposable
         model.eval();
         if (model is DctModel { Gate: { } gate })
             gate.NoiseGenerator = new Generator(SeededStreams.TorchSeed(Options.Seed, -1 - epoch));
-        var loader = CreateLoader(valData, (image, _, destination) => trainable.Input.Validate(image, destination));
+        var loader = CreateLoader(valData, (path, _, destination) => trainable.Input.Validate(path, destination));
         int k = Math.Min(5, trainable.Metadata.Classes);
         double lossSum = 0;
         int seen = 0, top1 = 0, topK = 0;
@@ -271,11 +272,11 @@ public sealed class TrainingRun : IDisposable
 
     /// <summary>The training images' transform in <paramref name="epoch"/>: augmented from the sample's seeded stream, or the validation one.</summary>
     private BatchLoader.SampleTransform TrainingTransform(int epoch) => Options.Augment
-        ? (image, index, destination) => trainable.Input.Train(image, SeededStreams.Augmentation(Options.Seed, epoch, index), destination)
-        : (image, _, destination) => trainable.Input.Validate(image, destination);
+        ? (path, index, destination) => trainable.Input.Train(path, SeededStreams.Augmentation(Options.Seed, epoch, index), destination)
+        : (path, _, destination) => trainable.Input.Validate(path, destination);
 
     private BatchLoader CreateLoader(ImageFolder data, BatchLoader.SampleTransform transform)
-        => new(data.Samples, trainable.Input.Shape, transform, decoder, Options.BatchSize, Options.Threads);
+        => new(data.Samples, trainable.Input.Shape, transform, Options.BatchSize, Options.Threads);
 
     /// <summary>The loader alone over the first few batches of training images (decode + augmentation, nothing else running).</summary>
     private double MeasureLoader(CancellationToken cancellation)

@@ -189,6 +189,31 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void A_jpeg_pipeline_run_skips_non_jpeg_files_by_name_and_its_checkpoint_refuses_the_exact_pipeline()
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+        string run = harness.PathIn("run");
+
+        var trained = CliHarness.Run(Arguments(data, run, "--pipeline", "jpeg", "--crop", "32"));
+
+        Assert.True(trained.ExitCode == 0, trained.ToString());
+        Assert.Contains($"warning: {Path.Combine(data, "train", "bees", "c.png")}: a PNG image, not a JPEG", trained.Error);
+        using (var options = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "options.json"))))
+            Assert.Equal("jpeg", options.RootElement.GetProperty("pipeline").GetString());
+
+        var eval = CliHarness.Run("eval", "--model", Model, "--weights", run, "--data", Path.Combine(data, "val"), "--threads", "2", "--engine", "torch");
+        Assert.True(eval.ExitCode == 1, eval.ToString()); // the WebP image is not a JPEG: one line names it, the other image is counted
+        Assert.Contains($"error: {Path.Combine(data, "val", "bees", "f.webp")}: a WebP image, not a JPEG", eval.Error);
+        Assert.Contains("input DCT 6 x 4 x 4 (channels 6, pipeline jpeg: the file's coefficients, a 4 x 4-block window, normalized)", eval.Out);
+        Assert.Contains("(1 images)", eval.Out);
+
+        var exact = CliHarness.Run("eval", "--model", Model, "--weights", run, "--data", Path.Combine(data, "val"), "--pipeline", "exact");
+        Assert.Equal(2, exact.ExitCode);
+        Assert.Contains("the checkpoint was trained on the jpeg pipeline's input, but the exact pipeline was asked for", exact.Error);
+    }
+
+    [Fact]
     public void A_device_this_libtorch_cannot_reach_is_a_usage_error()
     {
         using var harness = new CliHarness();

@@ -3,6 +3,7 @@ using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Frequency.Imaging;
 using DctNet.Frequency.IO;
+using DctNet.Frequency.JpegDomain;
 
 namespace DctNet.Cli.Tests.Commands;
 
@@ -32,6 +33,32 @@ public sealed class TransformTests : IDisposable
         Assert.Equal([24, 56, 56], array.Shape);
         Assert.Equal(Library(Fixture("jpeg_420.jpg"), CropGeometry.ResNet, ChannelSubset.BuiltIn(24), ChannelStatistics.ImageNet), array.AsFloat32());
         Assert.Equal(["jpeg_420.npy"], CliHarness.FilesBelow(_harness.Temp));
+    }
+
+    [Fact]
+    public void The_jpeg_pipeline_writes_the_files_own_coefficients()
+    {
+        string output = _harness.PathIn("jpeg.npy");
+
+        var result = CliHarness.Run("transform", Fixture("jpeg_420.jpg"), "--out", output, "--pipeline", "jpeg", "--crop", "64", "--channels", "192", "--raw");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var expected = new float[192 * 8 * 8];
+        new JpegDomainTransform(8, ChannelSubset.All, statistics: null).Transform(JpegCoefficientReader.ReadFile(Fixture("jpeg_420.jpg")), expected);
+        Assert.Equal(expected, Npy.ReadFile(output).AsFloat32());
+        Assert.Contains("pipeline jpeg, 8x8-block window", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_jpeg_pipeline_refuses_other_formats_with_one_line_and_writes_nothing()
+    {
+        string output = _harness.PathIn("png.npy");
+
+        var result = CliHarness.Run("transform", Fixture("png_rgb.png"), "--out", output, "--pipeline", "jpeg");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"error: {Fixture("png_rgb.png")}: a PNG image, not a JPEG; the JPEG-domain pipeline reads coefficients from JPEG files only", result.Error.Trim());
+        Assert.False(File.Exists(output));
     }
 
     [Fact]

@@ -24,8 +24,8 @@ public class BatchLoaderTests
             ];
             var transform = new DctTransform(new CropGeometry(64, 48), ChannelSubset.BuiltIn(24), ChannelStatistics.ImageNet);
             var decoder = new ImageDecoder();
-            var loader = new BatchLoader(samples, transform.OutputShape, (image, _, destination) => transform.Transform(image, destination),
-                decoder, batchSize: 3, threads: 2);
+            var loader = new BatchLoader(samples, transform.OutputShape, (path, _, destination) => transform.Transform(decoder.DecodeFile(path), destination),
+                batchSize: 3, threads: 2);
 
             var batches = loader.Batches().ToList();
             try

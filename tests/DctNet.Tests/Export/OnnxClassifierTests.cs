@@ -43,7 +43,7 @@ public sealed class OnnxClassifierTests
             var scores = classifier.Classify(File.ReadAllBytes(image), top: 7, image);
 
             var expectedInput = new float[model.Pipeline.Length];
-            model.Pipeline.Transform(new ImageDecoder().DecodeFile(image), expectedInput);
+            model.Pipeline.Transform(image, expectedInput);
             Assert.Equal(expectedInput, input);
             using var logits = model.Logits(tensor(expectedInput, [1, .. model.Pipeline.Shape.Select(d => (long)d)]));
             var probabilities = nn.functional.softmax(logits, 1).data<float>().ToArray();

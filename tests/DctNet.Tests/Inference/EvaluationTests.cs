@@ -39,7 +39,7 @@ public sealed class EvaluationTests
         var readable = data.Samples.Where(s => !s.Path.EndsWith("broken.jpg", StringComparison.Ordinal)).ToList();
         var inputs = new float[readable.Count * model.Pipeline.Length];
         for (int i = 0; i < readable.Count; i++)
-            model.Pipeline.Transform(new ImageDecoder().DecodeFile(readable[i].Path), inputs.AsSpan(i * model.Pipeline.Length, model.Pipeline.Length));
+            model.Pipeline.Transform(readable[i].Path, inputs.AsSpan(i * model.Pipeline.Length, model.Pipeline.Length));
         var predicted = original.call(tensor(inputs, [readable.Count, 6, 112, 112])).argmax(1).data<long>().ToArray();
         int expectedTop1 = readable.Where((sample, i) => predicted[i] == sample.Label).Count();
 

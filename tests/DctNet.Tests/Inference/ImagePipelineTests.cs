@@ -19,7 +19,7 @@ public sealed class ImagePipelineTests
         var pipeline = ImagePipeline.ForDct(CropGeometry.ResNet, ChannelSubset.BuiltIn(24), ChannelStatistics.ImageNet);
         var output = new float[pipeline.Length];
 
-        pipeline.Transform(image, output);
+        pipeline.Transform(TestPaths.FixtureImage("jpeg_420.jpg"), output);
 
         Assert.Equal([24, 56, 56], pipeline.Shape);
         Assert.Equal(new DctTransform(CropGeometry.ResNet, ChannelSubset.BuiltIn(24), ChannelStatistics.ImageNet).Transform(image), output);
@@ -33,7 +33,7 @@ public sealed class ImagePipelineTests
         var pipeline = ImagePipeline.For(RgbInput.ImageNet);
         var output = new float[pipeline.Length];
 
-        pipeline.Transform(image, output);
+        pipeline.Transform(TestPaths.FixtureImage("png_rgb.png"), output);
 
         Assert.Equal(new RgbTransform().Transform(image), output);
     }
@@ -41,7 +41,7 @@ public sealed class ImagePipelineTests
     [Fact]
     public void Other_RGB_statistics_normalize_the_same_pixels()
     {
-        var image = Image("png_rgb.png");
+        string image = TestPaths.FixtureImage("png_rgb.png");
         var raw = ImagePipeline.For(RgbInput.ImageNet with { Normalization = new([0, 0, 0], [1, 1, 1]) });
         var custom = ImagePipeline.For(RgbInput.ImageNet with { Normalization = new([0.5, 0.25, 0], [0.5, 0.25, 2]) });
         var pixels = new float[raw.Length];

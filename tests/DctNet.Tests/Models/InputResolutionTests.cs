@@ -1,4 +1,5 @@
 using DctNet.Checkpoints;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Inference;
@@ -42,6 +43,43 @@ public sealed class InputResolutionTests
         Assert.StartsWith("w: the checkpoint was trained on channels 6, but channels 24", channels.Message, StringComparison.Ordinal);
         Assert.StartsWith("w: the checkpoint records the normalization", statistics.Message, StringComparison.Ordinal);
         Assert.StartsWith("resnet18 takes RGB images; DCT channel statistics", rgb.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_pipeline_follows_the_checkpoint_and_a_checkpoint_refuses_the_other()
+    {
+        var jpeg = new CheckpointMetadata { Model = Dct.Name, Classes = 2, Channels = ChannelSubset.BuiltIn(6), Pipeline = DctPipeline.Jpeg };
+        var exact = jpeg with { Pipeline = DctPipeline.Exact };
+
+        var fresh = Assert.IsType<DctInput>(Dct.ResolveInput(new InputRequest(Pipeline: DctPipeline.Jpeg)));
+        var fromWeights = Assert.IsType<DctInput>(Dct.ResolveInput(new InputRequest(), jpeg, source: "w"));
+        var refused = Assert.Throws<ModelRequestException>(() => Dct.ResolveInput(new InputRequest(Pipeline: DctPipeline.Jpeg), exact, source: "w"));
+        var rgb = Assert.Throws<ArgumentException>(() => ModelRegistry.Get("resnet18").ResolveInput(new InputRequest(Pipeline: DctPipeline.Jpeg)));
+
+        Assert.Equal(DctPipeline.Jpeg, fresh.Pipeline);
+        Assert.Equal(InputNormalization.From(ChannelStatistics.ImageNetJpeg).Mean, fresh.Normalization!.Mean); // the pipeline's own statistics
+        Assert.Equal(DctPipeline.Jpeg, fromWeights.Pipeline);
+        Assert.Equal(DctPipeline.Exact, Assert.IsType<DctInput>(Dct.ResolveInput(new InputRequest())).Pipeline);
+        Assert.StartsWith("w: the checkpoint was trained on the exact pipeline's input, but the jpeg pipeline was asked for", refused.Message, StringComparison.Ordinal);
+        Assert.StartsWith("resnet18 takes RGB images", rgb.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Checkpoints_of_the_jpeg_pipeline_are_a_format_that_older_readers_refuse()
+    {
+        var jpeg = new CheckpointMetadata { Model = Dct.Name, Classes = 2, Channels = ChannelSubset.BuiltIn(6), Pipeline = DctPipeline.Jpeg };
+        string json = jpeg.ToJson();
+        string exactJson = (jpeg with { Pipeline = DctPipeline.Exact }).ToJson();
+
+        Assert.Contains("\"format_version\":2", json, StringComparison.Ordinal);
+        Assert.Contains("\"pipeline\":\"jpeg\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"format_version\":1", exactJson, StringComparison.Ordinal);
+        Assert.DoesNotContain("pipeline", exactJson, StringComparison.Ordinal);
+        Assert.Equal(DctPipeline.Jpeg, CheckpointMetadata.FromJson(json).Pipeline);
+        Assert.Equal(DctPipeline.Exact, CheckpointMetadata.FromJson(exactJson).Pipeline);
+        Assert.Throws<InvalidDataException>(() => CheckpointMetadata.FromJson(json.Replace("\"format_version\":2", "\"format_version\":1", StringComparison.Ordinal)));
+        Assert.Throws<InvalidDataException>(() => CheckpointMetadata.FromJson(exactJson.Replace("\"format_version\":1", "\"format_version\":2", StringComparison.Ordinal)));
+        Assert.Throws<InvalidDataException>(() => CheckpointMetadata.FromJson(json.Replace("\"jpeg\"", "\"png\"", StringComparison.Ordinal)));
     }
 
     [Fact]
