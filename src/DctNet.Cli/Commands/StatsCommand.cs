@@ -106,9 +106,12 @@ internal static class StatsCommand
 
         measured!.Save(target, root, channels, failures);
         double seconds = clock.Elapsed.TotalSeconds;
+        string read = dctPipeline == DctPipeline.Jpeg
+            ? $"pipeline jpeg, {geometry.BlocksPerSide}x{geometry.BlocksPerSide}-block window"
+            : string.Create(CultureInfo.InvariantCulture, $"resize {geometry.Resize}, crop {geometry.Crop}");
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"statistics of {statistics.Samples} of {total} images ({statistics.ValuesPerChannel} values per channel, pipeline {DctFileTransform.Name(dctPipeline)}, "
-            + $"resize {geometry.Resize}, crop {geometry.Crop}) in {seconds:0.0} s ({statistics.Samples / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {target}"));
+            $"statistics of {statistics.Samples} of {total} images ({statistics.ValuesPerChannel} values per channel, {read}) in {seconds:0.0} s "
+            + $"({statistics.Samples / Math.Max(seconds, 1e-9):0.0} images/s, {threads} threads) -> {target}"));
         if (statistics.ZeroVarianceChannels() is { Length: > 0 } constant)
             context.Error.WriteLine($"warning: {constant.Length} channels never varied over these images (std 0), written with std 1: {string.Join(' ', constant)}");
         if (failures.Count == 0)

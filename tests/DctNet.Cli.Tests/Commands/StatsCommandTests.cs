@@ -36,6 +36,36 @@ public sealed class StatsCommandTests(ITestOutputHelper output)
             Enumerable.Range(0, 192).Max(c => Math.Abs(std[c] - expectedStd[c]) / expectedStd[c]));
     }
 
+    [TurboJpegFact]
+    public void Jpeg_pipeline_statistics_are_those_of_its_windows_and_other_files_fail_by_name()
+    {
+        using var harness = new CliHarness();
+        string data = MakeFolder(harness);
+        string stats = harness.PathIn("jpeg_stats.json");
+
+        var result = CliHarness.Run("stats", "--data", data, "--pipeline", "jpeg", "--crop", "32", "--out", stats);
+
+        // BMP, PNG, WebP and the CMYK JPEG are not read by this pipeline; each is named once, the other four are measured.
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("statistics of 4 of 8 images", result.Out);
+        Assert.Contains("pipeline jpeg, 4x4-block window", result.Out);
+        foreach (string refused in new[] { "bmp_rgb24.bmp", "jpeg_cmyk.jpg", "png_rgb.png", "webp_lossy.webp" })
+            Assert.Single(result.Error.Split('\n'), line => line.StartsWith("error: ", StringComparison.Ordinal) && line.Contains(refused, StringComparison.Ordinal));
+        var expected = new Frequency.Channels.ChannelStatisticsAccumulator();
+        var transform = new Frequency.JpegDomain.JpegDomainTransform(4, Frequency.Channels.ChannelSubset.All, statistics: null);
+        foreach (string name in GoldenImages.Where(n => n.EndsWith(".jpg", StringComparison.Ordinal) && n != "jpeg_cmyk.jpg").Order(StringComparer.Ordinal))
+        {
+            string path = Directory.GetFiles(data, name, SearchOption.AllDirectories).Single();
+            expected.Add<float>(transform.CentredBlocks(Frequency.JpegDomain.JpegCoefficientReader.ReadFile(path)));
+        }
+        using var json = JsonDocument.Parse(File.ReadAllText(stats));
+        Assert.Equal("jpeg", json.RootElement.GetProperty("pipeline").GetString());
+        var mean = Read(json.RootElement, "mean");
+        var reference = expected.Mean();
+        for (int c = 0; c < 192; c++)
+            Assert.True(Math.Abs(reference[c] - mean[c]) <= 1e-9 * Math.Max(1, Math.Abs(reference[c])), $"channel {c}: {mean[c]} against {reference[c]}");
+    }
+
     [TurboJpegFact] // the golden set holds a CMYK JPEG
     public void Statistics_of_a_folder_equal_the_reference_and_load_with_transform_stats()
     {
