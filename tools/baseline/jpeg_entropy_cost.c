@@ -29,6 +29,12 @@ static void on_error(j_common_ptr cinfo)
     longjmp(((struct err_mgr *)cinfo->err)->jump, 1);
 }
 
+static void quiet(j_common_ptr cinfo, int level)
+{
+    (void)cinfo;
+    (void)level;
+}
+
 static double now(void)
 {
     struct timespec t;
@@ -43,7 +49,7 @@ static int read_one(const unsigned char *data, unsigned long length, int to_pixe
     struct err_mgr e;
     c.err = jpeg_std_error(&e.pub);
     e.pub.error_exit = on_error;
-    e.pub.emit_message = NULL;
+    e.pub.emit_message = quiet;
     if (setjmp(e.jump)) {
         jpeg_destroy_decompress(&c);
         return 1;

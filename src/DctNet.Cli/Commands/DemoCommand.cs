@@ -30,15 +30,16 @@ internal static class DemoCommand
         var size = plan.Dataset;
         int classes = SyntheticImages.Classes.Count;
         var command = new Command("demo", string.Create(CultureInfo.InvariantCulture, $"""
-            Runs the paper's experiment in miniature on this machine, in 2 to 3 minutes on 2 cores (1.6 and 2.4 measured on two hosts), and writes DIR/{DemoRun.ReportFile}.
+            Runs the paper's experiment in miniature on this machine, in about 3 minutes on 2 cores, and writes DIR/{DemoRun.ReportFile}.
             It draws a {classes}-class image dataset whose classes differ only in frequency content
             ({size.TrainPerClass * classes} training and {size.ValPerClass * classes} validation JPEGs of {size.ImageSide}x{size.ImageSide}: soft blobs, colour-only stripes,
             horizontal and vertical luma stripes, all with random colours) into DIR/{DemoRun.DataFolder}; trains for {plan.Epochs} epochs each
             ResNet-18 on RGB at {plan.RgbCrop}x{plan.RgbCrop}, ResNet-18-DCT on DCT-24 of the whole image (the same MACs: the same feature maps from layer1 on)
-            and the same DCT network on all 192 channels behind the learned input gate, into DIR/{DemoRun.RunsFolder}; measures how often the gate keeps
-            each frequency channel (DIR/{DemoRun.AnalysisFolder}: heat map, selection, the {plan.SubsetChannels} most selected channels as a subset file);
-            and reports accuracy, MACs, parameters and training and inference throughput per model, with the training curves, the heat map and
-            the 'dctnet stats/train/analyze' commands that redo each part. Ctrl+C stops it (exit code 130); running it again starts over.
+            the same DCT network on all 192 channels behind the learned input gate, and DCT-24 again on the JPEG pipeline (the files' own
+            coefficients), into DIR/{DemoRun.RunsFolder}; measures how often the gate keeps each frequency channel (DIR/{DemoRun.AnalysisFolder}: heat
+            map, selection, the {plan.SubsetChannels} most selected channels as a subset file); and reports accuracy, MACs, parameters and training
+            and inference throughput per model, the two DCT pipelines side by side, the training curves, the heat map and the
+            'dctnet stats/train/analyze' commands that redo each part. Ctrl+C stops it (exit code 130); running it again starts over.
 
             Examples:
               dctnet demo

@@ -41,8 +41,9 @@ internal sealed record DemoModelResult(string Name, string Model, string Input, 
 /// The project's main job on an embedded default (issue 4), end to end in one output folder:
 /// <list type="number">
 /// <item>a synthetic ImageFolder (<see cref="SyntheticImages"/>) in <c>data/</c>, and its DCT statistics (<c>data/stats.json</c>);</item>
-/// <item>three <see cref="TrainingRun"/>s of one family and budget in <c>runs/</c>: ResNet-18 on RGB at half the image side,
-/// ResNet-18-DCT (layer2 stride 2) on DCT-24 of the whole image, and the same on all 192 channels behind the input gate;</item>
+/// <item>four <see cref="TrainingRun"/>s of one family and budget in <c>runs/</c>: ResNet-18 on RGB at half the image side,
+/// ResNet-18-DCT (layer2 stride 2) on DCT-24 of the whole image, the same on all 192 channels behind the input gate, and
+/// DCT-24 again on the JPEG pipeline (the files' own coefficients);</item>
 /// <item>the gate's selection over the validation images in <c>analysis/</c> (selection.json, heatmap.png, subset.json);</item>
 /// <item><c>report.md</c>: accuracies, MACs, parameters, training and inference throughput, the curves, the heat map and
 /// the regular CLI commands that redo each part.</item>
@@ -59,6 +60,7 @@ internal sealed class DemoRun
     public const string RunsFolder = "runs";
     public const string AnalysisFolder = "analysis";
     public const string StatsFile = "stats.json";
+    public const string JpegStatsFile = "jpeg_stats.json";
 
     private const int TimedInferenceBatches = 20;
     private static readonly string[] OwnEntries = [MarkerFile, ReportFile, DataFolder, RunsFolder, AnalysisFolder];
@@ -85,6 +87,7 @@ internal sealed class DemoRun
             Threads = plan.Threads,
         };
         string stats = Path.Combine(DataRoot, StatsFile);
+        string jpegStats = Path.Combine(DataRoot, JpegStatsFile);
         // Validation sees the whole image: resize = crop = the side for DCT (no resize), half the side for RGB.
         models =
         [
@@ -94,15 +97,17 @@ internal sealed class DemoRun
                 common with { Model = "resnet18-dct-s2", Channels = "24", Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = stats }),
             new("gated", $"DCT {plan.DctCrop / 8}x{plan.DctCrop / 8} blocks of {plan.DctCrop}x{plan.DctCrop}", "192, gated",
                 common with { Model = "resnet18-dct-s2", Channels = "192", Gate = true, GateLambda = plan.GateLambda, LearningRate = plan.GatedLearningRate, Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = stats }),
+            new(JpegModelName, $"the files' coefficients, {plan.DctCrop / 8}x{plan.DctCrop / 8} blocks", "DCT-24, jpeg pipeline",
+                common with { Model = "resnet18-dct-s2", Channels = "24", Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = jpegStats, Pipeline = "jpeg" }),
         ];
         int trainImages = plan.Dataset.TrainPerClass * SyntheticImages.Classes.Count, valImages = plan.Dataset.ValPerClass * SyntheticImages.Classes.Count;
         Steps =
         [
             new DemoStep("dataset", plan.Dataset.Total, MakeDataset),
-            new DemoStep("statistics", trainImages, MeasureStatistics),
+            new DemoStep("statistics", 2 * trainImages, MeasureStatistics),
             .. models.Select(model => new DemoStep(model.Name, plan.Epochs * (trainImages + valImages), (progress, cancellation) => Train(model, progress, cancellation))),
             new DemoStep("gate selection", valImages, MeasureGateSelection),
-            new DemoStep("report", models.Count, WriteReport),
+            new DemoStep("report", models.Count + 2, WriteReport),
         ];
     }
 
@@ -157,20 +162,23 @@ internal sealed class DemoRun
     }
 
     /// <summary>
-    /// What <c>dctnet stats --resize S --crop S</c> computes over the training images (<see cref="DatasetStatistics"/>):
-    /// the same file, so that the DCT models train as the report's commands would.
+    /// What <c>dctnet stats --resize S --crop S</c> computes over the training images (<see cref="DatasetStatistics"/>),
+    /// for each pipeline: the same files, so that the DCT models train as the report's commands would.
     /// </summary>
     private string MeasureStatistics(Action<DemoProgress> progress, CancellationToken cancellation)
     {
         string root = Path.Combine(DataRoot, SyntheticImages.TrainFolder);
         var files = ImageFiles.Find(root).Relative.Select(relative => Path.Combine(root, relative)).ToList();
-        var measured = DatasetStatistics.Measure(files, DctPipeline.Exact, new CropGeometry(plan.DctCrop, plan.DctCrop), new ImageDecoder(), plan.Threads,
-            progress: done => progress(new DemoProgress(done, "DCT statistics of the training images")), cancellation: cancellation);
-        if (measured.Failures is [var failure, ..])
-            throw new InvalidDataException($"{failure.Path}: {failure.Reason}");
-        string path = Path.Combine(DataRoot, StatsFile);
-        measured.Save(path, root, ChannelSubset.All);
-        return Invariant($"per-channel mean and std of the 192 DCT channels over {measured.Statistics.Samples} images -> {path}");
+        foreach (var (pipeline, file, before) in new[] { (DctPipeline.Exact, StatsFile, 0), (DctPipeline.Jpeg, JpegStatsFile, files.Count) })
+        {
+            var measured = DatasetStatistics.Measure(files, pipeline, new CropGeometry(plan.DctCrop, plan.DctCrop), new ImageDecoder(), plan.Threads,
+                progress: done => progress(new DemoProgress(before + done, $"DCT statistics of the training images ({DctFileTransform.Name(pipeline)} pipeline)")),
+                cancellation: cancellation);
+            if (measured.Failures is [var failure, ..])
+                throw new InvalidDataException($"{failure.Path}: {failure.Reason}");
+            measured.Save(Path.Combine(DataRoot, file), root, ChannelSubset.All);
+        }
+        return Invariant($"per-channel mean and std of the 192 DCT channels over {files.Count} images, both pipelines -> {DataRoot}");
     }
 
     private string Train(DemoModel model, Action<DemoProgress> progress, CancellationToken cancellation)
@@ -215,7 +223,14 @@ internal sealed class DemoRun
             progress(new DemoProgress(results.Count, "MACs and inference throughput"));
         }
         Results = results;
-        AtomicFile.WriteAllText(ReportPath, DemoReport.Markdown(this, results, selection!, subset!, clock.Elapsed));
+        var inputSpeeds = new Dictionary<DctPipeline, double>();
+        foreach (var pipeline in new[] { DctPipeline.Exact, DctPipeline.Jpeg })
+        {
+            cancellation.ThrowIfCancellationRequested();
+            inputSpeeds[pipeline] = MeasureInput(pipeline);
+            progress(new DemoProgress(results.Count + inputSpeeds.Count, "the two DCT pipelines' input throughput"));
+        }
+        AtomicFile.WriteAllText(ReportPath, DemoReport.Markdown(this, results, inputSpeeds, selection!, subset!, clock.Elapsed));
         return $"-> {ReportPath}";
     }
 
@@ -232,6 +247,28 @@ internal sealed class DemoRun
             epochs.Max(e => e.ValTop1), trainSpeeds[trainSpeeds.Count / 2], plan.InferenceBatchSize / seconds,
             model.Options.Gate ? selection!.Frequencies.Sum() : null);
     }
+
+    /// <summary>
+    /// Images/s of a DCT pipeline's input alone on one thread, as <c>dctnet bench transform</c> times it: each validation
+    /// file read and turned into the DCT-24 model's normalized input, best of 3 passes.
+    /// </summary>
+    private double MeasureInput(DctPipeline pipeline)
+    {
+        var model = models.Single(m => m.Options.Channels == "24" && m.Options.DctPipeline == pipeline);
+        var transform = new DctFileTransform(pipeline, new CropGeometry(plan.DctCrop, plan.DctCrop), ChannelSubset.BuiltIn(24),
+            ChannelStatistics.Load(model.Options.Stats!));
+        string root = Path.Combine(DataRoot, SyntheticImages.ValFolder);
+        var files = ImageFiles.Find(root).Relative.Select(relative => Path.Combine(root, relative)).ToArray();
+        var output = new float[transform.OutputLength];
+        double seconds = Timing.BestSeconds(() =>
+        {
+            foreach (string file in files)
+                transform.Transform(file, output);
+        }, runs: 3);
+        return files.Length / seconds;
+    }
+
+    internal const string JpegModelName = "dct24-jpeg";
 
     private static string Invariant(params FormattableString[] parts) => string.Concat(parts.Select(part => part.ToString(CultureInfo.InvariantCulture)));
 

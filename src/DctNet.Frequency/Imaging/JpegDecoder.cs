@@ -38,14 +38,13 @@ internal static class JpegDecoder
         }
     }
 
+    /// <summary>
+    /// libjpeg reports a truncated or damaged stream as a warning and fills the rest with gray; a silently half-gray
+    /// sample would poison training, so only the warnings that lose no data let the image through (<see cref="TurboJpegWarnings"/>).
+    /// </summary>
     private static void ThrowDecodeError(IntPtr handle, string source)
     {
-        string message = TurboJpegNative.LastError(handle);
-        // libjpeg reports a truncated stream as a warning and fills the rest with gray; a silently
-        // half-gray sample would poison training, so a missing end of data is an error here.
-        // Other warnings (e.g. stray bytes before a marker) leave the image intact, as OpenCV keeps it.
-        bool fatal = TurboJpegNative.tjGetErrorCode(handle) != TurboJpegNative.ErrorCodeWarning;
-        if (fatal || message.Contains("Premature end", StringComparison.OrdinalIgnoreCase))
+        if (TurboJpegWarnings.Failure(handle) is { } message)
             throw new ImageDecodeException(source, $"corrupt or truncated JPEG ({message})");
     }
 

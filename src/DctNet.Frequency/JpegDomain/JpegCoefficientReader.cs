@@ -110,14 +110,12 @@ public static class JpegCoefficientReader
     }
 
     /// <summary>
-    /// libjpeg reports a truncated stream as a warning and reads the missing blocks as zeros; like the exact pipeline,
-    /// that is an error here. Other warnings (stray bytes before a marker) leave the coefficients intact.
+    /// libjpeg reports a truncated or damaged stream as a warning and reads the missing blocks as zeros; as in the exact
+    /// pipeline, only the warnings that lose no data let the file through (<see cref="TurboJpegWarnings"/>).
     /// </summary>
     private static void ThrowIfFatal(IntPtr handle, string source)
     {
-        string message = TurboJpegNative.LastError(handle);
-        bool fatal = TurboJpegNative.tjGetErrorCode(handle) != TurboJpegNative.ErrorCodeWarning;
-        if (fatal || message.Contains("Premature end", StringComparison.OrdinalIgnoreCase))
+        if (TurboJpegWarnings.Failure(handle) is { } message)
             throw new ImageDecodeException(source, $"corrupt or truncated JPEG ({message.Replace("tjTransform(): ", "")})");
     }
 

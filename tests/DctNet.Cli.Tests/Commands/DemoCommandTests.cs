@@ -40,7 +40,7 @@ public sealed class DemoCommandTests
         string report = Path.Combine(output, DemoRun.ReportFile);
         Assert.Matches($@"report: {Regex.Escape(report)} \(\d+\.\d minutes\)\s*$", result.Out);
         string markdown = File.ReadAllText(report);
-        foreach (var (name, model, channels) in new[] { ("rgb", "resnet18", "RGB"), ("dct24", "resnet18-dct-s2", "DCT-24"), ("gated", "resnet18-dct-s2", "192, gated") })
+        foreach (var (name, model, channels) in new[] { ("rgb", "resnet18", "RGB"), ("dct24", "resnet18-dct-s2", "DCT-24"), ("gated", "resnet18-dct-s2", "192, gated"), ("dct24-jpeg", "resnet18-dct-s2", "DCT-24, jpeg pipeline") })
         {
             // model | network | input | channels | MMAC | parameters | top-1 | train images/s | inference images/s
             var row = new Regex($@"^\| {name} \| `{Regex.Escape(model)}` \| [^|]+ \| {Regex.Escape(channels)} \| (\d+\.\d) \| ([\d,]+) \| (\d+\.\d)% \| (\d+\.\d) \| (\d+\.\d) \|$", RegexOptions.Multiline)
@@ -58,6 +58,9 @@ public sealed class DemoCommandTests
         Assert.Matches(@"keeps \*\*\d+\.\d of 192\*\* channels on", markdown);
         Assert.Contains($"dctnet train --model resnet18-dct-s2 --channels 24 --data {Path.Combine(output, DemoRun.DataFolder)} --crop 32 --resize 32 --stats stats.json", markdown);
         Assert.Contains("dctnet analyze runs/gated --out analysis --export-subset 6 --seed 5", markdown);
+        Assert.Matches(@"\| jpeg \(the files' own coefficients\) \| \d+\.\d% \| \d+ \| \d+\.\d \|", markdown);
+        Assert.Contains($"--crop 32 --resize 32 --stats jpeg_stats.json --pipeline jpeg", markdown);
+        Assert.Contains($"dctnet stats --data {Path.Combine(output, DemoRun.DataFolder, "train")} --pipeline jpeg --crop 32 --out jpeg_stats.json", markdown);
 
         string stray = Path.Combine(output, "notes.txt");
         File.WriteAllText(stray, "mine");
@@ -95,7 +98,7 @@ public sealed class DemoCommandTests
         var result = RunTiny(harness.PathIn("demo"), interrupt.Token);
 
         Assert.Equal(130, result.ExitCode);
-        Assert.Contains("interrupted in step 1 of 7 (dataset)", result.Error);
+        Assert.Contains("interrupted in step 1 of 8 (dataset)", result.Error);
         Assert.Contains("which the next 'dctnet demo' replaces", result.Error);
     }
 

@@ -33,6 +33,31 @@ public sealed class HostileImageInputTests : IDisposable
         Assert.Contains("error: 1 of 2 images failed:", folder.ErrorLines);
     }
 
+    [Theory]
+    [InlineData("jpeg")]
+    [InlineData("exact")]
+    public void Truncated_corrupt_and_non_jpeg_files_fail_by_name_under_either_pipeline_and_write_nothing(string pipeline)
+    {
+        string good = _harness.CopyImage("jpeg_420.jpg", "in/good.jpg");
+        var whole = File.ReadAllBytes(good);
+        _harness.Write("in/cut.jpg", whole[..(whole.Length / 2)]);
+        var corrupt = (byte[])whole.Clone();
+        Array.Fill(corrupt, (byte)0xFF, whole.Length / 3, 64);
+        _harness.Write("in/corrupt.jpg", corrupt);
+        _harness.Write("in/text.jpg", "not an image at all"u8.ToArray());
+        _harness.Write("in/empty.jpg", []);
+        // Stray bytes between the scan and the end marker: libjpeg warns, and no coefficient is lost.
+        _harness.Write("in/stray.jpg", [.. whole[..^2], 0x01, 0x02, 0xFF, 0xD9]);
+
+        var result = CliHarness.Run(["transform", _harness.PathIn("in"), "--out", _harness.PathIn("out"), "--pipeline", pipeline, .. SmallGeometry]);
+
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.Equal(["good.npy", "stray.npy"], CliHarness.FilesBelow(_harness.PathIn("out")));
+        foreach (string bad in new[] { "corrupt.jpg", "cut.jpg", "empty.jpg", "text.jpg" })
+            Assert.Single(result.ErrorLines, line => line.StartsWith($"error: {_harness.PathIn("in", bad)}: ", StringComparison.Ordinal));
+        Assert.Contains("error: 4 of 6 images failed:", result.ErrorLines);
+    }
+
     [Fact]
     public void A_device_is_refused_by_name_and_through_a_link()
     {
