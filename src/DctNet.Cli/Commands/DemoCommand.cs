@@ -87,11 +87,12 @@ internal static class DemoCommand
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label} ({clock.Elapsed.TotalSeconds:0} s): {summary}"));
         }
         context.Out.WriteLine();
+        int nameWidth = demo.Results.Max(r => r.Name.Length), channelsWidth = demo.Results.Max(r => r.Channels.Length);
         foreach (var result in demo.Results)
         {
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{result.Name,-6} {result.Model,-16} {result.Channels,-11} {result.MacsPerImage / 1e6,6:0.0} MMAC  val top-1 {result.BestValTop1,5:0.0}%  "
-                + $"train {result.TrainImagesPerSecond,6:0.0} images/s  inference {result.InferenceImagesPerSecond,6:0.0} images/s"));
+                $"{result.Name.PadRight(nameWidth)} {result.Model,-16} {result.Channels.PadRight(channelsWidth)} {result.MacsPerImage / 1e6,6:0.0} MMAC  "
+                + $"val top-1 {result.BestValTop1,5:0.0}%  train {result.TrainImagesPerSecond,6:0.0} images/s  inference {result.InferenceImagesPerSecond,6:0.0} images/s"));
         }
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"report: {demo.ReportPath} ({clock.Elapsed.TotalMinutes:0.0} minutes)"));
         return ExitCodes.Success;
