@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using DctNet.Checkpoints;
 using DctNet.Export;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Inference;
 using DctNet.Models;
@@ -23,14 +25,24 @@ public sealed class OnnxCheckerTests(ITestOutputHelper output)
         try
         {
             var files = new List<string>();
-            void Export(string name, ChannelSubset? channels, bool gate = false, bool fold = true)
+            void Export(string name, ChannelSubset? channels, bool gate = false, bool fold = true, DctPipeline? pipeline = null)
             {
                 using var scope = NewDisposeScope();
                 var definition = ModelRegistry.Get(name);
                 using var module = definition.Create(channels, classes: 10, gate);
-                string weights = TestModels.SaveCheckpoint(module, Path.Combine(directory, "weights.safetensors"), name, channels, classes: 10);
+                string weights = Path.Combine(directory, "weights.safetensors");
+                if (pipeline is { } recorded)
+                {
+                    new DctNetCheckpoint(new CheckpointMetadata { Model = name, Classes = 10, Channels = channels, Pipeline = recorded },
+                        ModuleState.Capture(module)).Save(weights);
+                }
+                else
+                {
+                    TestModels.SaveCheckpoint(module, weights, name, channels, classes: 10);
+                }
                 using var model = InferenceModel.Load(new InferenceRequest(definition, weights));
-                string path = Path.Combine(directory, $"{name}-{channels?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "rgb"}{(gate ? "-gate" : "")}{(fold ? "" : "-unfolded")}.onnx");
+                string path = Path.Combine(directory, $"{name}-{channels?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "rgb"}{(gate ? "-gate" : "")}"
+                    + $"{(fold ? "" : "-unfolded")}{(pipeline is null ? "" : "-jpeg")}.onnx");
                 OnnxExport.Save(model, path, fold);
                 files.Add(path);
             }
@@ -45,6 +57,7 @@ public sealed class OnnxCheckerTests(ITestOutputHelper output)
             Export("resnet50-dct-s2", ChannelSubset.All, gate: true);
             Export("mobilenetv2-dct", ChannelSubset.All, gate: true, fold: false);
             Export("resnet50-dct", ChannelSubset.FromLists("subset.json", [0, 1, 8, 9, 16, 2], [0, 1], [0, 8]));
+            Export("resnet18-dct-s2", ChannelSubset.BuiltIn(24), pipeline: DctPipeline.Jpeg);
 
             var (code, text) = OnnxCheckerFactAttribute.Check(files);
 

@@ -1,5 +1,6 @@
 using DctNet.Checkpoints;
 using DctNet.Export;
+using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Imaging;
 using DctNet.Inference;
@@ -20,7 +21,8 @@ public sealed class OnnxClassifierTests
     [InlineData("resnet18-dct-s2", 6, false)]
     [InlineData("mobilenetv2", null, true)]
     [InlineData("resnet18", null, false)]
-    public void An_exported_model_classifies_image_bytes_as_predict_does(string name, int? channels, bool normalized)
+    [InlineData("resnet18-dct-s2", 24, true, true)]
+    public void An_exported_model_classifies_image_bytes_as_predict_does(string name, int? channels, bool normalized, bool jpegPipeline = false)
     {
         using var scope = NewDisposeScope();
         string directory = Directory.CreateTempSubdirectory("dctnet-onnx-classifier-").FullName;
@@ -32,13 +34,17 @@ public sealed class OnnxClassifierTests
             trained.eval();
             string weights = Path.Combine(directory, "model.safetensors"), onnx = Path.Combine(directory, "model.onnx");
             // Normalized: the release's DCT statistics, or RGB statistics other than ImageNet's; else raw input.
-            var normalization = !normalized ? null : subset is null ? new InputNormalization([0.5, 0.4, 0.3], [0.2, 0.25, 0.3]) : InputNormalization.From(ChannelStatistics.ImageNet);
-            new DctNetCheckpoint(new CheckpointMetadata { Model = name, Classes = 7, Channels = subset, Normalization = normalization }, ModuleState.Capture(trained)).Save(weights);
+            var normalization = !normalized ? null : subset is null ? new InputNormalization([0.5, 0.4, 0.3], [0.2, 0.25, 0.3])
+                : InputNormalization.From(jpegPipeline ? ChannelStatistics.ImageNetJpeg : ChannelStatistics.ImageNet);
+            var pipeline = jpegPipeline ? DctPipeline.Jpeg : DctPipeline.Exact;
+            new DctNetCheckpoint(new CheckpointMetadata { Model = name, Classes = 7, Channels = subset, Normalization = normalization, Pipeline = pipeline },
+                ModuleState.Capture(trained)).Save(weights);
             using var model = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(name), weights) { FoldBatchNorm = true });
             OnnxExport.Save(model, onnx);
             string image = Path.Combine(TestPaths.Fixtures, "images", "jpeg_420.jpg");
 
             using var classifier = OnnxClassifier.Load(onnx, threads: 1);
+            Assert.Equal(jpegPipeline ? InputPipeline.JpegDct : subset is null ? InputPipeline.Rgb : InputPipeline.Dct, classifier.Contract.Pipeline);
             float[] input = classifier.Preprocess(File.ReadAllBytes(image), image);
             var scores = classifier.Classify(File.ReadAllBytes(image), top: 7, image);
 
@@ -51,6 +57,12 @@ public sealed class OnnxClassifierTests
             Assert.Equal(Enumerable.Range(0, 7).OrderByDescending(c => probabilities[c]).First(), scores[0].Class);
             foreach (var score in scores)
                 Assert.Equal(probabilities[score.Class], score.Probability, 1e-4f);
+            if (jpegPipeline)
+            {
+                string png = Path.Combine(TestPaths.Fixtures, "images", "png_rgb.png");
+                var refused = Assert.Throws<ImageDecodeException>(() => classifier.Preprocess(File.ReadAllBytes(png), png));
+                Assert.Equal($"{png}: a PNG image, not a JPEG; the JPEG-domain pipeline reads coefficients from JPEG files only", refused.Message);
+            }
         }
         finally
         {
