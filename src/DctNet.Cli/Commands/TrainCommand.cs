@@ -105,6 +105,7 @@ internal static class TrainCommand
                 Crop = parse.GetValue(crop),
                 Resize = parse.GetValue(resize),
                 Stats = parse.GetValue(stats),
+                // Exact is recorded as no pipeline, so that its options.json stays what runs before the JPEG pipeline wrote.
                 Pipeline = parse.GetValue(pipeline) is PipelineOptions.Jpeg ? PipelineOptions.Jpeg : null,
                 Device = parse.GetValue(device) ?? ComputeDevice.Default,
                 Epochs = parse.GetValue(epochs),

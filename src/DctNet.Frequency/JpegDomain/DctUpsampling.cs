@@ -65,7 +65,7 @@ internal static class DctUpsampling
     }
 
     /// <summary>D[k, n] = c_k cos((2n + 1) k pi / 16), c_0 = sqrt(1/8), c_k = 1/2: X = D x, x = D^T X.</summary>
-    internal static double[,] OrthonormalDct()
+    private static double[,] OrthonormalDct()
     {
         var d = new double[8, 8];
         for (int k = 0; k < 8; k++)

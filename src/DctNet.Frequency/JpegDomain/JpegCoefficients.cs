@@ -55,8 +55,6 @@ public sealed class ComponentCoefficients
 /// <param name="Orientation">The EXIF orientation (1-8, 1 when absent); the coefficients are in the file's own orientation.</param>
 public sealed record JpegCoefficients(int Width, int Height, IReadOnlyList<ComponentCoefficients> Components, int Orientation)
 {
-    public bool IsGrayscale => Components.Count == 1;
-
     public ComponentCoefficients Luma => Components[0];
 
     public int MaxHorizontalSampling => Components.Max(c => c.HorizontalSampling);

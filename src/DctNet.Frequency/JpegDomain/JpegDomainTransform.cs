@@ -110,6 +110,13 @@ public sealed class JpegDomainTransform
         var orientation = Orientation.Of(image.Orientation);
         var plans = Plan(image, orientation, flip, workspace);
         var components = workspace.Components(image);
+        // A subset without chroma (or without luma) never looks at those blocks.
+        Span<bool> read = stackalloc bool[components.Length];
+        foreach (var plan in plans)
+        {
+            if (plan.Component >= 0)
+                read[plan.Component] = true;
+        }
         var (width, height) = DisplayedBlocks(image);
         int plane = outputWidth * outputHeight;
 
@@ -130,8 +137,11 @@ public sealed class JpegDomainTransform
                 int ix = orientation.FlipX ? width - 1 - dx : dx;
                 int iy = orientation.FlipY ? height - 1 - dy : dy;
                 var (sx, sy) = orientation.Transpose ? (iy, ix) : (ix, iy);
-                foreach (var component in components)
-                    component.MoveTo(sx, sy);
+                for (int c = 0; c < components.Length; c++)
+                {
+                    if (read[c])
+                        components[c].MoveTo(sx, sy);
+                }
                 for (int i = 0; i < plans.Length; i++)
                 {
                     ref readonly var plan = ref plans[i];
