@@ -55,6 +55,15 @@ CASES = [
     ("thin_3x200_420", 3, 200, ["-q", "75", "-s", "420"]),
     ("wide_200x5_422", 200, 5, ["-q", "75", "-s", "422"]),
 ]
+# A quantization table redefined between the frame header and a scan: (name, the case it is made from, the index
+# of the scan (SOS marker) the DQT segment is put before). libjpeg latches a component's table when its first scan
+# starts, so a DQT before scan 0 changes every component's table, and one before scan 1 of a progressive file whose
+# first scan holds every component (jpeg_simple_progression's DC scan) changes none. TurboJPEG's transformer, which
+# DctNet reads coefficients with, refuses the second kind ("multiple use of quantization table"): the case says so.
+REDEFINED = [
+    ("dqt_before_first_scan", "progressive_420", 0, False),
+    ("dqt_after_first_scan", "progressive_420", 1, True),
+]
 # Four-channel files: the pipeline refuses them (there is no Y/Cb/Cr to read), so only the JPEG is kept.
 REFUSED = [
     ("cmyk", 24, 16, ["-q", "75", "-cmyk"]),
@@ -73,6 +82,13 @@ def synthetic(width, height, channels, seed):
         texture = 25.0 * np.sin(x * 2.1 + c) * np.cos(y * 1.7 - c)
         planes.append(gradient + edge + texture + rng.normal(0, 12, size=x.shape))
     return np.clip(np.stack(planes, axis=-1), 0, 255).round().astype(np.uint8)
+
+
+def redefine_tables(jpeg, scan):
+    """The JPEG with a DQT segment (table 0 all 2s, table 1 all 3s) inserted before its scan number `scan`."""
+    starts = [i for i in range(len(jpeg) - 1) if jpeg[i] == 0xFF and jpeg[i + 1] == 0xDA]  # never inside entropy data
+    segment = b"\xff\xdb" + (2 + 2 * 65).to_bytes(2, "big") + b"\x00" + bytes([2] * 64) + b"\x01" + bytes([3] * 64)
+    return jpeg[:starts[scan]] + segment + jpeg[starts[scan]:]
 
 
 def compile_encoder(tmp):
@@ -113,6 +129,16 @@ def main():
                 case["components"] = [dict(id=c["id"], h=c["h"], v=c["v"], blocks=list(c["coef"].shape[1::-1]))
                                       for c in parsed["components"]]
             cases.append(case)
+
+        for name, source, scan, refused in REDEFINED:
+            with open(os.path.join(OUT, source + ".jpg"), "rb") as f:
+                jpeg = redefine_tables(f.read(), scan)
+            with open(os.path.join(OUT, name + ".jpg"), "wb") as f:
+                f.write(jpeg)
+            with open(os.path.join(OUT, name + ".jcof"), "wb") as f:
+                f.write(coefficients(jpeg))
+            cases.append(dict(name=name, jpeg=name + ".jpg", coefficients=name + ".jcof",
+                              made_from=source, dqt_before_scan=scan, tjtransform_refuses=refused))
 
         digests = {}
         if os.path.isdir(args.samples):

@@ -21,6 +21,21 @@ public class JpegCoefficientReaderTests
         Assert.True(first == expected.Length, $"{name}: the JCOF bytes first differ at offset {first}");
     }
 
+    /// <summary>
+    /// libjpeg reads a progressive file whose quantization table is redefined after a scan that used it (each component
+    /// keeps the table it latched), but TurboJPEG's transformer refuses to carry two tables in one slot: the one kind of
+    /// valid file the JPEG pipeline cannot read, refused in one line (the exact pipeline decodes it).
+    /// </summary>
+    [TurboJpegFact]
+    public void A_table_redefined_after_a_scan_that_used_it_is_refused_by_name()
+    {
+        string path = JpegDomainFixtures.Jpeg("dqt_after_first_scan");
+        var e = Assert.Throws<ImageDecodeException>(() => JpegCoefficientReader.ReadFile(path));
+        Assert.Equal($"{path}: a quantization table is redefined after a scan that used it, which TurboJPEG's transformer cannot read "
+            + "(the exact pipeline decodes it)", e.Message);
+        Assert.NotNull(new ImageDecoder().DecodeFile(path));
+    }
+
     [SharedDataTurboJpegFact]
     public void Coefficients_equal_libjpegs_on_all_imagenet_samples()
     {
