@@ -60,6 +60,11 @@ public sealed class StatsCommandTests(ITestOutputHelper output)
         }
         using var json = JsonDocument.Parse(File.ReadAllText(stats));
         Assert.Equal("jpeg", json.RootElement.GetProperty("pipeline").GetString());
+        // Each image counts the blocks of its 4 x 4 window that lie on it, the padding left out (block counts as libjpeg's).
+        long inWindow = GoldenImages.Where(n => n.EndsWith(".jpg", StringComparison.Ordinal) && n != "jpeg_cmyk.jpg")
+            .Select(n => Frequency.JpegDomain.JpegDomainTransform.DisplayedBlocks(Frequency.JpegDomain.JpegCoefficientReader.ReadFile(Path.Combine(CliHarness.Images, n))))
+            .Sum(blocks => (long)Math.Min(4, blocks.Width) * Math.Min(4, blocks.Height));
+        Assert.Equal(inWindow, json.RootElement.GetProperty("values_per_channel").GetInt64());
         var mean = Read(json.RootElement, "mean");
         var reference = expected.Mean();
         for (int c = 0; c < 192; c++)
