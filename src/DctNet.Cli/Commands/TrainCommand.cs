@@ -70,11 +70,11 @@ internal static class TrainCommand
             Description = "Train on the validation transform (resize and centre crop) instead of random-resized crops and flips: for checking that a model memorizes a small set.",
         };
         var strict = new Option<bool>("--strict") { Description = "An unreadable image stops the run (by default it is skipped with a warning and counted)." };
-        var gate = new Option<bool>("--gate") { Description = "Train the input gate in front of the model (dynamic channel selection; 192 channels)." };
-        var gateLambda = PipelineOptions.Number("--gate-lambda", "With --gate: loss = cross-entropy + L x mean number of channels on per sample.", 0).NonNegative();
+        var gate = new Option<bool>("--gate") { Description = "Train the input gate in front of the model (dynamic channel selection; 192 channels); see GATE RECIPES below." };
+        var gateOptions = new GateCommandLine();
 
         Option[] runOptions = [model, channels, data, crop, resize, stats, pipeline, device, output, epochs, batchSize, learningRate, momentum, nesterov, weightDecay, labelSmoothing,
-            schedule, warmupEpochs, init, seed, threads, noAugmentation, strict, gate, gateLambda];
+            schedule, warmupEpochs, init, seed, threads, noAugmentation, strict, gate, .. gateOptions.All];
         var command = new Command("train", """
             Trains a model with SGD on <data>/train, validating on <data>/val after every epoch. The run directory gets
             options.json, last.safetensors and best.safetensors (DctNet checkpoints: 'dctnet eval --weights RUNDIR' takes the
@@ -88,9 +88,11 @@ internal static class TrainCommand
             Examples:
               dctnet train --model resnet18-dct-s2 --channels 24 --data hymenoptera --epochs 12 --batch-size 32 --seed 1 --out runs/ants
               dctnet train --model resnet50-dct --channels 24 --data imagenet --init resnet50-torchvision.pth --lr 0.01 --out runs/dct24
-              dctnet train --model resnet18-dct-s2 --channels 192 --gate --gate-lambda 0.01 --data hymenoptera --out runs/gate
+              dctnet train --model resnet18-dct-s2 --gate --gate-target 24 --data hymenoptera --out runs/gate
+              dctnet train --model resnet18-dct-s2 --gate --gate-recipe release --gate-lambda 0.01 --data hymenoptera --out runs/gate-release
               dctnet train --resume runs/ants
-            """)
+
+            """ + GateCommandLine.Help)
         {
             runOptions, resume
         };
@@ -123,8 +125,8 @@ internal static class TrainCommand
                 Augment = !parse.GetValue(noAugmentation),
                 Strict = parse.GetValue(strict),
                 Gate = parse.GetValue(gate),
-                GateLambda = parse.GetValue(gateLambda),
             };
+            options = gateOptions.Apply(parse, options);
             string directory = required(output);
             RefuseSingleClass(options.Data);
             return () => TrainingRun.Start(options, directory);

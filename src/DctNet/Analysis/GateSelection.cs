@@ -70,15 +70,16 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Frequencies.Count);
-        var chosen = Enumerable.Range(0, Frequencies.Count)
-            .OrderByDescending(c => Frequencies[c])
-            .ThenBy(c => c)
-            .Take(count)
-            .Order()
-            .ToList();
+        return SubsetOf(Enumerable.Range(0, Frequencies.Count).OrderByDescending(c => Frequencies[c]).ThenBy(c => c).Take(count));
+    }
+
+    /// <summary>Channels given as indexes into the 192, as a subset grouped Y/Cb/Cr and sorted by index within each component.</summary>
+    internal static ChannelSubset SubsetOf(IEnumerable<int> channels)
+    {
+        var chosen = channels.Order().ToList();
         const int PerComponent = ChannelSubset.ChannelsPerComponent;
         IEnumerable<int> Component(int component) => chosen.Where(c => c / PerComponent == component).Select(c => c % PerComponent);
-        return ChannelSubset.FromLists(count.ToString(CultureInfo.InvariantCulture), Component(0), Component(1), Component(2));
+        return ChannelSubset.FromLists(chosen.Count.ToString(CultureInfo.InvariantCulture), Component(0), Component(1), Component(2));
     }
 
     /// <summary>The frequencies as a JSON list of 192 numbers.</summary>

@@ -135,6 +135,16 @@ public sealed class InferenceModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Restarts a gated model's Gumbel noise from <paramref name="seed"/>, on either engine, so that the next batches
+    /// sample the gates they sampled after the last restart from the same seed. Nothing for a model without a gate.
+    /// </summary>
+    public void SeedGateNoise(ulong seed)
+    {
+        if (Module is DctModel { Gate: { } gate })
+            gate.NoiseGenerator = new Generator(seed);
+    }
+
     /// <summary>The logits (N x classes, on the CPU) of a batch of CPU inputs (N x C x H x W, as <see cref="Pipeline"/> makes them), without gradients.</summary>
     public Tensor Logits(Tensor inputs)
     {

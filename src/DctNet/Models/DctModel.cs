@@ -45,14 +45,23 @@ public abstract class DctModel : nn.Module<Tensor, Tensor>, IOnnxExportable
         return Classify(gated).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The release's gated forward: the logits (N x classes) and the gates (N x 192, 0 or 1).</summary>
+    /// <summary>The release's gated forward: the logits (N x classes), the gates (N x 192, 0 or 1) and the gate's own logits.</summary>
     /// <param name="gumbelNoise">Fixed Gumbel noise (N x 192 x 2); null draws it from the gate's <see cref="InputGate.NoiseGenerator"/>.</param>
-    public (Tensor Logits, Tensor Gates) ForwardWithGates(Tensor x, Tensor? gumbelNoise = null)
+    public GatedLogits ForwardWithGates(Tensor x, Tensor? gumbelNoise = null)
     {
         if (inp_GM is null)
             throw new InvalidOperationException($"This {GetType().Name} has no input gate; build it with 192 channels and the gate on.");
         using var scope = NewDisposeScope();
-        var (gated, gates) = gumbelNoise is null ? inp_GM.call(x) : inp_GM.forward(x, gumbelNoise);
-        return (Classify(gated).MoveToOuterDisposeScope(), gates.MoveToOuterDisposeScope());
+        var gate = gumbelNoise is null ? inp_GM.call(x) : inp_GM.forward(x, gumbelNoise);
+        return new GatedLogits(Classify(gate.Gated).MoveToOuterDisposeScope(), gate.Gates.MoveToOuterDisposeScope(), gate.Logits.MoveToOuterDisposeScope());
     }
+}
+
+/// <summary>A gated model's output.</summary>
+/// <param name="Logits">The classifier's, N x classes.</param>
+/// <param name="Gates">N x 192, each 0 or 1 in value.</param>
+/// <param name="GateLogits">The gate's (off, on) logits, N x 192 x 2.</param>
+public sealed record GatedLogits(Tensor Logits, Tensor Gates, Tensor GateLogits)
+{
+    public void Deconstruct(out Tensor logits, out Tensor gates) => (logits, gates) = (Logits, Gates);
 }

@@ -22,14 +22,17 @@ public static class GumbelSoftmax
 
     /// <summary>
     /// Straight-through hard sample over <paramref name="dim"/>: the value is the one-hot of the argmax of
-    /// logits + noise, the gradient is that of the soft sample softmax(logits + noise).
+    /// logits + noise, the gradient is that of the soft sample softmax((logits + noise) / temperature).
     /// </summary>
-    public static Tensor HardSample(Tensor logits, Tensor noise, long dim = -1)
+    /// <param name="temperature">Shapes the gradient only, since the argmax does not depend on it; the release's is 1.</param>
+    public static Tensor HardSample(Tensor logits, Tensor noise, long dim = -1, double temperature = 1)
     {
         if (!logits.shape.SequenceEqual(noise.shape))
             throw new ArgumentException($"Gumbel noise of shape [{string.Join(", ", noise.shape)}] does not match the logits' [{string.Join(", ", logits.shape)}].", nameof(noise));
         using var scope = NewDisposeScope();
-        var soft = nn.functional.softmax(logits + noise, dim);
+        var perturbed = logits + noise;
+        // At the release's temperature nothing is divided, so that the values stay the release's bit for bit.
+        var soft = nn.functional.softmax(temperature == 1 ? perturbed : perturbed / temperature, dim);
         var index = soft.argmax(dim, keepdim: true);
         var hard = zeros_like(soft).scatter_(dim, index, ones_like(index, dtype: soft.dtype));
         // Written (hard - soft) + soft as in the release, so that the forward values agree with it bit for bit.

@@ -18,7 +18,7 @@ namespace DctNet.Models;
 /// (<see cref="NoiseGenerator"/> or <see cref="forward(Tensor, Tensor?)"/>). In training mode the BatchNorm sees one
 /// value per channel and sample, so batches need at least two samples.
 /// </remarks>
-public sealed class InputGate : nn.Module<Tensor, (Tensor Gated, Tensor Gates)>, IOnnxExportable
+public sealed class InputGate : nn.Module<Tensor, GatedInput>, IOnnxExportable
 {
     public const int Channels = ChannelSubset.TotalChannels;
 
@@ -39,6 +39,12 @@ public sealed class InputGate : nn.Module<Tensor, (Tensor Gated, Tensor Gates)>,
     /// <summary>Source of the Gumbel noise of <see cref="nn.Module{T, TResult}.forward"/>; null uses the global generator.</summary>
     public Generator? NoiseGenerator { get; set; }
 
+    /// <summary>
+    /// The soft sample's temperature, which shapes the straight-through gradient only (<see cref="GumbelSoftmax.HardSample"/>):
+    /// the release's 1 unless a training recipe anneals it (<c>GateRecipe</c>).
+    /// </summary>
+    public double Temperature { get; set; } = 1;
+
     /// <summary>The (off, on) logits of each channel: N x 192 x 2.</summary>
     public Tensor Logits(Tensor x)
     {
@@ -49,21 +55,20 @@ public sealed class InputGate : nn.Module<Tensor, (Tensor Gated, Tensor Gates)>,
     }
 
     /// <summary>Gates <paramref name="x"/> (N x 192 x H x W) with noise from <see cref="NoiseGenerator"/>.</summary>
-    /// <returns>The gated input and the gates, N x 192, each 0 or 1 in value.</returns>
-    public override (Tensor Gated, Tensor Gates) forward(Tensor x) => forward(x, null);
+    public override GatedInput forward(Tensor x) => forward(x, null);
 
     /// <param name="gumbelNoise">Gumbel noise for the logits (N x 192 x 2, see <see cref="GumbelSoftmax.SampleNoise"/>);
     /// null draws it from <see cref="NoiseGenerator"/>.</param>
-    public (Tensor Gated, Tensor Gates) forward(Tensor x, Tensor? gumbelNoise)
+    public GatedInput forward(Tensor x, Tensor? gumbelNoise)
     {
         if (x.dim() != 4 || x.shape[1] != Channels)
             throw new ArgumentException($"The input gate takes N x {Channels} x H x W, got [{string.Join(", ", x.shape)}].", nameof(x));
         using var scope = NewDisposeScope();
         var logits = Logits(x);
         var noise = gumbelNoise ?? GumbelSoftmax.SampleNoise(logits.shape, NoiseGenerator, logits.dtype, logits.device);
-        var gates = GumbelSoftmax.HardSample(logits, noise, dim: 2).select(2, 1);
+        var gates = GumbelSoftmax.HardSample(logits, noise, dim: 2, Temperature).select(2, 1);
         var gated = x * gates.unsqueeze(-1).unsqueeze(-1);
-        return (gated.MoveToOuterDisposeScope(), gates.MoveToOuterDisposeScope());
+        return new GatedInput(gated.MoveToOuterDisposeScope(), gates.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
     }
 
     /// <summary>
@@ -83,6 +88,19 @@ public sealed class InputGate : nn.Module<Tensor, (Tensor Gated, Tensor Gates)>,
     }
 
     /// <summary>
+    /// Moves every channel's "on" bias so that, before the input is seen, each channel is on with probability
+    /// <paramref name="onProbability"/> (the release starts them all on, at sigmoid(2 - 0.1) = 0.87).
+    /// </summary>
+    public void StartOpen(double onProbability)
+    {
+        if (!(onProbability is > 0 and < 1))
+            throw new ArgumentOutOfRangeException(nameof(onProbability), onProbability, "A probability strictly between 0 and 1.");
+        using var noGrad = no_grad();
+        var bias = inp_gate_l.bias!.view(Channels, 2);
+        bias.select(1, 1).copy_(bias.select(1, 0) + Math.Log(onProbability / (1 - onProbability)));
+    }
+
+    /// <summary>
     /// The release's initialization: Kaiming-normal conv and unit BN in <c>inp_gate</c>; <c>inp_gate_l</c> weights
     /// N(0, 0.001) and biases 0.1 for "off" (even index), 2 for "on" (odd index), so that every channel starts on.
     /// </summary>
@@ -95,4 +113,13 @@ public sealed class InputGate : nn.Module<Tensor, (Tensor Gated, Tensor Gates)>,
         bias.select(1, 0).fill_(0.1);
         bias.select(1, 1).fill_(2.0);
     }
+}
+
+/// <summary>What the input gate makes of a batch.</summary>
+/// <param name="Gated">The input with the channels the gate closed set to 0, N x 192 x H x W.</param>
+/// <param name="Gates">N x 192, each 0 or 1 in value (with the soft sample's gradient).</param>
+/// <param name="Logits">The (off, on) logits the gates were sampled from, N x 192 x 2.</param>
+public sealed record GatedInput(Tensor Gated, Tensor Gates, Tensor Logits)
+{
+    public void Deconstruct(out Tensor gated, out Tensor gates) => (gated, gates) = (Gated, Gates);
 }

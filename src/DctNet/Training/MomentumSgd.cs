@@ -42,11 +42,15 @@ public sealed class MomentumSgd : IDisposable
 
     /// <summary>One update with the gradients in the parameters: p -= lr * (momentum-filtered gradient + decay * p).</summary>
     /// <remarks>The buffers live across steps, outside any dispose scope of the caller.</remarks>
-    public void Step(double learningRate)
+    public void Step(double learningRate) => Step(_ => learningRate);
+
+    /// <summary>One update, each parameter at the rate <paramref name="rateOf"/> gives for its name (as PyTorch's parameter groups).</summary>
+    public void Step(Func<string, double> rateOf)
     {
         using var noGrad = no_grad();
         foreach (var (name, parameter, decays) in parameters)
         {
+            double learningRate = rateOf(name);
             if (parameter.grad is not { } grad)
                 continue;
             using var scope = NewDisposeScope();

@@ -81,8 +81,15 @@ public sealed record TrainingOptions : IRunOptions
     /// <summary>The input gate in front of a 192-channel DCT model (dynamic channel selection).</summary>
     public bool Gate { get; init; }
 
-    /// <summary>Weight of the mean number of channels on per sample in the loss of a gated model.</summary>
+    /// <summary>
+    /// Weight of the channels on in the loss of a gated model: of every channel on per sample (the release's recipe), or
+    /// of the expected channels on above <see cref="GateRecipe"/>'s target.
+    /// </summary>
     public double GateLambda { get; init; }
+
+    /// <summary>How the gate learns; null for the release's recipe (lambda x channels on, the network's rate, temperature 1),
+    /// which is also what runs recorded before there was a choice.</summary>
+    public GateRecipe? GateRecipe { get; init; }
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -105,6 +112,8 @@ public sealed record TrainingOptions : IRunOptions
         if (Threads is <= 0 or > WorkLimits.MaxThreads) throw new ArgumentException($"threads must be from 1 to {WorkLimits.MaxThreads}, got {Threads}.");
         if (!(GateLambda >= 0) || double.IsInfinity(GateLambda)) throw new ArgumentException($"the gate's lambda must be a finite number >= 0, got {GateLambda}.");
         if (GateLambda > 0 && !Gate) throw new ArgumentException("a gate lambda needs the input gate.");
+        if (GateRecipe is not null && !Gate) throw new ArgumentException("a gate recipe needs the input gate.");
+        GateRecipe?.Validate(Epochs);
         if (Crop is { } crop && (crop is <= 0 or > CropGeometry.MaxCrop || crop % 8 != 0)) throw new ArgumentException($"crop must be a positive multiple of 8 up to {CropGeometry.MaxCrop}, got {crop}.");
         if (Resize is { } resize && resize is <= 0 or > CropGeometry.MaxResize) throw new ArgumentException($"resize must be from 1 to {CropGeometry.MaxResize}, got {resize}.");
         if (Pipeline is not (null or "exact" or "jpeg")) throw new ArgumentException($"pipeline must be exact or jpeg, got '{Pipeline}'.");

@@ -134,6 +134,8 @@ public sealed class TrainingRun : IDisposable
         {
             if (initialize && options.Init is { } init)
                 Initialize(trainable.Module, init);
+            else if (initialize && options.GateRecipe is { } recipe && trainable.Module is DctModel { Gate: { } gate })
+                gate.StartOpen((double)recipe.TargetChannels / InputGate.Channels);
             return new TrainingRun(options, claim(), trainable, trainData, valData);
         }
         catch
@@ -185,6 +187,7 @@ public sealed class TrainingRun : IDisposable
         var gated = Options.Gate ? model as DctModel : null;
         if (gated?.Gate is { } gate)
             gate.NoiseGenerator = new Generator(SeededStreams.TorchSeed(Options.Seed, epoch));
+        var recipe = gated is null ? null : Options.GateRecipe;
         var loader = CreateLoader(trainData, TrainingTransform(epoch));
         var order = SeededStreams.SampleOrder(Options.Seed, epoch, trainData.Samples.Count);
 
@@ -198,6 +201,7 @@ public sealed class TrainingRun : IDisposable
             foreach (var failure in batch.Failures)
                 skip(failure);
             learningRate = schedule.At(epoch, batchIndex, loader.BatchCount);
+            double position = epoch + (double)batchIndex / loader.BatchCount;
             batchIndex++;
             if (batch.Count == 0)
                 continue;
@@ -206,10 +210,12 @@ public sealed class TrainingRun : IDisposable
             Tensor logits, loss;
             if (gated is not null)
             {
-                var (gatedLogits, gates) = gated.ForwardWithGates(inputs);
-                using var channelsPerSample = gates.sum(1).mean();
-                logits = gatedLogits;
-                loss = CrossEntropy(logits, labels, Options.LabelSmoothing) + Options.GateLambda * channelsPerSample;
+                if (recipe is not null)
+                    gated.Gate!.Temperature = recipe.Temperature(position, Options.Epochs);
+                var output = gated.ForwardWithGates(inputs);
+                var channelsPerSample = output.Gates.sum(1).mean();
+                logits = output.Logits;
+                loss = CrossEntropy(logits, labels, Options.LabelSmoothing) + GatePenalty(recipe, epoch, channelsPerSample, output.GateLogits);
                 channelsOnSum += channelsPerSample.item<float>() * batch.Count;
             }
             else
@@ -221,7 +227,15 @@ public sealed class TrainingRun : IDisposable
             if (!float.IsFinite(value))
                 throw ledger.Diverged(value, $"batch {batchIndex} of {loader.BatchCount}", learningRate, "try a lower learning rate or a warm-up");
             loss.backward();
-            optimizer.Step(learningRate);
+            if (recipe is null)
+            {
+                optimizer.Step(learningRate);
+            }
+            else
+            {
+                double gateRate = learningRate * recipe.LearningRate / Options.LearningRate;
+                optimizer.Step(name => name.StartsWith(WeightsLayout.InputGatePrefix, StringComparison.Ordinal) ? gateRate : learningRate);
+            }
             lossSum += (double)value * batch.Count;
             correct += (int)logits.argmax(1).eq(labels).sum().item<long>();
             seen += batch.Count;
@@ -265,6 +279,14 @@ public sealed class TrainingRun : IDisposable
         if (seen == 0)
             throw new TrainingDataException($"{valData.Root}: no validation image could be read.");
         return (lossSum / seen, 100.0 * top1 / seen, 100.0 * topK / seen);
+    }
+
+    /// <summary>The release's lambda x channels on per sample, or the recipe's penalty once its warm-up is over.</summary>
+    private Tensor GatePenalty(GateRecipe? recipe, int epoch, Tensor channelsPerSample, Tensor gateLogits)
+    {
+        if (recipe is null)
+            return Options.GateLambda * channelsPerSample;
+        return recipe.Penalizes(epoch) ? recipe.Penalty(gateLogits, Options.GateLambda) : zeros_like(channelsPerSample);
     }
 
     private static Tensor CrossEntropy(Tensor logits, Tensor labels, double labelSmoothing)

@@ -66,12 +66,68 @@ public sealed class AnalyzeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Sensitivity_of_a_static_model_writes_the_ablations_their_heat_map_and_the_most_sensitive_channels()
+    {
+        string dataRoot = WriteImageFolder();
+        string weights = harness.PathIn("dct6.safetensors");
+        using (var model = ModelRegistry.Create(Model, ChannelSubset.BuiltIn(6), 2))
+            new DctNetCheckpoint(Metadata() with { Channels = ChannelSubset.BuiltIn(6), Geometry = new(64, 64) }, ModuleState.Capture(model)).Save(weights);
+        string output = harness.PathIn("sensitivity");
+
+        var result = CliHarness.Run("analyze", weights, "--data", Path.Combine(dataRoot, "val"), "--sensitivity", "--ablation", "zero", "--export-subset", "2",
+            "--out", output, "--threads", "2");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("7 passes (1 + one per channel)", result.Out, StringComparison.Ordinal);
+        Assert.Equal(["sensitivity.json", "sensitivity.png", "subset.json"], CliHarness.FilesBelow(output));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "sensitivity.json")));
+        var root = json.RootElement;
+        Assert.Equal("zero", root.GetProperty("ablation").GetString());
+        Assert.Equal(3, root.GetProperty("samples").GetInt32());
+        Assert.Equal(6, root.GetProperty("ablations").GetArrayLength());
+        var ranks = root.GetProperty("rank_per_channel").EnumerateArray().ToList();
+        Assert.Equal(192, ranks.Count);
+        var measured = ChannelSubset.BuiltIn(6).Channels;
+        Assert.All(Enumerable.Range(0, 192), c => Assert.Equal(measured.Contains(c), ranks[c].ValueKind == JsonValueKind.Number));
+        var best = ranks.Select((rank, c) => (Rank: rank.ValueKind == JsonValueKind.Number ? rank.GetInt32() : 999, Channel: c)).Order().Take(2).Select(r => r.Channel).Order();
+        Assert.Equal(best, ChannelSubset.Parse(Path.Combine(output, "subset.json")).Channels.Order());
+        AssertPngWithContent(Path.Combine(output, "sensitivity.png"), 1500, 560);
+    }
+
+    [Theory]
+    [InlineData("--ablation", "zero", "--ablation belongs to --sensitivity")]
+    [InlineData("--by", "band", "--by belongs to --sensitivity")]
+    [InlineData("--engine", "torch", "--engine belongs to --sensitivity")]
+    public void Sensitivity_options_without_sensitivity_are_usage_errors(string option, string value, string message)
+    {
+        string runDirectory = GatedRunDirectory(recordData: true);
+
+        var result = CliHarness.Run("analyze", runDirectory, "--out", harness.PathIn("analysis"), option, value);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(harness.PathIn("analysis")));
+    }
+
+    [Fact]
+    public void A_subset_from_bands_is_a_usage_error()
+    {
+        string runDirectory = GatedRunDirectory(recordData: true);
+
+        var result = CliHarness.Run("analyze", runDirectory, "--out", harness.PathIn("analysis"), "--sensitivity", "--by", "band", "--export-subset", "4");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--by channel", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Help_names_the_outputs_and_the_options()
     {
         var result = CliHarness.Run("analyze", "--help");
 
         Assert.Equal(0, result.ExitCode);
-        foreach (string expected in new[] { "selection.json", "heatmap.png", "subset.json", "--data", "--export-subset", "--seed", "Examples:" })
+        foreach (string expected in new[] { "selection.json", "heatmap.png", "subset.json", "--data", "--export-subset", "--seed", "--sensitivity", "sensitivity.json",
+            "--ablation", "--by", "Examples:" })
             Assert.Contains(expected, result.Out, StringComparison.Ordinal);
     }
 

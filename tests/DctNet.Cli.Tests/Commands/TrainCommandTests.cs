@@ -152,7 +152,26 @@ public sealed class TrainCommandTests
 
         var gate = CliHarness.Run(Arguments(data, harness.PathIn("gate"), "--gate-lambda", "0.1"));
         Assert.Equal(2, gate.ExitCode);
-        Assert.Contains("needs the input gate", gate.Error);
+        Assert.Contains("--gate-lambda needs --gate", gate.Error);
+    }
+
+    [Theory]
+    [InlineData("--gate-target", "8")]
+    [InlineData("--gate-lr", "1")]
+    [InlineData("--gate-temperature", "2")]
+    [InlineData("--gate-penalty-warmup", "1")]
+    public void Targeted_recipe_options_are_refused_with_the_release_recipe_or_without_a_gate(string option, string value)
+    {
+        using var harness = new CliHarness();
+        string data = MakeDataset(harness);
+
+        var release = CliHarness.Run("train", "--model", Model, "--gate", "--gate-recipe", "release", option, value, "--data", data, "--out", harness.PathIn("run"));
+        var ungated = CliHarness.Run(Arguments(data, harness.PathIn("run"), option, value));
+
+        Assert.Equal((2, 2), (release.ExitCode, ungated.ExitCode));
+        Assert.Contains($"{option} belongs to the targeted recipe", release.Error);
+        Assert.Contains($"{option} needs --gate", ungated.Error);
+        Assert.False(Directory.Exists(harness.PathIn("run")));
     }
 
     [Fact]

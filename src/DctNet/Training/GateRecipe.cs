@@ -1,0 +1,75 @@
+using DctNet.Models;
+using static TorchSharp.torch;
+
+namespace DctNet.Training;
+
+/// <summary>
+/// How the input gate learns to select channels when the release's recipe (a penalty of lambda per channel on, at the
+/// network's learning rate, temperature 1) does not move it: on small data the gate's logits then drift by
+/// lambda x p(1 - p) per step, and the selection stays nearly flat. Each part answers one cause, and each was measured
+/// on the demo's data (see <c>DemoPlan</c>):
+/// <list type="bullet">
+/// <item><see cref="TargetChannels"/>: the penalty prices only the channels above a target, so that lambda sets how
+/// firmly the count is held rather than where it ends up, and a sweep of the target gives the channels-on curve.</item>
+/// <item>The penalty counts the channels on in expectation, the sum over channels of P(on) = sigmoid(on - off logit)
+/// (Gumbel-max makes that exact). This is the expected-L0 penalty of Louizos et al. (2018): the same mean as the
+/// sampled count, without its noise.</item>
+/// <item><see cref="LearningRate"/>: the gate's own base rate, on the network's schedule, so that the gate moves as
+/// far in a few epochs as the network does.</item>
+/// <item><see cref="InitialTemperature"/> to <see cref="FinalTemperature"/>: the soft sample's temperature, annealed
+/// geometrically over the run (Jang et al. 2017). The forward value stays the hard sample; a high temperature early
+/// lets the cross-entropy's gradient reach gates far from their decision, a low one late makes the straight-through
+/// gradient that of the decision itself.</item>
+/// <item><see cref="PenaltyWarmupEpochs"/>: no penalty at first, so that the network learns what each channel is worth
+/// before the penalty starts to close channels (the gate starts with every channel on).</item>
+/// </list>
+/// </summary>
+public sealed record GateRecipe
+{
+    /// <summary>The loss per expected channel on above the target that the command line defaults to.</summary>
+    public const double DefaultLambda = 0.1;
+
+    /// <summary>Channels on per image, in expectation, above which each channel costs lambda.</summary>
+    public int TargetChannels { get; init; } = 24;
+
+    /// <summary>The gate's base learning rate (on the run's schedule and warm-up); the network keeps the run's.</summary>
+    public double LearningRate { get; init; } = 0.5;
+
+    public double InitialTemperature { get; init; } = 4;
+    public double FinalTemperature { get; init; } = 0.5;
+
+    /// <summary>Epochs at the start of the run without the penalty.</summary>
+    public int PenaltyWarmupEpochs { get; init; } = 2;
+
+    /// <exception cref="ArgumentException">A value no run can use; the message names it.</exception>
+    public void Validate(int epochs)
+    {
+        if (TargetChannels is < 1 or > InputGate.Channels)
+            throw new ArgumentException($"the gate's target must be from 1 to {InputGate.Channels} channels, got {TargetChannels}.");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
+            throw new ArgumentException($"the gate's learning rate must be positive, got {LearningRate}.");
+        foreach (double temperature in new[] { InitialTemperature, FinalTemperature })
+        {
+            if (!(temperature > 0) || double.IsInfinity(temperature))
+                throw new ArgumentException($"the gate's temperature must be positive, got {temperature}.");
+        }
+        if (PenaltyWarmupEpochs < 0 || PenaltyWarmupEpochs >= epochs)
+            throw new ArgumentException($"the gate's penalty warm-up must be from 0 to {epochs - 1} epochs (the penalty must start), got {PenaltyWarmupEpochs}.");
+    }
+
+    /// <summary>The temperature at <paramref name="position"/> epochs into a run of <paramref name="epochs"/>.</summary>
+    public double Temperature(double position, int epochs)
+        => InitialTemperature * Math.Pow(FinalTemperature / InitialTemperature, Math.Clamp(position / epochs, 0, 1));
+
+    /// <summary>Whether the penalty applies in zero-based <paramref name="epoch"/>.</summary>
+    public bool Penalizes(int epoch) => epoch >= PenaltyWarmupEpochs;
+
+    /// <summary>lambda x the distance of the expected channels on per sample, averaged over the batch, from the target.</summary>
+    /// <param name="logits">The gate's (off, on) logits, N x 192 x 2.</param>
+    public Tensor Penalty(Tensor logits, double lambda)
+    {
+        using var scope = NewDisposeScope();
+        var expectedOn = (logits.select(2, 1) - logits.select(2, 0)).sigmoid().sum(1).mean();
+        return (lambda * (expectedOn - TargetChannels).abs()).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,153 @@
+using System.Text.Json;
+using DctNet.Models;
+using DctNet.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DctNet.Tests.Training;
+
+/// <summary>The targeted gate recipe's parts, each against its formula, and its wiring into a training run.</summary>
+[Collection(SharedTorchGenerator.Name)]
+public sealed class GateRecipeTests
+{
+    private static readonly double[] Temperatures = [1.0, 3.0, 0.5];
+
+    [Fact]
+    public void Temperature_anneals_geometrically_from_the_initial_to_the_final_value()
+    {
+        var recipe = new GateRecipe { InitialTemperature = 4, FinalTemperature = 0.25 };
+
+        Assert.Equal(4, recipe.Temperature(0, 12), 12);
+        Assert.Equal(1, recipe.Temperature(6, 12), 12);
+        Assert.Equal(0.25, recipe.Temperature(12, 12), 12);
+        Assert.Equal(0.25, recipe.Temperature(13, 12), 12);
+    }
+
+    [Fact]
+    public void Penalty_is_lambda_times_the_distance_of_the_expected_count_from_the_target_with_the_expected_count_gradient()
+    {
+        var recipe = new GateRecipe { TargetChannels = 100 };
+        // Two samples; every channel has the on - off logit difference d, so P(on) = sigmoid(d) per channel.
+        var difference = tensor(new[] { 0.5f, -1.0f }).reshape(2, 1).expand(2, InputGate.Channels);
+        var logits = stack([zeros(2, InputGate.Channels), difference], 2).requires_grad_();
+
+        using var penalty = recipe.Penalty(logits, lambda: 0.2);
+        penalty.backward();
+
+        double p0 = 1 / (1 + Math.Exp(-0.5)), p1 = 1 / (1 + Math.Exp(1.0));
+        double expectedOn = 192 * (p0 + p1) / 2;
+        Assert.Equal(0.2 * Math.Abs(expectedOn - 100), penalty.item<float>(), 4);
+        // d penalty / d on-logit of a channel in sample 0: lambda x sign(E - T) x p(1 - p) / batch.
+        var gradient = logits.grad!;
+        Assert.Equal(0.2 * Math.Sign(expectedOn - 100) * p0 * (1 - p0) / 2, gradient[0, 5, 1].item<float>(), 6);
+        Assert.Equal(-gradient[0, 5, 1].item<float>(), gradient[0, 5, 0].item<float>(), 6);
+    }
+
+    [Fact]
+    public void The_penalty_waits_for_its_warm_up()
+    {
+        var recipe = new GateRecipe { PenaltyWarmupEpochs = 2 };
+        Assert.False(recipe.Penalizes(1));
+        Assert.True(recipe.Penalizes(2));
+    }
+
+    [Theory]
+    [InlineData("target", 0)]
+    [InlineData("target", 193)]
+    [InlineData("learning rate", double.NaN)]
+    [InlineData("temperature", 0)]
+    [InlineData("penalty warm-up", 12)]
+    public void Values_no_run_can_use_are_refused_by_name(string name, double value)
+    {
+        var recipe = name switch
+        {
+            "target" => new GateRecipe { TargetChannels = (int)value },
+            "learning rate" => new GateRecipe { LearningRate = value },
+            "temperature" => new GateRecipe { FinalTemperature = value },
+            _ => new GateRecipe { PenaltyWarmupEpochs = (int)value },
+        };
+        var options = new TrainingOptions { Model = "m", Data = "", Epochs = 12, Gate = true, GateRecipe = recipe };
+        Assert.Contains(name, Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+        Assert.Contains("needs the input gate", Assert.Throws<ArgumentException>((options with { Gate = false }).Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_temperature_shapes_the_straight_through_gradient_and_never_the_decision()
+    {
+        var logits = tensor(new[] { 0.3f, 1.1f, -0.4f, 0.2f }, [2, 2]);
+        var noise = tensor(new[] { 0.5f, -0.2f, 0.9f, 0.0f }, [2, 2]);
+        var weights = arange(1, 5, dtype: ScalarType.Float32).reshape(2, 2);
+        foreach (double temperature in Temperatures)
+        {
+            var leaf = logits.clone().requires_grad_();
+            var hard = GumbelSoftmax.HardSample(leaf, noise, dim: 1, temperature);
+            (hard * weights).sum().backward();
+
+            var reference = logits.clone().requires_grad_();
+            (nn.functional.softmax((reference + noise) / temperature, 1) * weights).sum().backward();
+
+            Assert.Equal([0f, 1f, 1f, 0f], hard.detach().data<float>().ToArray());
+            Assert.Equal(reference.grad!.data<float>().ToArray(), leaf.grad!.data<float>().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Starting_open_at_a_probability_sets_every_channels_logit_difference_to_its_log_odds()
+    {
+        using var gate = new InputGate();
+        gate.StartOpen(24.0 / 192);
+
+        var bias = gate.state_dict()["inp_gate_l.bias"].view(192, 2);
+        var onProbability = (bias.select(1, 1) - bias.select(1, 0)).sigmoid();
+        Assert.All(onProbability.data<float>().ToArray(), p => Assert.Equal(0.125, p, 6));
+        Assert.Throws<ArgumentOutOfRangeException>(() => gate.StartOpen(1));
+    }
+
+    [Fact]
+    public void Each_parameter_moves_at_the_rate_given_for_its_name()
+    {
+        using var module = nn.Sequential(("gate", nn.Linear(2, 2)), ("body", nn.Linear(2, 2)));
+        using var sgd = new MomentumSgd(module, momentum: 0, nesterov: false, weightDecay: 0);
+        var parameters = module.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var before = parameters.ToDictionary(p => p.Key, p => p.Value.detach().clone());
+        foreach (var parameter in parameters.Values)
+            parameter.grad = ones_like(parameter);
+
+        sgd.Step(name => name.StartsWith("gate.", StringComparison.Ordinal) ? 0.5 : 0.01);
+
+        foreach (var (name, parameter) in parameters)
+        {
+            double rate = name.StartsWith("gate.", StringComparison.Ordinal) ? 0.5 : 0.01;
+            Assert.True((before[name] - rate).allclose(parameter.detach(), rtol: 0, atol: 1e-7), name);
+        }
+    }
+
+    [Fact]
+    public void A_targeted_run_starts_its_gate_at_the_target_records_the_recipe_and_resumes_it()
+    {
+        using var tiny = new TinyRun();
+        var recipe = new GateRecipe { TargetChannels = 12, PenaltyWarmupEpochs = 0, LearningRate = 0.5 };
+        var options = tiny.Options(epochs: 2) with { Gate = true, GateLambda = 0.1, GateRecipe = recipe };
+        string directory = tiny.RunDirectory("targeted");
+        using (var run = TrainingRun.Start(options, directory, TinyRun.Build))
+        {
+            var first = run.RunEpoch();
+            // Open with probability 12/192 from the start: a release-initialized gate keeps about 167.
+            Assert.InRange(first.ChannelsOn!.Value, 4, 24);
+        }
+
+        var saved = TrainingOptions.FromJson(File.ReadAllText(Path.Combine(directory, "options.json")));
+        Assert.Equal(recipe, saved.GateRecipe);
+        using var resumed = TrainingRun.Resume(directory, TinyRun.Build);
+        Assert.InRange(resumed.RunEpoch().ChannelsOn!.Value, 4, 24);
+    }
+
+    [Fact]
+    public void Options_written_before_there_were_recipes_read_as_the_release_recipe()
+    {
+        var options = TrainingOptions.FromJson(JsonSerializer.Serialize(new { model = "resnet18-dct-s2", data = "d", gate = true, gate_lambda = 0.1 }));
+        Assert.True(options.Gate);
+        Assert.Equal(0.1, options.GateLambda);
+        Assert.Null(options.GateRecipe);
+    }
+}
