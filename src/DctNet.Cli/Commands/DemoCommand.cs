@@ -37,9 +37,11 @@ internal static class DemoCommand
             ResNet-18 on RGB at {plan.RgbCrop}x{plan.RgbCrop}, ResNet-18-DCT on DCT-24 of the whole image (the same MACs: the same feature maps from layer1 on)
             the same DCT network on all 192 channels behind the learned input gate, and DCT-24 again on the JPEG pipeline (the files' own
             coefficients), into DIR/{DemoRun.RunsFolder}; measures how often the gate keeps each frequency channel (DIR/{DemoRun.AnalysisFolder}: heat
-            map, selection, the {plan.SubsetChannels} most selected channels as a subset file); and reports accuracy, MACs, parameters and training
-            and inference throughput per model, the two DCT pipelines side by side, the training curves, the heat map and the
-            'dctnet stats/train/analyze' commands that redo each part. Ctrl+C stops it (exit code 130); running it again starts over.
+            map, selection, the {plan.SubsetChannels} most selected channels as a subset file) and the top-1 that DCT-24 and the gated model lose
+            when each channel is replaced by its mean (DIR/{DemoRun.AnalysisFolder}/sensitivity-*); and reports accuracy, MACs, parameters and
+            training and inference throughput per model, the two DCT pipelines side by side, the training curves, the heat maps with
+            the rank of each channel that defines a class, and the 'dctnet stats/train/analyze' commands that redo each part.
+            Ctrl+C stops it (exit code 130); running it again starts over.
 
             Examples:
               dctnet demo

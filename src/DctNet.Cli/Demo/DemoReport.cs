@@ -13,8 +13,13 @@ namespace DctNet.Cli.Demo;
 internal static class DemoReport
 {
     /// <param name="inputSpeeds">Images/s of each DCT pipeline's input alone, one thread.</param>
+    private static readonly string[] ComponentNames = ["Y", "Cb", "Cr"];
+
+    /// <summary>A channel ranks in a map's top quarter at this rank or better (48 of 192).</summary>
+    public const int TopQuarter = ChannelSubset.TotalChannels / 4;
+
     public static string Markdown(DemoRun demo, IReadOnlyList<DemoModelResult> results, IReadOnlyDictionary<DctPipeline, double> inputSpeeds,
-        GateSelection selection, ChannelSubset subset, TimeSpan elapsed)
+        GateSelection selection, ChannelSubset subset, IReadOnlyDictionary<string, SpectralSensitivity> sensitivities, TimeSpan elapsed)
     {
         var plan = demo.Plan;
         var size = plan.Dataset;
@@ -50,12 +55,15 @@ internal static class DemoReport
             $"ResNet-18 on RGB at {plan.RgbCrop}x{plan.RgbCrop} (the images downscaled by 2) and ResNet-18-DCT with layer2 stride 2 on the DCT of the whole ",
             $"{plan.DctCrop}x{plan.DctCrop} image ({plan.DctCrop / 8}x{plan.DctCrop / 8} blocks) have the same feature maps from layer1 on, so the same cost: ",
             $"the paper's point is that the frequency model sees the image at twice the resolution for it. ",
-            $"The gated model is the DCT network on all 192 channels behind the input gate, with a penalty of {plan.GateLambda} per channel on ",
-            $"and a learning rate of {plan.GatedLearningRate} (at the others' rate the gate only thins all channels alike in so few epochs). ",
+            $"The gated model is the DCT network on all 192 channels behind the input gate, trained with the targeted gate recipe: the gate opens each ",
+            $"channel with probability {plan.GateRecipe.TargetChannels}/192 at first and pays {plan.GateLambda} per expected channel on away from {plan.GateRecipe.TargetChannels}, ",
+            $"at its own learning rate of {plan.GateRecipe.LearningRate}, with a temperature annealed from {plan.GateRecipe.InitialTemperature} to {plan.GateRecipe.FinalTemperature}. ",
             $"`{DemoRun.JpegModelName}` is DCT-24 again on the JPEG pipeline: the coefficients the JPEG files already hold, dequantized, with no decode or ",
             $"re-encode, its windows and flips on the files' block grid, normalized with `{DemoRun.DataFolder}/{DemoRun.JpegStatsFile}`.");
         Line($"3. **Gate selection** (`{DemoRun.AnalysisFolder}/`): how often the gate keeps each channel over the validation images ",
             $"(`{GateSelection.SelectionFile}`, `{GateSelection.HeatmapFile}`), and the {plan.SubsetChannels} most selected channels as a subset file (`{GateSelection.SubsetFile}`) that `--channels` takes.");
+        Line($"4. **Spectral sensitivity** (`{DemoRun.AnalysisFolder}/{DemoRun.SensitivityFolder("NAME")}/`): the validation top-1 lost when each input channel of ",
+            $"DCT-24 and of the gated model is replaced by its mean, one channel at a time (`dctnet analyze --sensitivity`).");
         Line();
 
         Line($"## Results");
@@ -103,12 +111,7 @@ internal static class DemoReport
             Line($"![{r.Name} training curves]({DemoRun.RunsFolder}/{r.Name}/{RunLedger.CurvesFile})");
             Line();
         }
-        Line($"## Gate selection");
-        Line();
-        Line($"![selection frequency per channel]({DemoRun.AnalysisFolder}/{GateSelection.HeatmapFile})");
-        Line();
-        Line($"Each cell: the fraction of validation images for which the gate kept that channel (u across, v down, DC at the top left).");
-        Line();
+        WhatTheModelsRelyOn(Line, selection, sensitivities);
 
         Line($"## Doing it again with the regular commands");
         Line();
@@ -121,9 +124,70 @@ internal static class DemoReport
         foreach (var model in demo.Models)
             Line($"dctnet train {TrainArguments(model.Options)} --out {DemoRun.RunsFolder}/{model.Name}");
         Line($"dctnet analyze {DemoRun.RunsFolder}/{demo.Models.Single(m => m.Options.Gate).Name} --out {DemoRun.AnalysisFolder} --export-subset {plan.SubsetChannels} --seed {plan.Seed}");
+        foreach (string name in DemoRun.SensitivityModels)
+            Line($"dctnet analyze {DemoRun.RunsFolder}/{name} --sensitivity --out {DemoRun.AnalysisFolder}/{DemoRun.SensitivityFolder(name)} --seed {plan.Seed}");
         Line($"dctnet eval --model resnet18-dct-s2 --weights {DemoRun.RunsFolder}/dct24 --data {Path.Combine(data, SyntheticImages.ValFolder)}");
         Line($"```");
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The heat maps against the classes' defining channels (<see cref="SyntheticImages.DefiningChannels"/>): each channel's
+    /// rank in each map, how many rank in the top quarter, and the low against high frequencies and Y against chroma.
+    /// </summary>
+    private static void WhatTheModelsRelyOn(Action<FormattableString[]> line, GateSelection selection, IReadOnlyDictionary<string, SpectralSensitivity> sensitivities)
+    {
+        void Line(params FormattableString[] parts) => line(parts);
+        var gated = sensitivities["gated"];
+        var dct24 = sensitivities["dct24"];
+        var maps = new (string Name, int[] Ranks)[] { ("gate selection", selection.Ranks()), ("gated model's sensitivity", gated.Ranks()), ("DCT-24's sensitivity", dct24.Ranks()) };
+        var defining = SyntheticImages.Classes.Select(c => (c.Folder, Channels: SyntheticImages.DefiningChannels(c.Class))).Where(c => c.Channels.Count > 0).ToList();
+        int total = defining.Sum(c => c.Channels.Count);
+
+        Line($"## Which frequencies the models rely on");
+        Line();
+        Line($"![gate selection]({DemoRun.AnalysisFolder}/{GateSelection.HeatmapFile})");
+        Line();
+        Line($"![sensitivity of the gated model]({DemoRun.AnalysisFolder}/{DemoRun.SensitivityFolder("gated")}/{SpectralSensitivity.HeatmapFile})");
+        Line();
+        Line($"![sensitivity of DCT-24]({DemoRun.AnalysisFolder}/{DemoRun.SensitivityFolder("dct24")}/{SpectralSensitivity.HeatmapFile})");
+        Line();
+        Line($"Selection: the fraction of validation images for which the gate kept each channel (u across, v down, DC at the top left). ",
+            $"Sensitivity: the top-1 points lost when that channel alone is replaced by its mean (grey: a channel the model does not take).");
+        Line();
+        Line($"**The classes' channels, by construction** (`SyntheticImages.DefiningChannels`): a stripe of period P pixels makes 16/P half-cycles ",
+            $"across an 8-pixel block, the DCT index it excites. Luma stripes (P = 5 to 10, within 20 degrees of an axis) excite indexes 1 to 3 along ",
+            $"their axis in Y; colour stripes (P = 12 to 24, any orientation) excite the first harmonics (1, 0), (0, 1) and (1, 1) in Cb and Cr; ",
+            $"blobs are the class without stripes. Each map's rank of each channel (1 = highest; equal values rank last among them):");
+        Line();
+        Line($"| class | channel | {string.Join(" | ", maps.Select(m => m.Name))} |");
+        Line($"|---|---|{string.Concat(maps.Select(_ => "---:|"))}");
+        foreach (var (folder, channels) in defining)
+        {
+            foreach (int channel in channels)
+                Line($"| {folder} | {ChannelName(channel)} | {string.Join(" | ", maps.Select(m => m.Ranks[channel]))} |");
+        }
+        var inTopQuarter = maps.Select(m => defining.Sum(c => c.Channels.Count(channel => m.Ranks[channel] <= TopQuarter))).ToArray();
+        Line($"| **in the top quarter (rank {TopQuarter} or better)** | | {string.Join(" | ", inTopQuarter.Select(n => $"**{n} of {total}**"))} |");
+        Line();
+        Line($"DCT-24's ranks only order its own 24 channels, which hold every channel above, so they say which of them it leans on; ",
+            $"the gate's selection and the gated model's sensitivity rank all 192.");
+        Line();
+        foreach (var (name, measured) in new[] { ("DCT-24", dct24), ("the gated model", gated) })
+        {
+            var (low, high) = measured.LowAndHighBands();
+            var drops = measured.Top1DropPerChannel();
+            double Component(int c) => Enumerable.Range(c * 64, 64).Select(i => drops[i]).Where(d => !double.IsNaN(d)).DefaultIfEmpty(double.NaN).Average();
+            Line($"- {name}: top-1 {measured.BaselineTop1:0.0}% as it is; mean points lost per channel in bands u + v < 4: {low:0.00}, ",
+                $"u + v >= 4: {high:0.00}; in Y: {Component(0):0.00}, Cb: {Component(1):0.00}, Cr: {Component(2):0.00}.");
+        }
+        Line();
+    }
+
+    private static string ChannelName(int channel)
+    {
+        int k = channel % ChannelSubset.ChannelsPerComponent;
+        return string.Create(CultureInfo.InvariantCulture, $"{ComponentNames[channel / ChannelSubset.ChannelsPerComponent]} {k} (u {k % 8}, v {k / 8})");
     }
 
     /// <summary>The train options that differ from the CLI's defaults, statistics from the current folder.</summary>
@@ -132,8 +196,11 @@ internal static class DemoReport
         var parts = new List<string> { $"--model {options.Model}" };
         if (options.Channels is { } channels)
             parts.Add($"--channels {channels}");
-        if (options.Gate)
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"--gate --gate-lambda {options.GateLambda}"));
+        if (options is { Gate: true, GateRecipe: { } recipe })
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture,
+                $"--gate --gate-lambda {options.GateLambda} --gate-target {recipe.TargetChannels} --gate-lr {recipe.LearningRate} --gate-temperature {recipe.InitialTemperature} --gate-final-temperature {recipe.FinalTemperature} --gate-penalty-warmup {recipe.PenaltyWarmupEpochs}"));
+        }
         parts.Add($"--data {options.Data} --crop {options.Crop} --resize {options.Resize}");
         if (options.Stats is not null)
             parts.Add($"--stats {Path.GetFileName(options.Stats)}");

@@ -45,6 +45,7 @@ internal sealed record DemoModelResult(string Name, string Model, string Input, 
 /// ResNet-18-DCT (layer2 stride 2) on DCT-24 of the whole image, the same on all 192 channels behind the input gate, and
 /// DCT-24 again on the JPEG pipeline (the files' own coefficients);</item>
 /// <item>the gate's selection over the validation images in <c>analysis/</c> (selection.json, heatmap.png, subset.json);</item>
+/// <item>the spectral sensitivity of DCT-24 and of the gated model in <c>analysis/sensitivity-NAME/</c>;</item>
 /// <item><c>report.md</c>: accuracies, MACs, parameters, training and inference throughput, the curves, the heat map and
 /// the regular CLI commands that redo each part.</item>
 /// </list>
@@ -70,6 +71,10 @@ internal sealed class DemoRun
     private readonly Stopwatch clock = new();
     private GateSelection? selection;
     private ChannelSubset? subset;
+    private readonly Dictionary<string, SpectralSensitivity> sensitivities = [];
+
+    /// <summary>Images per pass of the sensitivity analysis: the whole validation set of the default plan in 5 batches.</summary>
+    private const int SensitivityBatchSize = 32;
 
     private DemoRun(string output, DemoPlan plan)
     {
@@ -96,7 +101,7 @@ internal sealed class DemoRun
             new("dct24", $"DCT {plan.DctCrop / 8}x{plan.DctCrop / 8} blocks of {plan.DctCrop}x{plan.DctCrop}", "DCT-24",
                 common with { Model = "resnet18-dct-s2", Channels = "24", Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = stats }),
             new("gated", $"DCT {plan.DctCrop / 8}x{plan.DctCrop / 8} blocks of {plan.DctCrop}x{plan.DctCrop}", "192, gated",
-                common with { Model = "resnet18-dct-s2", Channels = "192", Gate = true, GateLambda = plan.GateLambda, LearningRate = plan.GatedLearningRate, Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = stats }),
+                common with { Model = "resnet18-dct-s2", Channels = "192", Gate = true, GateLambda = plan.GateLambda, GateRecipe = plan.GateRecipe, Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = stats }),
             new(JpegModelName, $"the files' coefficients, {plan.DctCrop / 8}x{plan.DctCrop / 8} blocks", "DCT-24, jpeg pipeline",
                 common with { Model = "resnet18-dct-s2", Channels = "24", Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = jpegStats, Pipeline = "jpeg" }),
         ];
@@ -107,6 +112,7 @@ internal sealed class DemoRun
             new DemoStep("statistics", 2 * trainImages, MeasureStatistics),
             .. models.Select(model => new DemoStep(model.Name, plan.Epochs * (trainImages + valImages), (progress, cancellation) => Train(model, progress, cancellation))),
             new DemoStep("gate selection", valImages, MeasureGateSelection),
+            new DemoStep("sensitivity", valImages * SensitivityModels.Sum(name => SensitivityPasses(name)), MeasureSensitivity),
             new DemoStep("report", models.Count + 2, WriteReport),
         ];
     }
@@ -213,6 +219,43 @@ internal sealed class DemoRun
         return Invariant($"{selection.Frequencies.Sum():0.0} of {InputGate.Channels} channels on per image; heat map and the {plan.SubsetChannels} most selected channels -> {AnalysisRoot}");
     }
 
+    /// <summary>The models whose spectral sensitivity the demo measures: DCT-24, and the gated model, which sees all 192 channels.</summary>
+    internal static readonly string[] SensitivityModels = ["dct24", "gated"];
+
+    /// <summary>Where a model's sensitivity goes: <c>analysis/sensitivity-NAME/</c>.</summary>
+    internal static string SensitivityFolder(string model) => $"sensitivity-{model}";
+
+    private int SensitivityPasses(string name)
+        => SpectralSensitivity.AblationCount(models.Single(m => m.Name == name).Options.Gate ? ChannelSubset.All : ChannelSubset.BuiltIn(24), AblationUnit.Channel) + 1;
+
+    /// <summary>What <c>dctnet analyze RUN --sensitivity</c> measures: each channel replaced by its mean, on the default CPU engine.</summary>
+    private string MeasureSensitivity(Action<DemoProgress> progress, CancellationToken cancellation)
+    {
+        var valData = ImageFolder.Open(Path.Combine(DataRoot, SyntheticImages.ValFolder));
+        var summaries = new List<string>();
+        int before = 0;
+        sensitivities.Clear();
+        foreach (string name in SensitivityModels)
+        {
+            var model = models.Single(m => m.Name == name);
+            using var loaded = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(model.Options.Model), RunDirectory(model))
+            {
+                GateSeed = (ulong)plan.Seed,
+                Engine = EngineOption.Default,
+                Threads = plan.Threads,
+            });
+            var measured = SpectralSensitivity.Measure(loaded, valData, Ablation.Mean, AblationUnit.Channel, SensitivityBatchSize, plan.Threads, (ulong)plan.Seed,
+                step => progress(new DemoProgress(before + (int)step.Processed, $"{name}: each input channel replaced by its mean")), cancellation);
+            before += valData.Samples.Count * SensitivityPasses(name);
+            string folder = Path.Combine(AnalysisRoot, SensitivityFolder(name));
+            measured.Save(folder, Invariant($"Top-1 lost with each channel replaced by its mean ({name}, {measured.Samples} validation images)"),
+                model.Options.Model, loaded.WeightsPath, valData.Root);
+            sensitivities[name] = measured;
+            summaries.Add(Invariant($"{name} {measured.BaselineTop1:0.0}% -> largest drop {measured.Results.Max(r => measured.BaselineTop1 - r.Top1):0.0} points"));
+        }
+        return $"{string.Join("; ", summaries)} -> {AnalysisRoot}";
+    }
+
     private string WriteReport(Action<DemoProgress> progress, CancellationToken cancellation)
     {
         var results = new List<DemoModelResult>();
@@ -230,7 +273,7 @@ internal sealed class DemoRun
             inputSpeeds[pipeline] = MeasureInput(pipeline);
             progress(new DemoProgress(results.Count + inputSpeeds.Count, "the two DCT pipelines' input throughput"));
         }
-        AtomicFile.WriteAllText(ReportPath, DemoReport.Markdown(this, results, inputSpeeds, selection!, subset!, clock.Elapsed));
+        AtomicFile.WriteAllText(ReportPath, DemoReport.Markdown(this, results, inputSpeeds, selection!, subset!, sensitivities, clock.Elapsed));
         return $"-> {ReportPath}";
     }
 

@@ -82,6 +82,9 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
         return ChannelSubset.FromLists(chosen.Count.ToString(CultureInfo.InvariantCulture), Component(0), Component(1), Component(2));
     }
 
+    /// <summary>Each channel's rank by selection frequency (1 = most selected); equal frequencies rank every tied channel last among them.</summary>
+    public int[] Ranks() => ChannelRanking.Pessimistic(Frequencies);
+
     /// <summary>The frequencies as a JSON list of 192 numbers.</summary>
     public string ToJson() => JsonSerializer.Serialize(Frequencies);
 

@@ -73,19 +73,7 @@ public sealed record SpectralSensitivity(Ablation Ablation, AblationUnit Unit, i
     /// Each channel's rank among the 192 (1 = most sensitive) by accuracy drop, equal drops ordered by loss increase;
     /// a tie in both ranks every tied channel last among them. Channels the model does not take rank after all others.
     /// </summary>
-    public int[] Ranks()
-    {
-        double[] drop = Top1DropPerChannel(), loss = LossIncreasePerChannel();
-        static double OrLowest(double value) => double.IsNaN(value) ? double.NegativeInfinity : value;
-        var ranks = new int[ChannelSubset.TotalChannels];
-        for (int c = 0; c < ranks.Length; c++)
-        {
-            // Pessimistic: the count of channels at least as sensitive, itself included.
-            ranks[c] = Enumerable.Range(0, ranks.Length).Count(d =>
-                OrLowest(drop[d]) > OrLowest(drop[c]) || (OrLowest(drop[d]) == OrLowest(drop[c]) && OrLowest(loss[d]) >= OrLowest(loss[c])));
-        }
-        return ranks;
-    }
+    public int[] Ranks() => ChannelRanking.Pessimistic(Top1DropPerChannel(), LossIncreasePerChannel());
 
     /// <summary>The <paramref name="count"/> channels of best <see cref="Ranks"/> (equal ranks to the lower channel index), as a subset that --channels takes.</summary>
     /// <exception cref="ArgumentOutOfRangeException">More channels than were measured one by one.</exception>

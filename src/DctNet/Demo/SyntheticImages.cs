@@ -14,10 +14,10 @@ public enum SyntheticClass
     /// <summary>Stripes in two colours of the same luma: the pattern lives in Cb and Cr only.</summary>
     ColourStripes,
 
-    /// <summary>Luma stripes within 20 degrees of horizontal: energy in the vertical frequencies (v = 1..3, u = 0).</summary>
+    /// <summary>Stripes of luma alone within 20 degrees of horizontal: energy in the vertical frequencies (v = 1..3, u = 0) of Y.</summary>
     HorizontalStripes,
 
-    /// <summary>Luma stripes within 20 degrees of vertical: energy in the horizontal frequencies (u = 1..3, v = 0).</summary>
+    /// <summary>Stripes of luma alone within 20 degrees of vertical: energy in the horizontal frequencies (u = 1..3, v = 0) of Y.</summary>
     VerticalStripes,
 }
 
@@ -49,6 +49,26 @@ public static class SyntheticImages
         (SyntheticClass.HorizontalStripes, "horizontal-stripes"),
         (SyntheticClass.VerticalStripes, "vertical-stripes"),
     ];
+
+    /// <summary>
+    /// The DCT channels (indexes into the 192: Y, Cb, Cr, k = 8v + u) that carry a class's pattern, by construction. A
+    /// stripe of period P pixels makes 16 / P half-cycles across an 8-pixel block, which is the DCT index it excites:
+    /// <list type="bullet">
+    /// <item>luma stripes, P = 5 to 10, excite indexes 1.6 to 3.2 along their wave vector, which lies within 20 degrees of an
+    /// axis: Y (u = 0, v = 1..3) for horizontal stripes, Y (u = 1..3, v = 0) for vertical ones;</item>
+    /// <item>colour stripes, P = 12 to 24 in any orientation, excite 0.7 to 1.3 half-cycles: Cb and Cr at (u, v) = (1, 0),
+    /// (0, 1) and (1, 1);</item>
+    /// <item>blobs have none of their own: they are the class without stripes, in the DC coefficients that every class has.</item>
+    /// </list>
+    /// </summary>
+    public static IReadOnlyList<int> DefiningChannels(SyntheticClass kind) => kind switch
+    {
+        SyntheticClass.HorizontalStripes => [8, 16, 24],
+        SyntheticClass.VerticalStripes => [1, 2, 3],
+        SyntheticClass.ColourStripes => [64 + 1, 64 + 8, 64 + 9, 128 + 1, 128 + 8, 128 + 9],
+        SyntheticClass.Blobs => [],
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
 
     /// <summary>Writes <c>root/{train,val}/&lt;class&gt;/NNNN.jpg</c>; the same seed and size give the same files, whatever <paramref name="threads"/>.</summary>
     /// <param name="progress">Called with the number of images written so far, from worker threads.</param>
@@ -114,14 +134,15 @@ public static class SyntheticImages
         return data.ToArray();
     }
 
-    /// <summary>Sinusoidal stripes between two colours whose luma differs by 40 to 110 levels.</summary>
+    /// <summary>
+    /// Sinusoidal stripes between two colours of one chroma whose luma differs by 40 to 110 levels, so that the pattern
+    /// lives in Y only, as the colour stripes' lives in Cb and Cr only.
+    /// </summary>
     private static void DrawLumaStripes(Span<float> canvas, int side, Random random, float angle, float period)
     {
-        Rgb dark = RandomColour(random), light;
-        do
-            light = RandomColour(random);
-        while (MathF.Abs(light.Luma - dark.Luma) is < 40 or > 110);
-        DrawWave(canvas, side, angle, period, Uniform(random, 0, 2 * MathF.PI), dark, light);
+        float cb = Uniform(random, -25, 25), cr = Uniform(random, -25, 25);
+        float dark = Uniform(random, 40, 140), light = dark + Uniform(random, 40, 110);
+        DrawWave(canvas, side, angle, period, Uniform(random, 0, 2 * MathF.PI), Rgb.FromYCbCr(dark, cb, cr), Rgb.FromYCbCr(light, cb, cr));
     }
 
     /// <summary>Stripes in any orientation between two colours of one luma: a JFIF chroma swing of 25 to 40 around a random hue.</summary>

@@ -4,6 +4,7 @@ using DctNet.Analysis;
 using DctNet.Cli.Commands;
 using DctNet.Cli.Demo;
 using DctNet.Demo;
+using DctNet.Training;
 
 namespace DctNet.Cli.Tests.Commands;
 
@@ -17,6 +18,7 @@ public sealed class DemoCommandTests
         BatchSize = 8,
         WarmupEpochs = 0,
         SubsetChannels = 6,
+        GateRecipe = new GateRecipe { PenaltyWarmupEpochs = 0 },
     };
 
     private static CliResult RunTiny(string output, CancellationToken cancellation = default)
@@ -56,6 +58,18 @@ public sealed class DemoCommandTests
         Assert.Contains($"]({DemoRun.AnalysisFolder}/{GateSelection.HeatmapFile})", markdown);
         Assert.True(File.Exists(Path.Combine(output, DemoRun.AnalysisFolder, GateSelection.SubsetFile)));
         Assert.Matches(@"keeps \*\*\d+\.\d of 192\*\* channels on", markdown);
+        foreach (string model in DemoRun.SensitivityModels)
+        {
+            string folder = $"{DemoRun.AnalysisFolder}/{DemoRun.SensitivityFolder(model)}";
+            AssertPng(Path.Combine(output, folder, SpectralSensitivity.HeatmapFile));
+            Assert.True(File.Exists(Path.Combine(output, folder, SpectralSensitivity.SensitivityFile)));
+            Assert.Contains($"]({folder}/{SpectralSensitivity.HeatmapFile})", markdown);
+            Assert.Contains($"dctnet analyze runs/{model} --sensitivity --out {folder} --seed 5", markdown);
+        }
+        // One row per defining channel (3 + 3 + 6), and the count of each of the three maps.
+        Assert.Equal(12, Regex.Count(markdown, @"^\| (horizontal-stripes|vertical-stripes|colour-stripes) \| (Y|Cb|Cr) \d+ \(u \d, v \d\) \| \d+ \| \d+ \| \d+ \|$", RegexOptions.Multiline));
+        Assert.Matches(@"in the top quarter \(rank 48 or better\)\*\* \| \| \*\*\d+ of 12\*\* \| \*\*\d+ of 12\*\* \| \*\*\d+ of 12\*\* \|", markdown);
+        Assert.Contains("--gate --gate-lambda 0.1 --gate-target 24", markdown);
         Assert.Contains($"dctnet train --model resnet18-dct-s2 --channels 24 --data {Path.Combine(output, DemoRun.DataFolder)} --crop 32 --resize 32 --stats stats.json", markdown);
         Assert.Contains("dctnet analyze runs/gated --out analysis --export-subset 6 --seed 5", markdown);
         Assert.Matches(@"\| jpeg \(the files' own coefficients\) \| \d+\.\d% \| \d+ \| \d+\.\d \|", markdown);
@@ -98,7 +112,7 @@ public sealed class DemoCommandTests
         var result = RunTiny(harness.PathIn("demo"), interrupt.Token);
 
         Assert.Equal(130, result.ExitCode);
-        Assert.Contains("interrupted in step 1 of 8 (dataset)", result.Error);
+        Assert.Contains("interrupted in step 1 of 9 (dataset)", result.Error);
         Assert.Contains("which the next 'dctnet demo' replaces", result.Error);
     }
 
