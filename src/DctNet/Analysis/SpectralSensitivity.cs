@@ -6,6 +6,7 @@ using DctNet.Frequency.IO;
 using DctNet.Inference;
 using DctNet.Models;
 using DctNet.Reporting;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Analysis;
@@ -136,12 +137,18 @@ public sealed record SpectralSensitivity(Ablation Ablation, AblationUnit Unit, i
                 for (int g = 0; g <= groups.Count; g++)
                 {
                     cancellation.ThrowIfCancellationRequested();
+                    // The channel views die here, not in the finalizer thread.
+                    using var scope = NewDisposeScope();
                     var inputs = batch.Inputs;
                     if (g > 0)
                     {
                         ablated.copy_(batch.Inputs);
                         foreach (int index in groups[g - 1].InputIndexes)
-                            ablated.select(1, index).fill_(fill[index]);
+                        {
+                            // Held until fill_ returns (see FrozenBatchNorm2d), not left to an implicit temporary.
+                            using var value = fill[index].ToScalar();
+                            ablated.select(1, index).fill_(value);
+                        }
                         inputs = ablated;
                     }
                     model.SeedGateNoise(batchSeed);

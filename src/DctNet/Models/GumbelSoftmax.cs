@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Models;
@@ -16,8 +17,10 @@ public static class GumbelSoftmax
     public static Tensor SampleNoise(long[] shape, Generator? generator = null, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         using var scope = NewDisposeScope();
+        // The scalar is held until the calls return (see FrozenBatchNorm2d), not left to an implicit temporary.
+        using var epsilon = Epsilon.ToScalar();
         var uniform = rand(shape, dtype: dtype, device: device, generator: generator);
-        return (Epsilon - (uniform + Epsilon).log()).log().neg().MoveToOuterDisposeScope();
+        return uniform.add(epsilon).log().neg().add(epsilon).log().neg().MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -32,7 +35,8 @@ public static class GumbelSoftmax
         using var scope = NewDisposeScope();
         var perturbed = logits + noise;
         // At the release's temperature nothing is divided, so that the values stay the release's bit for bit.
-        var soft = nn.functional.softmax(temperature == 1 ? perturbed : perturbed / temperature, dim);
+        using var divisor = temperature.ToScalar();
+        var soft = nn.functional.softmax(temperature == 1 ? perturbed : perturbed.div(divisor), dim);
         var index = soft.argmax(dim, keepdim: true);
         var hard = zeros_like(soft).scatter_(dim, index, ones_like(index, dtype: soft.dtype));
         // Written (hard - soft) + soft as in the release, so that the forward values agree with it bit for bit.

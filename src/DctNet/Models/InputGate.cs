@@ -88,19 +88,6 @@ public sealed class InputGate : nn.Module<Tensor, GatedInput>, IOnnxExportable
     }
 
     /// <summary>
-    /// Moves every channel's "on" bias so that, before the input is seen, each channel is on with probability
-    /// <paramref name="onProbability"/> (the release starts them all on, at sigmoid(2 - 0.1) = 0.87).
-    /// </summary>
-    public void StartOpen(double onProbability)
-    {
-        if (!(onProbability is > 0 and < 1))
-            throw new ArgumentOutOfRangeException(nameof(onProbability), onProbability, "A probability strictly between 0 and 1.");
-        using var noGrad = no_grad();
-        var bias = inp_gate_l.bias!.view(Channels, 2);
-        bias.select(1, 1).copy_(bias.select(1, 0) + Math.Log(onProbability / (1 - onProbability)));
-    }
-
-    /// <summary>
     /// The release's initialization: Kaiming-normal conv and unit BN in <c>inp_gate</c>; <c>inp_gate_l</c> weights
     /// N(0, 0.001) and biases 0.1 for "off" (even index), 2 for "on" (odd index), so that every channel starts on.
     /// </summary>

@@ -1,4 +1,5 @@
 using DctNet.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Training;
@@ -6,8 +7,8 @@ namespace DctNet.Training;
 /// <summary>
 /// How the input gate learns to select channels when the release's recipe (a penalty of lambda per channel on, at the
 /// network's learning rate, temperature 1) does not move it: on small data the gate's logits then drift by
-/// lambda x p(1 - p) per step, and the selection stays nearly flat. Each part answers one cause, and each was measured
-/// on the demo's data (see <c>DemoPlan</c>):
+/// lambda x p(1 - p) per step, and the selection stays nearly flat. Each part answers one cause; the defaults are the
+/// best of those measured on the demo's data (see <c>DemoPlan</c>), which is not yet good enough there (see the README):
 /// <list type="bullet">
 /// <item><see cref="TargetChannels"/>: the penalty prices only the channels above a target, so that lambda sets how
 /// firmly the count is held rather than where it ends up, and a sweep of the target gives the channels-on curve.</item>
@@ -20,8 +21,11 @@ namespace DctNet.Training;
 /// geometrically over the run (Jang et al. 2017). The forward value stays the hard sample; a high temperature early
 /// lets the cross-entropy's gradient reach gates far from their decision, a low one late makes the straight-through
 /// gradient that of the decision itself.</item>
-/// <item><see cref="PenaltyWarmupEpochs"/>: no penalty at first, so that the network learns what each channel is worth
-/// before the penalty starts to close channels (the gate starts with every channel on).</item>
+/// <item><see cref="PenaltyWarmupEpochs"/> and <see cref="PruningEpochs"/>: the gate starts with every channel on, as
+/// the release's does, and no penalty at first, so that the network learns what each channel is worth; then the target
+/// falls from 192 to <see cref="TargetChannels"/> along the cubic schedule of gradual pruning (Zhu and Gupta 2017),
+/// fast while many channels are left and slowly near the end, so that the channels closed first are those the
+/// cross-entropy defends least.</item>
 /// </list>
 /// </summary>
 public sealed record GateRecipe
@@ -29,17 +33,20 @@ public sealed record GateRecipe
     /// <summary>The loss per expected channel on above the target that the command line defaults to.</summary>
     public const double DefaultLambda = 0.1;
 
-    /// <summary>Channels on per image, in expectation, above which each channel costs lambda.</summary>
+    /// <summary>Channels on per image, in expectation, above which each channel costs lambda at the end of the pruning.</summary>
     public int TargetChannels { get; init; } = 24;
 
     /// <summary>The gate's base learning rate (on the run's schedule and warm-up); the network keeps the run's.</summary>
-    public double LearningRate { get; init; } = 0.5;
+    public double LearningRate { get; init; } = 1;
 
     public double InitialTemperature { get; init; } = 4;
     public double FinalTemperature { get; init; } = 0.5;
 
     /// <summary>Epochs at the start of the run without the penalty.</summary>
-    public int PenaltyWarmupEpochs { get; init; } = 2;
+    public int PenaltyWarmupEpochs { get; init; } = 4;
+
+    /// <summary>Epochs after the warm-up over which the target falls from 192 channels to <see cref="TargetChannels"/>.</summary>
+    public int PruningEpochs { get; init; } = 6;
 
     /// <exception cref="ArgumentException">A value no run can use; the message names it.</exception>
     public void Validate(int epochs)
@@ -55,6 +62,17 @@ public sealed record GateRecipe
         }
         if (PenaltyWarmupEpochs < 0 || PenaltyWarmupEpochs >= epochs)
             throw new ArgumentException($"the gate's penalty warm-up must be from 0 to {epochs - 1} epochs (the penalty must start), got {PenaltyWarmupEpochs}.");
+        if (PruningEpochs < 0 || PenaltyWarmupEpochs + PruningEpochs > epochs)
+            throw new ArgumentException($"the gate's pruning must end by the last epoch: warm-up {PenaltyWarmupEpochs} + pruning {PruningEpochs} epochs is more than {epochs}.");
+    }
+
+    /// <summary>The channels on that the penalty allows <paramref name="position"/> epochs into the run.</summary>
+    public double Target(double position)
+    {
+        if (PruningEpochs == 0)
+            return TargetChannels;
+        double remaining = 1 - Math.Clamp((position - PenaltyWarmupEpochs) / PruningEpochs, 0, 1);
+        return TargetChannels + (InputGate.Channels - TargetChannels) * remaining * remaining * remaining;
     }
 
     /// <summary>The temperature at <paramref name="position"/> epochs into a run of <paramref name="epochs"/>.</summary>
@@ -64,12 +82,15 @@ public sealed record GateRecipe
     /// <summary>Whether the penalty applies in zero-based <paramref name="epoch"/>.</summary>
     public bool Penalizes(int epoch) => epoch >= PenaltyWarmupEpochs;
 
-    /// <summary>lambda x the distance of the expected channels on per sample, averaged over the batch, from the target.</summary>
+    /// <summary>lambda x the expected channels on per sample, averaged over the batch, above <see cref="Target"/> at <paramref name="position"/>.</summary>
     /// <param name="logits">The gate's (off, on) logits, N x 192 x 2.</param>
-    public Tensor Penalty(Tensor logits, double lambda)
+    public Tensor Penalty(Tensor logits, double lambda, double position)
     {
         using var scope = NewDisposeScope();
+        // Scalars held until the calls return (see FrozenBatchNorm2d): an implicit one crashed a run in libtorch's Scalar::type.
+        using var target = Target(position).ToScalar();
+        using var weight = lambda.ToScalar();
         var expectedOn = (logits.select(2, 1) - logits.select(2, 0)).sigmoid().sum(1).mean();
-        return (lambda * (expectedOn - TargetChannels).abs()).MoveToOuterDisposeScope();
+        return expectedOn.sub(target).relu().mul(weight).MoveToOuterDisposeScope();
     }
 }

@@ -134,8 +134,6 @@ public sealed class TrainingRun : IDisposable
         {
             if (initialize && options.Init is { } init)
                 Initialize(trainable.Module, init);
-            else if (initialize && options.GateRecipe is { } recipe && trainable.Module is DctModel { Gate: { } gate })
-                gate.StartOpen((double)recipe.TargetChannels / InputGate.Channels);
             return new TrainingRun(options, claim(), trainable, trainData, valData);
         }
         catch
@@ -215,7 +213,7 @@ public sealed class TrainingRun : IDisposable
                 var output = gated.ForwardWithGates(inputs);
                 var channelsPerSample = output.Gates.sum(1).mean();
                 logits = output.Logits;
-                loss = CrossEntropy(logits, labels, Options.LabelSmoothing) + GatePenalty(recipe, epoch, channelsPerSample, output.GateLogits);
+                loss = CrossEntropy(logits, labels, Options.LabelSmoothing) + GatePenalty(recipe, epoch, position, channelsPerSample, output.GateLogits);
                 channelsOnSum += channelsPerSample.item<float>() * batch.Count;
             }
             else
@@ -282,11 +280,14 @@ public sealed class TrainingRun : IDisposable
     }
 
     /// <summary>The release's lambda x channels on per sample, or the recipe's penalty once its warm-up is over.</summary>
-    private Tensor GatePenalty(GateRecipe? recipe, int epoch, Tensor channelsPerSample, Tensor gateLogits)
+    private Tensor GatePenalty(GateRecipe? recipe, int epoch, double position, Tensor channelsPerSample, Tensor gateLogits)
     {
         if (recipe is null)
-            return Options.GateLambda * channelsPerSample;
-        return recipe.Penalizes(epoch) ? recipe.Penalty(gateLogits, Options.GateLambda) : zeros_like(channelsPerSample);
+        {
+            using var lambda = Options.GateLambda.ToScalar();
+            return channelsPerSample.mul(lambda);
+        }
+        return recipe.Penalizes(epoch) ? recipe.Penalty(gateLogits, Options.GateLambda, position) : zeros_like(channelsPerSample);
     }
 
     private static Tensor CrossEntropy(Tensor logits, Tensor labels, double labelSmoothing)

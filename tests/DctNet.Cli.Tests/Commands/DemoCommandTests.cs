@@ -18,7 +18,7 @@ public sealed class DemoCommandTests
         BatchSize = 8,
         WarmupEpochs = 0,
         SubsetChannels = 6,
-        GateRecipe = new GateRecipe { PenaltyWarmupEpochs = 0 },
+        GateRecipe = new GateRecipe { PenaltyWarmupEpochs = 0, PruningEpochs = 1 },
     };
 
     private static CliResult RunTiny(string output, CancellationToken cancellation = default)

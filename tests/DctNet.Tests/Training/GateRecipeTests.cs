@@ -24,23 +24,40 @@ public sealed class GateRecipeTests
     }
 
     [Fact]
-    public void Penalty_is_lambda_times_the_distance_of_the_expected_count_from_the_target_with_the_expected_count_gradient()
+    public void The_target_falls_from_all_channels_to_the_final_count_along_a_cubic_after_the_warm_up()
     {
-        var recipe = new GateRecipe { TargetChannels = 100 };
+        var recipe = new GateRecipe { TargetChannels = 24, PenaltyWarmupEpochs = 2, PruningEpochs = 6 };
+
+        Assert.Equal(192, recipe.Target(0), 12);
+        Assert.Equal(192, recipe.Target(2), 12);
+        Assert.Equal(24 + 168 * 0.125, recipe.Target(5), 12);
+        Assert.Equal(24, recipe.Target(8), 12);
+        Assert.Equal(24, recipe.Target(11.5), 12);
+        Assert.Equal(24, (recipe with { PruningEpochs = 0 }).Target(0), 12);
+    }
+
+    [Fact]
+    public void Penalty_is_lambda_times_the_expected_count_above_the_target_with_the_expected_count_gradient()
+    {
+        var recipe = new GateRecipe { TargetChannels = 80, PenaltyWarmupEpochs = 0, PruningEpochs = 0 };
         // Two samples; every channel has the on - off logit difference d, so P(on) = sigmoid(d) per channel.
         var difference = tensor(new[] { 0.5f, -1.0f }).reshape(2, 1).expand(2, InputGate.Channels);
         var logits = stack([zeros(2, InputGate.Channels), difference], 2).requires_grad_();
 
-        using var penalty = recipe.Penalty(logits, lambda: 0.2);
+        using var penalty = recipe.Penalty(logits, lambda: 0.2, position: 3);
         penalty.backward();
 
         double p0 = 1 / (1 + Math.Exp(-0.5)), p1 = 1 / (1 + Math.Exp(1.0));
         double expectedOn = 192 * (p0 + p1) / 2;
-        Assert.Equal(0.2 * Math.Abs(expectedOn - 100), penalty.item<float>(), 4);
-        // d penalty / d on-logit of a channel in sample 0: lambda x sign(E - T) x p(1 - p) / batch.
+        Assert.True(expectedOn > 80);
+        Assert.Equal(0.2 * (expectedOn - 80), penalty.item<float>(), 4);
+        // d penalty / d on-logit of a channel in sample 0: lambda x p(1 - p) / batch, and the opposite for its off logit.
         var gradient = logits.grad!;
-        Assert.Equal(0.2 * Math.Sign(expectedOn - 100) * p0 * (1 - p0) / 2, gradient[0, 5, 1].item<float>(), 6);
+        Assert.Equal(0.2 * p0 * (1 - p0) / 2, gradient[0, 5, 1].item<float>(), 6);
         Assert.Equal(-gradient[0, 5, 1].item<float>(), gradient[0, 5, 0].item<float>(), 6);
+        // Below the target it costs nothing.
+        using var below = (recipe with { TargetChannels = 90 }).Penalty(logits, lambda: 0.2, position: 3);
+        Assert.Equal(0, below.item<float>());
     }
 
     [Fact]
@@ -57,6 +74,7 @@ public sealed class GateRecipeTests
     [InlineData("learning rate", double.NaN)]
     [InlineData("temperature", 0)]
     [InlineData("penalty warm-up", 12)]
+    [InlineData("pruning", 11)]
     public void Values_no_run_can_use_are_refused_by_name(string name, double value)
     {
         var recipe = name switch
@@ -64,6 +82,7 @@ public sealed class GateRecipeTests
             "target" => new GateRecipe { TargetChannels = (int)value },
             "learning rate" => new GateRecipe { LearningRate = value },
             "temperature" => new GateRecipe { FinalTemperature = value },
+            "pruning" => new GateRecipe { PenaltyWarmupEpochs = 2, PruningEpochs = (int)value },
             _ => new GateRecipe { PenaltyWarmupEpochs = (int)value },
         };
         var options = new TrainingOptions { Model = "m", Data = "", Epochs = 12, Gate = true, GateRecipe = recipe };
@@ -92,18 +111,6 @@ public sealed class GateRecipeTests
     }
 
     [Fact]
-    public void Starting_open_at_a_probability_sets_every_channels_logit_difference_to_its_log_odds()
-    {
-        using var gate = new InputGate();
-        gate.StartOpen(24.0 / 192);
-
-        var bias = gate.state_dict()["inp_gate_l.bias"].view(192, 2);
-        var onProbability = (bias.select(1, 1) - bias.select(1, 0)).sigmoid();
-        Assert.All(onProbability.data<float>().ToArray(), p => Assert.Equal(0.125, p, 6));
-        Assert.Throws<ArgumentOutOfRangeException>(() => gate.StartOpen(1));
-    }
-
-    [Fact]
     public void Each_parameter_moves_at_the_rate_given_for_its_name()
     {
         using var module = nn.Sequential(("gate", nn.Linear(2, 2)), ("body", nn.Linear(2, 2)));
@@ -123,23 +130,24 @@ public sealed class GateRecipeTests
     }
 
     [Fact]
-    public void A_targeted_run_starts_its_gate_at_the_target_records_the_recipe_and_resumes_it()
+    public void A_targeted_run_closes_channels_towards_its_target_records_the_recipe_and_resumes_it()
     {
         using var tiny = new TinyRun();
-        var recipe = new GateRecipe { TargetChannels = 12, PenaltyWarmupEpochs = 0, LearningRate = 0.5 };
-        var options = tiny.Options(epochs: 2) with { Gate = true, GateLambda = 0.1, GateRecipe = recipe };
+        var recipe = new GateRecipe { TargetChannels = 12, PenaltyWarmupEpochs = 0, PruningEpochs = 1, LearningRate = 5 };
+        var options = tiny.Options(epochs: 3) with { Gate = true, GateLambda = 1, GateRecipe = recipe };
         string directory = tiny.RunDirectory("targeted");
         using (var run = TrainingRun.Start(options, directory, TinyRun.Build))
         {
-            var first = run.RunEpoch();
-            // Open with probability 12/192 from the start: a release-initialized gate keeps about 167.
-            Assert.InRange(first.ChannelsOn!.Value, 4, 24);
+            // The release's initialization keeps about 167 on; once the target has fallen to 12, a strong penalty at a
+            // high gate rate closes most of them.
+            Assert.InRange(run.RunEpoch().ChannelsOn!.Value, 120, 192);
+            Assert.InRange(run.RunEpoch().ChannelsOn!.Value, 0, 100);
         }
 
         var saved = TrainingOptions.FromJson(File.ReadAllText(Path.Combine(directory, "options.json")));
         Assert.Equal(recipe, saved.GateRecipe);
         using var resumed = TrainingRun.Resume(directory, TinyRun.Build);
-        Assert.InRange(resumed.RunEpoch().ChannelsOn!.Value, 4, 24);
+        Assert.InRange(resumed.RunEpoch().ChannelsOn!.Value, 0, 60);
     }
 
     [Fact]
