@@ -55,9 +55,10 @@ internal static class DemoReport
             $"ResNet-18 on RGB at {plan.RgbCrop}x{plan.RgbCrop} (the images downscaled by 2) and ResNet-18-DCT with layer2 stride 2 on the DCT of the whole ",
             $"{plan.DctCrop}x{plan.DctCrop} image ({plan.DctCrop / 8}x{plan.DctCrop / 8} blocks) have the same feature maps from layer1 on, so the same cost: ",
             $"the paper's point is that the frequency model sees the image at twice the resolution for it. ",
-            $"The gated model is the DCT network on all 192 channels behind the input gate, trained with the targeted gate recipe: the gate opens each ",
-            $"channel with probability {plan.GateRecipe.TargetChannels}/192 at first and pays {plan.GateLambda} per expected channel on away from {plan.GateRecipe.TargetChannels}, ",
-            $"at its own learning rate of {plan.GateRecipe.LearningRate}, with a temperature annealed from {plan.GateRecipe.InitialTemperature} to {plan.GateRecipe.FinalTemperature}. ",
+            $"The gated model is the DCT network on all 192 channels behind the input gate, trained with the targeted gate recipe: every channel on at ",
+            $"first; after {plan.GateRecipe.PenaltyWarmupEpochs} epochs the channels allowed fall from 192 to {plan.GateRecipe.TargetChannels} over {plan.GateRecipe.PruningEpochs} epochs, ",
+            $"each expected channel on above them costing {plan.GateLambda}; the gate learns at its own rate of {plan.GateRecipe.LearningRate}, with a temperature ",
+            $"annealed from {plan.GateRecipe.InitialTemperature} to {plan.GateRecipe.FinalTemperature}. ",
             $"`{DemoRun.JpegModelName}` is DCT-24 again on the JPEG pipeline: the coefficients the JPEG files already hold, dequantized, with no decode or ",
             $"re-encode, its windows and flips on the files' block grid, normalized with `{DemoRun.DataFolder}/{DemoRun.JpegStatsFile}`.");
         Line($"3. **Gate selection** (`{DemoRun.AnalysisFolder}/`): how often the gate keeps each channel over the validation images ",
@@ -199,7 +200,7 @@ internal static class DemoReport
         if (options is { Gate: true, GateRecipe: { } recipe })
         {
             parts.Add(string.Create(CultureInfo.InvariantCulture,
-                $"--gate --gate-lambda {options.GateLambda} --gate-target {recipe.TargetChannels} --gate-lr {recipe.LearningRate} --gate-temperature {recipe.InitialTemperature} --gate-final-temperature {recipe.FinalTemperature} --gate-penalty-warmup {recipe.PenaltyWarmupEpochs}"));
+                $"--gate --gate-lambda {options.GateLambda} --gate-target {recipe.TargetChannels} --gate-lr {recipe.LearningRate} --gate-temperature {recipe.InitialTemperature} --gate-final-temperature {recipe.FinalTemperature} --gate-penalty-warmup {recipe.PenaltyWarmupEpochs} --gate-pruning-epochs {recipe.PruningEpochs}"));
         }
         parts.Add($"--data {options.Data} --crop {options.Crop} --resize {options.Resize}");
         if (options.Stats is not null)
