@@ -145,7 +145,7 @@ public sealed record SpectralSensitivity(Ablation Ablation, AblationUnit Unit, i
                         ablated.copy_(batch.Inputs);
                         foreach (int index in groups[g - 1].InputIndexes)
                         {
-                            // Held until fill_ returns (see FrozenBatchNorm2d), not left to an implicit temporary.
+                            // Held until fill_ returns (HeldScalars).
                             using var value = fill[index].ToScalar();
                             ablated.select(1, index).fill_(value);
                         }

@@ -23,12 +23,10 @@ public sealed class FrozenBatchNorm2d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        // The epsilon is held as a Scalar of its own until the call returns: a CI run once failed in libtorch's
-        // Scalar::toFloat here with a scalar of no known type, as if the implicit double -> Scalar temporary had been
-        // finalized while libtorch read it.
+        // Every scalar is held until libtorch returns (HeldScalars): a CI run failed here once in Scalar::toFloat.
         using var epsilon = Epsilon.ToScalar();
         var scale = get_buffer("weight")!.reshape(1, -1, 1, 1) * get_buffer("running_var")!.reshape(1, -1, 1, 1).add(epsilon).rsqrt();
         var shift = get_buffer("bias")!.reshape(1, -1, 1, 1) - get_buffer("running_mean")!.reshape(1, -1, 1, 1) * scale;
-        return (x * scale + shift).MoveToOuterDisposeScope();
+        return (x * scale).add(shift, HeldScalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -17,7 +17,7 @@ public static class GumbelSoftmax
     public static Tensor SampleNoise(long[] shape, Generator? generator = null, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         using var scope = NewDisposeScope();
-        // The scalar is held until the calls return (see FrozenBatchNorm2d), not left to an implicit temporary.
+        // Held until the calls return (HeldScalars).
         using var epsilon = Epsilon.ToScalar();
         var uniform = rand(shape, dtype: dtype, device: device, generator: generator);
         return uniform.add(epsilon).log().neg().add(epsilon).log().neg().MoveToOuterDisposeScope();
@@ -33,13 +33,14 @@ public static class GumbelSoftmax
         if (!logits.shape.SequenceEqual(noise.shape))
             throw new ArgumentException($"Gumbel noise of shape [{string.Join(", ", noise.shape)}] does not match the logits' [{string.Join(", ", logits.shape)}].", nameof(noise));
         using var scope = NewDisposeScope();
-        var perturbed = logits + noise;
-        // At the release's temperature nothing is divided, so that the values stay the release's bit for bit.
+        var perturbed = logits.add(noise, HeldScalars.One);
+        // At the release's temperature nothing is divided, so that the values stay the release's bit for bit; the
+        // scalars are held until libtorch returns (HeldScalars).
         using var divisor = temperature.ToScalar();
         var soft = nn.functional.softmax(temperature == 1 ? perturbed : perturbed.div(divisor), dim);
         var index = soft.argmax(dim, keepdim: true);
         var hard = zeros_like(soft).scatter_(dim, index, ones_like(index, dtype: soft.dtype));
         // Written (hard - soft) + soft as in the release, so that the forward values agree with it bit for bit.
-        return (hard - soft.detach() + soft).MoveToOuterDisposeScope();
+        return (hard - soft.detach()).add(soft, HeldScalars.One).MoveToOuterDisposeScope();
     }
 }

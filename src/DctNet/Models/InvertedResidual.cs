@@ -58,7 +58,7 @@ public sealed class InvertedResidual : nn.Module<Tensor, Tensor>, IOnnxExportabl
         if (!useResConnect)
             return conv.call(x);
         using var scope = NewDisposeScope();
-        return conv.call(x).add_(x).MoveToOuterDisposeScope();
+        return conv.call(x).add_(x, HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)

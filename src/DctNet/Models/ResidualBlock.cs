@@ -42,7 +42,7 @@ public abstract class ResidualBlock : nn.Module<Tensor, Tensor>, IFoldableBatchN
             if (i < steps.Length - 1)
                 output.relu_();
         }
-        output.add_(Shortcut(x)).relu_();
+        output.add_(Shortcut(x), HeldScalars.One).relu_();
         return output.MoveToOuterDisposeScope();
     }
 

@@ -87,7 +87,7 @@ public sealed record GateRecipe
     public Tensor Penalty(Tensor logits, double lambda, double position)
     {
         using var scope = NewDisposeScope();
-        // Scalars held until the calls return (see FrozenBatchNorm2d): an implicit one crashed a run in libtorch's Scalar::type.
+        // Held until libtorch returns (HeldScalars).
         using var target = Target(position).ToScalar();
         using var weight = lambda.ToScalar();
         var expectedOn = (logits.select(2, 1) - logits.select(2, 0)).sigmoid().sum(1).mean();

@@ -1,4 +1,5 @@
 using DctNet.Checkpoints;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Training;
@@ -17,6 +18,10 @@ public sealed class MomentumSgd : IDisposable
     private readonly bool nesterov;
     private readonly double weightDecay;
 
+    // Held for the optimizer's life rather than converted at each call (HeldScalars); finalized with the optimizer.
+    private readonly Scalar momentumScalar;
+    private readonly Scalar weightDecayScalar;
+
     /// <summary>An optimizer of the parameters of <paramref name="module"/> that require gradients now.</summary>
     /// <param name="decays">Which parameters get weight decay; those of two or more dimensions when null.</param>
     public MomentumSgd(nn.Module module, double momentum, bool nesterov, double weightDecay, Func<TorchSharp.Modules.Parameter, bool>? decays = null)
@@ -26,6 +31,8 @@ public sealed class MomentumSgd : IDisposable
         this.momentum = momentum;
         this.nesterov = nesterov;
         this.weightDecay = weightDecay;
+        momentumScalar = momentum.ToScalar();
+        weightDecayScalar = weightDecay.ToScalar();
     }
 
     /// <summary>The parameters it updates.</summary>
@@ -50,20 +57,20 @@ public sealed class MomentumSgd : IDisposable
         using var noGrad = no_grad();
         foreach (var (name, parameter, decays) in parameters)
         {
-            double learningRate = rateOf(name);
             if (parameter.grad is not { } grad)
                 continue;
             using var scope = NewDisposeScope();
-            var direction = decays && weightDecay != 0 ? grad.add(parameter, alpha: weightDecay) : grad;
+            using var step = (-rateOf(name)).ToScalar();
+            var direction = decays && weightDecay != 0 ? grad.add(parameter, weightDecayScalar) : grad;
             if (momentum != 0)
             {
                 if (momentumBuffers.TryGetValue(name, out var buffer))
-                    buffer.mul_(momentum).add_(direction);
+                    buffer.mul_(momentumScalar).add_(direction, HeldScalars.One);
                 else
                     momentumBuffers[name] = buffer = direction.detach().clone().DetachFromDisposeScope();
-                direction = nesterov ? direction.add(buffer, alpha: momentum) : buffer;
+                direction = nesterov ? direction.add(buffer, momentumScalar) : buffer;
             }
-            parameter.add_(direction, alpha: -learningRate);
+            parameter.add_(direction, step);
         }
     }
 

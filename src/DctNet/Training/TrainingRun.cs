@@ -213,7 +213,7 @@ public sealed class TrainingRun : IDisposable
                 var output = gated.ForwardWithGates(inputs);
                 var channelsPerSample = output.Gates.sum(1).mean();
                 logits = output.Logits;
-                loss = CrossEntropy(logits, labels, Options.LabelSmoothing) + GatePenalty(recipe, epoch, position, channelsPerSample, output.GateLogits);
+                loss = CrossEntropy(logits, labels, Options.LabelSmoothing).add(GatePenalty(recipe, epoch, position, channelsPerSample, output.GateLogits), HeldScalars.One);
                 channelsOnSum += channelsPerSample.item<float>() * batch.Count;
             }
             else
