@@ -23,7 +23,7 @@ internal sealed class GateCommandLine
     {
         Description = $"L, the loss per channel on: above the target ({Targeted}), or every one ({Release}). [default: {GateRecipe.DefaultLambda.ToString(CultureInfo.InvariantCulture)} ({Targeted}), 0 ({Release})]",
         HelpName = "L",
-    };
+    }.NonNegative();
 
     private readonly Option<int> target = new Option<int>("--gate-target")
     {

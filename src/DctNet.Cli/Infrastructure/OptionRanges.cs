@@ -75,6 +75,13 @@ internal static class OptionRanges
         return option;
     }
 
+    /// <inheritdoc cref="NonNegative(Option{double})"/>
+    public static Option<double?> NonNegative(this Option<double?> option)
+    {
+        AddCheck<double>(option, value => double.IsFinite(value) && value >= 0, "a finite number >= 0");
+        return option;
+    }
+
     private static void AddCheck<T>(Option option, Func<T, bool> accepts, string expected) where T : struct, INumber<T>
     {
         option.Validators.Add(result =>
