@@ -79,6 +79,12 @@ public sealed record GateRecipe
     public double Temperature(double position, int epochs)
         => InitialTemperature * Math.Pow(FinalTemperature / InitialTemperature, Math.Clamp(position / epochs, 0, 1));
 
+    /// <summary>
+    /// Whether the model after <paramref name="completedEpochs"/> epochs has its final channel budget, so that its accuracy
+    /// may make it the run's best: one from before the pruning ended would be a model with more channels on.
+    /// </summary>
+    public bool PruningDone(int completedEpochs) => completedEpochs >= PenaltyWarmupEpochs + PruningEpochs;
+
     /// <summary>Whether the penalty applies in zero-based <paramref name="epoch"/>.</summary>
     public bool Penalizes(int epoch) => epoch >= PenaltyWarmupEpochs;
 

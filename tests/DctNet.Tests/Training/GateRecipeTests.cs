@@ -61,11 +61,13 @@ public sealed class GateRecipeTests
     }
 
     [Fact]
-    public void The_penalty_waits_for_its_warm_up()
+    public void The_penalty_waits_for_its_warm_up_and_the_best_for_the_pruning_to_end()
     {
-        var recipe = new GateRecipe { PenaltyWarmupEpochs = 2 };
+        var recipe = new GateRecipe { PenaltyWarmupEpochs = 2, PruningEpochs = 3 };
         Assert.False(recipe.Penalizes(1));
         Assert.True(recipe.Penalizes(2));
+        Assert.False(recipe.PruningDone(4));
+        Assert.True(recipe.PruningDone(5));
     }
 
     [Theory]
@@ -130,24 +132,31 @@ public sealed class GateRecipeTests
     }
 
     [Fact]
-    public void A_targeted_run_closes_channels_towards_its_target_records_the_recipe_and_resumes_it()
+    public void A_targeted_run_closes_channels_towards_its_target_keeps_its_best_from_the_final_budget_and_resumes()
     {
         using var tiny = new TinyRun();
-        var recipe = new GateRecipe { TargetChannels = 12, PenaltyWarmupEpochs = 0, PruningEpochs = 1, LearningRate = 5 };
+        var recipe = new GateRecipe { TargetChannels = 12, PenaltyWarmupEpochs = 0, PruningEpochs = 2, LearningRate = 5 };
         var options = tiny.Options(epochs: 3) with { Gate = true, GateLambda = 1, GateRecipe = recipe };
         string directory = tiny.RunDirectory("targeted");
+        string best = Path.Combine(directory, "best.safetensors");
+        double first, second;
         using (var run = TrainingRun.Start(options, directory, TinyRun.Build))
         {
-            // The release's initialization keeps about 167 on; once the target has fallen to 12, a strong penalty at a
-            // high gate rate closes most of them.
-            Assert.InRange(run.RunEpoch().ChannelsOn!.Value, 120, 192);
-            Assert.InRange(run.RunEpoch().ChannelsOn!.Value, 0, 100);
+            // The release's initialization keeps about 167 on; as the target falls, a strong penalty at a high gate
+            // rate closes channels.
+            first = run.RunEpoch().ChannelsOn!.Value;
+            Assert.InRange(first, 120, 192);
+            // Before the pruning ends the model has more channels than its budget: it cannot be the run's best.
+            Assert.False(File.Exists(best));
+            second = run.RunEpoch().ChannelsOn!.Value;
+            Assert.True(second < first - 20, $"{second} channels on after {first}");
+            Assert.True(File.Exists(best));
         }
 
         var saved = TrainingOptions.FromJson(File.ReadAllText(Path.Combine(directory, "options.json")));
         Assert.Equal(recipe, saved.GateRecipe);
         using var resumed = TrainingRun.Resume(directory, TinyRun.Build);
-        Assert.InRange(resumed.RunEpoch().ChannelsOn!.Value, 0, 60);
+        Assert.True(resumed.RunEpoch().ChannelsOn!.Value < second);
     }
 
     [Fact]
