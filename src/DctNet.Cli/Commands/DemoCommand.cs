@@ -30,7 +30,7 @@ internal static class DemoCommand
         var size = plan.Dataset;
         int classes = SyntheticImages.Classes.Count;
         var command = new Command("demo", string.Create(CultureInfo.InvariantCulture, $"""
-            Runs the paper's experiment in miniature on this machine, in 4 to 5 minutes on 2 cores (4.2 measured on an AMD EPYC VM), and writes DIR/{DemoRun.ReportFile}.
+            Runs the paper's experiment in miniature on this machine, in 4 to 5 minutes on 2 cores (3.8 measured on an AMD EPYC VM), and writes DIR/{DemoRun.ReportFile}.
             It draws a {classes}-class image dataset whose classes differ only in frequency content
             ({size.TrainPerClass * classes} training and {size.ValPerClass * classes} validation JPEGs of {size.ImageSide}x{size.ImageSide}: soft blobs, colour-only stripes,
             horizontal and vertical luma stripes, all with random colours) into DIR/{DemoRun.DataFolder}; trains for {plan.Epochs} epochs each
