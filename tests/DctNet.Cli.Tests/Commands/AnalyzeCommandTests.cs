@@ -3,6 +3,7 @@ using DctNet.Checkpoints;
 using DctNet.Frequency;
 using DctNet.Frequency.Channels;
 using DctNet.Frequency.Imaging;
+using DctNet.Inference;
 using DctNet.Models;
 using static TorchSharp.torch;
 
@@ -51,6 +52,21 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal(Enumerable.Range(0, 192).Select(c => ForcedOn.Contains(c) ? 1.0 : 0.0), ReadSelection(Path.Combine(output, "selection.json")));
         Assert.Equal(["heatmap.png", "selection.json"], CliHarness.FilesBelow(output));
+    }
+
+    [Fact]
+    public void A_release_layout_gated_checkpoint_still_analyzes_to_the_same_frequencies()
+    {
+        string runDirectory = GatedRunDirectory(recordData: false);
+        string release = harness.PathIn("model_best.pth.tar");
+        using (var model = InferenceModel.Load(new InferenceRequest(ModelRegistry.Get(Model), runDirectory)))
+            WeightsExport.Save(model, release, releaseLayout: true);
+        string output = harness.PathIn("analysis");
+
+        var result = CliHarness.Run("analyze", release, "--model", Model, "--data", harness.PathIn("data", "val"), "--out", output, "--threads", "2");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(Enumerable.Range(0, 192).Select(c => ForcedOn.Contains(c) ? 1.0 : 0.0), ReadSelection(Path.Combine(output, "selection.json")));
     }
 
     [Fact]
