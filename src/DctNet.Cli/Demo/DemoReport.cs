@@ -12,12 +12,10 @@ namespace DctNet.Cli.Demo;
 /// <summary>The demo's report.md: what was done, the table, the figures and the regular CLI commands that redo each part.</summary>
 internal static class DemoReport
 {
-    /// <param name="inputSpeeds">Images/s of each DCT pipeline's input alone, one thread.</param>
-    private static readonly string[] ComponentNames = ["Y", "Cb", "Cr"];
-
     /// <summary>A channel ranks in a map's top quarter at this rank or better (48 of 192).</summary>
     public const int TopQuarter = ChannelSubset.TotalChannels / 4;
 
+    /// <param name="inputSpeeds">Images/s of each DCT pipeline's input alone, one thread.</param>
     public static string Markdown(DemoRun demo, IReadOnlyList<DemoModelResult> results, IReadOnlyDictionary<DctPipeline, double> inputSpeeds,
         GateSelection selection, ChannelSubset subset, IReadOnlyDictionary<string, SpectralSensitivity> sensitivities, TimeSpan elapsed)
     {
@@ -178,7 +176,8 @@ internal static class DemoReport
         {
             var (low, high) = measured.LowAndHighBands();
             var drops = measured.Top1DropPerChannel();
-            double Component(int c) => Enumerable.Range(c * 64, 64).Select(i => drops[i]).Where(d => !double.IsNaN(d)).DefaultIfEmpty(double.NaN).Average();
+            double Component(int c) => drops.Skip(c * ChannelSubset.ChannelsPerComponent).Take(ChannelSubset.ChannelsPerComponent)
+                .Where(d => !double.IsNaN(d)).DefaultIfEmpty(double.NaN).Average();
             Line($"- {name}: top-1 {measured.BaselineTop1:0.0}% as it is; mean points lost per channel in bands u + v < 4: {low:0.00}, ",
                 $"u + v >= 4: {high:0.00}; in Y: {Component(0):0.00}, Cb: {Component(1):0.00}, Cr: {Component(2):0.00}.");
         }
@@ -188,7 +187,7 @@ internal static class DemoReport
     private static string ChannelName(int channel)
     {
         int k = channel % ChannelSubset.ChannelsPerComponent;
-        return string.Create(CultureInfo.InvariantCulture, $"{ComponentNames[channel / ChannelSubset.ChannelsPerComponent]} {k} (u {k % 8}, v {k / 8})");
+        return string.Create(CultureInfo.InvariantCulture, $"{ChannelSubset.ChannelName(channel)} (u {k % 8}, v {k / 8})");
     }
 
     /// <summary>The train options that differ from the CLI's defaults, statistics from the current folder.</summary>

@@ -226,7 +226,7 @@ internal sealed class DemoRun
     internal static string SensitivityFolder(string model) => $"sensitivity-{model}";
 
     private int SensitivityPasses(string name)
-        => SpectralSensitivity.AblationCount(models.Single(m => m.Name == name).Options.Gate ? ChannelSubset.All : ChannelSubset.BuiltIn(24), AblationUnit.Channel) + 1;
+        => SpectralSensitivity.AblationCount(ChannelSubset.Parse(models.Single(m => m.Name == name).Options.Channels!), AblationUnit.Channel) + 1;
 
     /// <summary>What <c>dctnet analyze RUN --sensitivity</c> measures: each channel replaced by its mean, on the default CPU engine.</summary>
     private string MeasureSensitivity(Action<DemoProgress> progress, CancellationToken cancellation)

@@ -13,8 +13,14 @@ public sealed class ChannelSubset
     public const int ChannelsPerComponent = 64;
     public const int TotalChannels = 3 * ChannelsPerComponent;
 
+    /// <summary>The components in channel order.</summary>
+    public static readonly IReadOnlyList<string> ComponentNames = ["Y", "Cb", "Cr"];
+
     /// <summary>The counts that have a built-in subset (REFERENCE.md 1.7); 192 means every channel.</summary>
     public static readonly IReadOnlyList<int> BuiltInCounts = [6, 24, 32, 48, 64, 192];
+
+    /// <summary>"Cb 9" for channel 73 of the 192: the component and k = 8v + u.</summary>
+    public static string ChannelName(int channel) => $"{ComponentNames[channel / ChannelsPerComponent]} {channel % ChannelsPerComponent}";
 
     private ChannelSubset(string name, int[] y, int[] cb, int[] cr)
     {

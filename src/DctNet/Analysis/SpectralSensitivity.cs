@@ -59,8 +59,6 @@ public sealed record SpectralSensitivity(Ablation Ablation, AblationUnit Unit, i
     /// <summary>Bands of one component: u + v = 0 .. 14.</summary>
     public const int BandsPerComponent = 15;
 
-    private static readonly string[] ComponentNames = ["Y", "Cb", "Cr"];
-
     /// <summary>
     /// The accuracy lost (percentage points) per channel of the 192: its ablation's, or its band's; NaN for channels the
     /// model does not take. Negative where an ablation helped.
@@ -184,13 +182,12 @@ public sealed record SpectralSensitivity(Ablation Ablation, AblationUnit Unit, i
     private static List<Group> Groups(ChannelSubset channels, AblationUnit unit)
     {
         var input = channels.Channels;
-        string ChannelName(int c) => $"{ComponentNames[c / ChannelSubset.ChannelsPerComponent]} {c % ChannelSubset.ChannelsPerComponent}";
         if (unit == AblationUnit.Channel)
-            return [.. input.Select((c, index) => new Group(ChannelName(c), [c], [index]))];
+            return [.. input.Select((c, index) => new Group(ChannelSubset.ChannelName(c), [c], [index]))];
         return [.. Enumerable.Range(0, input.Length)
             .GroupBy(index => (Component: input[index] / ChannelSubset.ChannelsPerComponent, Band: Band(input[index])))
             .OrderBy(band => band.Key.Component).ThenBy(band => band.Key.Band)
-            .Select(band => new Group($"{ComponentNames[band.Key.Component]} band {band.Key.Band}", [.. band.Select(index => input[index])], [.. band]))];
+            .Select(band => new Group($"{ChannelSubset.ComponentNames[band.Key.Component]} band {band.Key.Band}", [.. band.Select(index => input[index])], [.. band]))];
     }
 
     /// <summary>How many ablations <see cref="Measure"/> runs for a model of <paramref name="channels"/>.</summary>
@@ -268,6 +265,7 @@ public sealed record SpectralSensitivity(Ablation Ablation, AblationUnit Unit, i
     {
         Directory.CreateDirectory(folder);
         AtomicFile.WriteAllText(Path.Combine(folder, SensitivityFile), ToJson(model, weights, data) + "\n");
-        SelectionHeatmap.Render(Top1DropPerChannel(), Path.Combine(folder, HeatmapFile), title, HeatmapScale.AccuracyDrop(Top1DropPerChannel()));
+        var drops = Top1DropPerChannel();
+        SelectionHeatmap.Render(drops, Path.Combine(folder, HeatmapFile), title, HeatmapScale.AccuracyDrop(drops));
     }
 }

@@ -35,7 +35,6 @@ public static class SelectionHeatmap
     public const int Width = 1500;
     public const int Height = 560;
 
-    private static readonly string[] ComponentNames = ["Y", "Cb", "Cr"];
     private const int BlockSize = 8;
 
     /// <summary>The space between two grids, in cells.</summary>
@@ -50,21 +49,20 @@ public static class SelectionHeatmap
     {
         if (values.Count != ChannelSubset.TotalChannels)
             throw new ArgumentException($"Expected {ChannelSubset.TotalChannels} values (Y, Cb, Cr), got {values.Count}.", nameof(values));
-        var frequencies = values;
 
         PlotFonts.EnsureRegistered();
         var plot = new Plot();
         var colormap = new ScottPlot.Colormaps.Viridis();
         var horizontalTicks = new ScottPlot.TickGenerators.NumericManual();
         ScottPlot.Plottables.Heatmap? last = null;
-        for (int component = 0; component < ComponentNames.Length; component++)
+        for (int component = 0; component < ChannelSubset.ComponentNames.Count; component++)
         {
             double left = component * (BlockSize + Gap);
             var cells = new double[BlockSize, BlockSize];
             for (int v = 0; v < BlockSize; v++)
             {
                 for (int u = 0; u < BlockSize; u++)
-                    cells[v, u] = frequencies[component * ChannelSubset.ChannelsPerComponent + BlockSize * v + u];
+                    cells[v, u] = values[component * ChannelSubset.ChannelsPerComponent + BlockSize * v + u];
             }
             // Row 0 of the array is drawn at the top of its rectangle: v = 0 on top, as in the paper's figure.
             var heatmap = plot.Add.Heatmap(cells);
@@ -74,7 +72,7 @@ public static class SelectionHeatmap
             heatmap.Rectangle = new CoordinateRect(left, left + BlockSize, 0, BlockSize);
             last = heatmap;
 
-            var name = plot.Add.Text(ComponentNames[component], left + BlockSize / 2.0, BlockSize + 0.15);
+            var name = plot.Add.Text(ChannelSubset.ComponentNames[component], left + BlockSize / 2.0, BlockSize + 0.15);
             name.LabelFontSize = 22;
             name.LabelBold = true;
             name.LabelAlignment = Alignment.LowerCenter;
