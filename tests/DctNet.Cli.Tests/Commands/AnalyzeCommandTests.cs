@@ -5,6 +5,7 @@ using DctNet.Frequency.Channels;
 using DctNet.Frequency.Imaging;
 using DctNet.Inference;
 using DctNet.Models;
+using DctNet.TestSupport;
 using static TorchSharp.torch;
 
 namespace DctNet.Cli.Tests.Commands;
@@ -185,16 +186,7 @@ public sealed class AnalyzeCommandTests : IDisposable
         string runDirectory = harness.PathIn("run");
         Directory.CreateDirectory(runDirectory);
         using var model = ModelRegistry.Create(Model, ChannelSubset.All, 2, gate: true);
-        using (no_grad())
-        {
-            var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-            parameters["inp_GM.inp_gate_l.weight"].zero_();
-            var bias = parameters["inp_GM.inp_gate_l.bias"].view(192, 2);
-            bias.select(1, 0).fill_(50);
-            bias.select(1, 1).fill_(-50);
-            foreach (int channel in ForcedOn)
-                bias[channel].copy_(tensor(new float[] { -50, 50 }));
-        }
+        ForcedGates.Force(model, ForcedOn);
         new DctNetCheckpoint(Metadata(), ModuleState.Capture(model)).Save(Path.Combine(runDirectory, "best.safetensors"));
         if (recordData)
             File.WriteAllText(Path.Combine(runDirectory, "options.json"), JsonSerializer.Serialize(new { model = Model, data = dataRoot, seed = 1 }));

@@ -2,6 +2,7 @@ using DctNet.Analysis;
 using DctNet.Frequency.Channels;
 using DctNet.Inference;
 using DctNet.Models;
+using DctNet.TestSupport;
 using static TorchSharp.torch;
 
 namespace DctNet.Tests.Analysis;
@@ -97,15 +98,7 @@ public sealed class GateSelectionTests : IDisposable
         var model = new ResNetDct(new ResNetArchitecture(ResidualBlockKind.Basic, [1, 1, 1, 1]), 192, 2, gate: true, baseWidth: 4);
         model.eval();
         model.Gate!.NoiseGenerator = new Generator(7);
-        using var noGrad = no_grad();
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        parameters["inp_GM.inp_gate_l.weight"].zero_();
-        var bias = parameters["inp_GM.inp_gate_l.bias"].view(192, 2);
-        bias.zero_();
-        foreach (int channel in AlwaysOn)
-            bias[channel].copy_(tensor(new float[] { -50, 50 }));
-        foreach (int channel in AlwaysOff)
-            bias[channel].copy_(tensor(new float[] { 50, -50 }));
+        ForcedGates.Force(model, AlwaysOn, AlwaysOff);
         return model;
     }
 

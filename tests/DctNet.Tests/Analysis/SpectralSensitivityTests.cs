@@ -5,6 +5,7 @@ using DctNet.Frequency.Channels;
 using DctNet.Frequency.Geometry;
 using DctNet.Inference;
 using DctNet.Models;
+using DctNet.TestSupport;
 using static TorchSharp.torch;
 
 namespace DctNet.Tests.Analysis;
@@ -190,16 +191,7 @@ public sealed class SpectralSensitivityTests : IDisposable
     {
         manual_seed(6);
         using var model = ModelRegistry.Create(Model, ChannelSubset.All, 2, gate: true);
-        using (no_grad())
-        {
-            var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-            parameters["inp_GM.inp_gate_l.weight"].zero_();
-            var bias = parameters["inp_GM.inp_gate_l.bias"].view(192, 2);
-            bias.select(1, 0).fill_(50);
-            bias.select(1, 1).fill_(-50);
-            foreach (int channel in open)
-                bias[channel].copy_(tensor(new float[] { -50, 50 }));
-        }
+        ForcedGates.Force(model, open);
         string path = Path.Combine(temp, "gated.safetensors");
         new DctNetCheckpoint(Metadata(ChannelSubset.All, ChannelStatistics.ImageNet), ModuleState.Capture(model)).Save(path);
         return path;
