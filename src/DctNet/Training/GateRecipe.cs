@@ -7,8 +7,9 @@ namespace DctNet.Training;
 /// <summary>
 /// How the input gate learns to select channels when the release's recipe (a penalty of lambda per channel on, at the
 /// network's learning rate, temperature 1) does not move it: on small data the gate's logits then drift by
-/// lambda x p(1 - p) per step, and the selection stays nearly flat. Each part answers one cause; the defaults are the
-/// best of those measured on the demo's data (see <c>DemoPlan</c>), which is not yet good enough there (see the README):
+/// lambda x p(1 - p) per step, and the selection stays nearly flat. Each part answers one cause, by design; the defaults
+/// are one point measured on the demo's data (see <c>DemoPlan</c>), not a tuned optimum, and not yet good enough there
+/// (see the README):
 /// <list type="bullet">
 /// <item><see cref="TargetChannels"/>: the penalty prices only the channels above a target, so that lambda sets how
 /// firmly the count is held rather than where it ends up, and a sweep of the target gives the channels-on curve.</item>
