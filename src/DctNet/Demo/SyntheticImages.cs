@@ -11,7 +11,7 @@ public enum SyntheticClass
     /// <summary>Soft blobs on a plain ground: luma and chroma vary only slowly (the DC and lowest coefficients).</summary>
     Blobs,
 
-    /// <summary>Stripes in two colours of the same luma: the pattern lives in Cb and Cr only.</summary>
+    /// <summary>Stripes in two colours of the same luma: the pattern lives in Cb or in Cr (half the images each), never in Y.</summary>
     ColourStripes,
 
     /// <summary>Stripes of luma alone within 20 degrees of horizontal: energy in the vertical frequencies (v = 1..3, u = 0) of Y.</summary>
@@ -56,7 +56,7 @@ public static class SyntheticImages
     /// <list type="bullet">
     /// <item>luma stripes, P = 5 to 10, excite indexes 1.6 to 3.2 along their wave vector, which lies within 20 degrees of an
     /// axis: Y (u = 0, v = 1..3) for horizontal stripes, Y (u = 1..3, v = 0) for vertical ones;</item>
-    /// <item>colour stripes, P = 12 to 24 in any orientation, excite 0.7 to 1.3 half-cycles: Cb and Cr at (u, v) = (1, 0),
+    /// <item>colour stripes, P = 12 to 24 in any orientation, excite 0.7 to 1.3 half-cycles: Cb (or Cr, in the other half of the images) at (u, v) = (1, 0),
     /// (0, 1) and (1, 1);</item>
     /// <item>blobs have none of their own: they are the class without stripes, in the DC coefficients that every class has.</item>
     /// </list>
@@ -145,12 +145,18 @@ public static class SyntheticImages
         DrawWave(canvas, side, angle, period, Uniform(random, 0, 2 * MathF.PI), Rgb.FromYCbCr(dark, cb, cr), Rgb.FromYCbCr(light, cb, cr));
     }
 
-    /// <summary>Stripes in any orientation between two colours of one luma: a JFIF chroma swing of 25 to 40 around a random hue.</summary>
+    /// <summary>
+    /// Stripes in any orientation between two colours of one luma: a JFIF chroma swing of 25 to 40 around a random
+    /// colour, along Cb (blue-yellow) or along Cr (red-green) within 20 degrees. A swing in any direction would let either
+    /// component alone carry nearly every image, and a model could drop the other's channels at no cost; along the axes,
+    /// each carries the class in half of its images.
+    /// </summary>
     private static void DrawColourStripes(Span<float> canvas, int side, Random random, float period)
     {
         float luma = Uniform(random, 95, 160);
         float cb = Uniform(random, -12, 12), cr = Uniform(random, -12, 12);
-        float hue = Uniform(random, 0, 2 * MathF.PI), swing = Uniform(random, 25, 40);
+        float axis = random.Next(4) * MathF.PI / 2;
+        float hue = axis + Uniform(random, -1, 1) * (20 * MathF.PI / 180), swing = Uniform(random, 25, 40);
         var first = Rgb.FromYCbCr(luma, cb + swing * MathF.Cos(hue), cr + swing * MathF.Sin(hue));
         var second = Rgb.FromYCbCr(luma, cb - swing * MathF.Cos(hue), cr - swing * MathF.Sin(hue));
         DrawWave(canvas, side, Uniform(random, 0, MathF.PI), period, Uniform(random, 0, 2 * MathF.PI), first, second);

@@ -64,6 +64,19 @@ public sealed class SyntheticImagesTests : IDisposable
     }
 
     [Fact]
+    public void Colour_stripes_swing_along_one_chroma_axis_so_that_Cb_and_Cr_each_carry_some_of_the_class()
+    {
+        var colour = Measure(SyntheticClass.ColourStripes);
+
+        // Within 20 degrees of an axis, the other component gets at most tan(20)^2 = 13% of the swing's energy; the
+        // distractor blobs add a little to both.
+        foreach (var energy in colour)
+            Assert.True(Math.Max(energy.CbAc, energy.CrAc) > 3 * Math.Min(energy.CbAc, energy.CrAc), $"colour stripes: {energy}");
+        Assert.Contains(colour, energy => energy.CbAc > energy.CrAc);
+        Assert.Contains(colour, energy => energy.CrAc > energy.CbAc);
+    }
+
+    [Fact]
     public void Each_class_defining_channel_carries_clearly_more_energy_than_in_any_other_class()
     {
         var energies = Enum.GetValues<SyntheticClass>().ToDictionary(kind => kind, ChannelEnergies);
@@ -105,9 +118,13 @@ public sealed class SyntheticImagesTests : IDisposable
     /// <param name="VerticalLuma">Y coefficients with v &gt; u: what horizontal stripes excite.</param>
     /// <param name="HorizontalLuma">Y coefficients with u &gt; v.</param>
     /// <param name="LumaAc">Every Y coefficient but DC.</param>
-    /// <param name="ChromaAc">Every Cb and Cr coefficient but DC.</param>
+    /// <param name="CbAc">Every Cb coefficient but DC.</param>
+    /// <param name="CrAc">Every Cr coefficient but DC.</param>
     /// <param name="MeanLuma">The mean Y level (0-255) from the DC coefficients.</param>
-    private sealed record BlockEnergy(double VerticalLuma, double HorizontalLuma, double LumaAc, double ChromaAc, double MeanLuma);
+    private sealed record BlockEnergy(double VerticalLuma, double HorizontalLuma, double LumaAc, double CbAc, double CrAc, double MeanLuma)
+    {
+        public double ChromaAc => CbAc + CrAc;
+    }
 
     private static List<BlockEnergy> Measure(SyntheticClass kind)
     {
@@ -119,7 +136,7 @@ public sealed class SyntheticImagesTests : IDisposable
         {
             var jpeg = SyntheticImages.EncodeJpeg(SyntheticImages.Draw(kind, Side, new Random(seed)));
             var coefficients = transform.RawCoefficients(decoder.Decode(jpeg, $"{kind} {seed}"));
-            double vertical = 0, horizontal = 0, lumaAc = 0, chromaAc = 0, dc = 0;
+            double vertical = 0, horizontal = 0, lumaAc = 0, cbAc = 0, crAc = 0, dc = 0;
             for (int channel = 0; channel < ChannelSubset.TotalChannels; channel++)
             {
                 int k = channel % ChannelSubset.ChannelsPerComponent, v = k / 8, u = k % 8;
@@ -140,13 +157,17 @@ public sealed class SyntheticImagesTests : IDisposable
                     vertical += v > u ? energy : 0;
                     horizontal += u > v ? energy : 0;
                 }
+                else if (k != 0 && channel < 2 * ChannelSubset.ChannelsPerComponent)
+                {
+                    cbAc += energy;
+                }
                 else if (k != 0)
                 {
-                    chromaAc += energy;
+                    crAc += energy;
                 }
             }
             // DC = 8 x block mean - 1024 (REFERENCE.md section 1).
-            result.Add(new BlockEnergy(vertical, horizontal, lumaAc, chromaAc, (dc + 1024) / 8));
+            result.Add(new BlockEnergy(vertical, horizontal, lumaAc, cbAc, crAc, (dc + 1024) / 8));
         }
         return result;
     }
