@@ -131,7 +131,9 @@ public sealed class OnnxSession : IDisposable
 
     /// <summary>
     /// The session settings of every DctNet run: all graph optimizations (ONNX Runtime fuses Conv with its activation
-    /// and Add), one inference at a time on <paramref name="threads"/> intra-op threads (0: one per core).
+    /// and Add), one inference at a time on <paramref name="threads"/> intra-op threads (0: one per core). Warnings are not
+    /// logged: a gated model's Gumbel noise is an initializer that is also a graph input on purpose (it defaults to no
+    /// noise), and ONNX Runtime would print a line about that to the console on every load; errors still throw.
     /// </summary>
     public static SessionOptions Options(int threads)
     {
@@ -142,6 +144,7 @@ public sealed class OnnxSession : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = threads,
             InterOpNumThreads = 1,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
     }
 
