@@ -30,12 +30,12 @@ internal static class DemoCommand
         var size = plan.Dataset;
         int classes = SyntheticImages.Classes.Count;
         var command = new Command("demo", string.Create(CultureInfo.InvariantCulture, $"""
-            Runs the paper's experiment in miniature on this machine, in 4 to 5 minutes on 2 cores (3.8 measured on an AMD EPYC VM), and writes DIR/{DemoRun.ReportFile}.
+            Runs the paper's experiment in miniature on this machine, in about 5 minutes on 2 cores (4.7 measured on an AMD EPYC VM), and writes DIR/{DemoRun.ReportFile}.
             It draws a {classes}-class image dataset whose classes differ only in frequency content
             ({size.TrainPerClass * classes} training and {size.ValPerClass * classes} validation JPEGs of {size.ImageSide}x{size.ImageSide}: soft blobs, colour-only stripes,
-            horizontal and vertical luma stripes, all with random colours) into DIR/{DemoRun.DataFolder}; trains for {plan.Epochs} epochs each
+            horizontal and vertical luma stripes, all with random colours) into DIR/{DemoRun.DataFolder}; trains ({plan.Epochs} epochs each, {(plan.Augment ? "random-resized crops and flips" : "no augmentation")})
             ResNet-18 on RGB at {plan.RgbCrop}x{plan.RgbCrop}, ResNet-18-DCT on DCT-24 of the whole image (the same MACs: the same feature maps from layer1 on)
-            the same DCT network on all 192 channels behind the learned input gate, and DCT-24 again on the JPEG pipeline (the files' own
+            the same DCT network on all 192 channels behind the learned input gate ({plan.GatedEpochs} epochs), and DCT-24 again on the JPEG pipeline (the files' own
             coefficients), into DIR/{DemoRun.RunsFolder}; measures how often the gate keeps each frequency channel (DIR/{DemoRun.AnalysisFolder}: heat
             map, selection, the {plan.SubsetChannels} most selected channels as a subset file) and the top-1 that DCT-24 and the gated model lose
             when each channel is replaced by its mean (DIR/{DemoRun.AnalysisFolder}/sensitivity-*); and reports accuracy, MACs, parameters and

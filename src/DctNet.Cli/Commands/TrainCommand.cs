@@ -67,7 +67,8 @@ internal static class TrainCommand
         var threads = RunCommandLine.Threads();
         var noAugmentation = new Option<bool>("--no-augmentation")
         {
-            Description = "Train on the validation transform (resize and centre crop) instead of random-resized crops and flips: for checking that a model memorizes a small set.",
+            Description = "Train on the validation transform (resize and centre crop) instead of random-resized crops and flips: for data whose classes a rescale changes (the demo's stripes, "
+                + "defined by their frequency), or to check that a model memorizes a small set.",
         };
         var strict = new Option<bool>("--strict") { Description = "An unreadable image stops the run (by default it is skipped with a warning and counted)." };
         var gate = new Option<bool>("--gate") { Description = "Train the input gate in front of the model (dynamic channel selection; 192 channels); see GATE RECIPES below." };

@@ -4,15 +4,30 @@ using DctNet.Training;
 namespace DctNet.Cli.Demo;
 
 /// <summary>
-/// What <see cref="DemoRun"/> makes and how it trains. <see cref="DemoPlan()"/>'s defaults are the measured fit
-/// to the budget (the whole demo, build included, within 5 minutes on 2 cores); tests shrink them.
+/// What <see cref="DemoRun"/> makes and how it trains. <see cref="DemoPlan()"/>'s defaults fit the demo into about 5
+/// minutes on 2 cores (4.7 measured on host B, after the build); tests shrink them.
 /// </summary>
 internal sealed record DemoPlan
 {
     /// <summary>Images per class and their side; the DCT models see the whole side, the RGB model half of it.</summary>
     public SyntheticDatasetSize Dataset { get; init; } = new(TrainPerClass: 120, ValPerClass: 40, ImageSide: 64);
 
+    /// <summary>Epochs of the RGB and DCT-24 models.</summary>
     public int Epochs { get; init; } = 12;
+
+    /// <summary>
+    /// Epochs of the gated model: it first learns on all 192 channels, then closes them over the recipe's pruning epochs,
+    /// and needs epochs at its final budget after that.
+    /// </summary>
+    public int GatedEpochs { get; init; } = 24;
+
+    /// <summary>
+    /// Whether the models train on random-resized crops and flips. Off: a crop of 8% of the image resized to the whole
+    /// rescales the stripes by up to 3.5x, so training would see the classes at frequencies that validation never shows
+    /// and that are not the ones that define them. Measured at seed 0 on host B: the gated model's top-1 rose from 68.1%
+    /// to 87.5% without it (12 epochs), and DCT-24 reached 100%.
+    /// </summary>
+    public bool Augment { get; init; }
     public int BatchSize { get; init; } = 32;
     /// <summary>The RGB and DCT-24 models' base rate (cosine after the warm-up). Measured: at 0.05 the RGB model's loss spiked early and it ended near 50%.</summary>
     public double LearningRate { get; init; } = 0.02;
@@ -20,12 +35,12 @@ internal sealed record DemoPlan
 
     /// <summary>
     /// How the gated model's gate learns (<see cref="GateRecipe"/>); the network behind it trains at <see cref="LearningRate"/>.
-    /// Measured at seed 0 on host B: the release's recipe (lambda 0.1 per channel on, at a rate of 0.05) kept 117 of 192
-    /// channels on and reached 65.6% top-1; these defaults keep 23.5 at 68.1%, against 99.4% for DCT-24. Gate rates of
-    /// 1 to 10 and opening the gate at the target instead of pruning towards it ended between 60% and 74% at 22 to 24
-    /// channels: the gate keeps chroma channels and closes the luma stripes' (see the README).
+    /// Measured on host B (see the README): at seeds 0, 1 and 2 the gated model reached 97.5%, 95.0% and 98.1% top-1
+    /// against DCT-24's 100%, with 32.0, 32.2 and 32.1 channels on. The target sits at the acceptance's 32, so the
+    /// count lands on it rather than under it. Before the demo trained without augmentation, the same recipe over 12
+    /// epochs with target 24 reached 68.1% (seed 0).
     /// </summary>
-    public GateRecipe GateRecipe { get; init; } = new();
+    public GateRecipe GateRecipe { get; init; } = new() { TargetChannels = 32, PruningEpochs = 14 };
 
     /// <summary>The gated model's price per expected channel on away from the recipe's target.</summary>
     public double GateLambda { get; init; } = GateRecipe.DefaultLambda;
@@ -64,7 +79,7 @@ internal sealed record DemoPlan
         // The rest are training options: checked as the trainer will check them, before anything is written.
         new TrainingOptions
         {
-            Model = "", Data = "", Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, WarmupEpochs = WarmupEpochs, Threads = Threads,
+            Model = "", Data = "", Epochs = GatedEpochs, BatchSize = BatchSize, LearningRate = LearningRate, WarmupEpochs = WarmupEpochs, Threads = Threads,
             Gate = true, GateLambda = GateLambda, GateRecipe = GateRecipe,
         }.Validate();
     }

@@ -45,11 +45,12 @@ internal static class DemoReport
         Line($"1. **Dataset** (`{DemoRun.DataFolder}/`): {size.TrainPerClass * classes} training and {size.ValPerClass * classes} validation JPEGs ",
             $"({size.ImageSide}x{size.ImageSide}, quality {SyntheticImages.JpegQuality}) in {classes} classes, drawn from seed {plan.Seed} by `DctNet.Demo.SyntheticImages`. ",
             $"Colours, phases, periods, orientations, positions and noise are random in every class; what decides the class is where the energy sits in frequency:");
-        Line($"   `blobs` - soft blobs, only the lowest frequencies; `colour-stripes` - stripes of one luma in two colours, so only Cb and Cr carry them; ",
+        Line($"   `blobs` - soft blobs, only the lowest frequencies; `colour-stripes` - stripes of one luma in two colours, along Cb (blue-yellow) or along Cr (red-green), so only the chroma carries them; ",
             $"`horizontal-stripes` and `vertical-stripes` - luma stripes within 20 degrees of the axis (periods of 5 to 10 pixels), under half-transparent blobs. ",
             $"`{DemoRun.DataFolder}/{DemoRun.StatsFile}` holds the DCT input statistics of the training images, which the DCT models normalize with.");
-        Line($"2. **Four models of one family and budget**, trained from scratch in `{DemoRun.RunsFolder}/` for {plan.Epochs} epochs each: SGD (momentum 0.9), ",
-            $"batch {plan.BatchSize}, learning rate {plan.LearningRate} with {plan.WarmupEpochs} warm-up epoch(s) and a cosine decay, random-resized crops and flips. ",
+        Line($"2. **Four models of one family and budget**, trained from scratch in `{DemoRun.RunsFolder}/` for {plan.Epochs} epochs each ({plan.GatedEpochs} for the gated model): ",
+            $"SGD (momentum 0.9), batch {plan.BatchSize}, learning rate {plan.LearningRate} with {plan.WarmupEpochs} warm-up epoch(s) and a cosine decay, ",
+            $"{(plan.Augment ? "random-resized crops and flips" : "on the whole images (random-resized crops would rescale the stripes to frequencies that do not define the classes)")}. ",
             $"ResNet-18 on RGB at {plan.RgbCrop}x{plan.RgbCrop} (the images downscaled by 2) and ResNet-18-DCT with layer2 stride 2 on the DCT of the whole ",
             $"{plan.DctCrop}x{plan.DctCrop} image ({plan.DctCrop / 8}x{plan.DctCrop / 8} blocks) have the same feature maps from layer1 on, so the same cost: ",
             $"the paper's point is that the frequency model sees the image at twice the resolution for it. ",
@@ -156,7 +157,7 @@ internal static class DemoReport
         Line();
         Line($"**The classes' channels, by construction** (`SyntheticImages.DefiningChannels`): a stripe of period P pixels makes 16/P half-cycles ",
             $"across an 8-pixel block, the DCT index it excites. Luma stripes (P = 5 to 10, within 20 degrees of an axis) excite indexes 1 to 3 along ",
-            $"their axis in Y; colour stripes (P = 12 to 24, any orientation) excite the first harmonics (1, 0), (0, 1) and (1, 1) in Cb and Cr; ",
+            $"their axis in Y; colour stripes (P = 12 to 24, any orientation) excite the first harmonics (1, 0), (0, 1) and (1, 1) in Cb for half the images and in Cr for the other half; ",
             $"blobs are the class without stripes. Each map's rank of each channel (1 = highest; equal values rank last among them):");
         Line();
         Line($"| class | channel | {string.Join(" | ", maps.Select(m => m.Name))} |");
@@ -208,6 +209,8 @@ internal static class DemoReport
             parts.Add($"--pipeline {pipeline}");
         parts.Add(string.Create(CultureInfo.InvariantCulture,
             $"--epochs {options.Epochs} --batch-size {options.BatchSize} --lr {options.LearningRate} --warmup-epochs {options.WarmupEpochs} --seed {options.Seed} --threads {options.Threads}"));
+        if (!options.Augment)
+            parts.Add("--no-augmentation");
         return string.Join(' ', parts);
     }
 }

@@ -88,6 +88,7 @@ internal sealed class DemoRun
             BatchSize = plan.BatchSize,
             LearningRate = plan.LearningRate,
             WarmupEpochs = plan.WarmupEpochs,
+            Augment = plan.Augment,
             Seed = plan.Seed,
             Threads = plan.Threads,
         };
@@ -101,7 +102,7 @@ internal sealed class DemoRun
             new("dct24", $"DCT {plan.DctCrop / 8}x{plan.DctCrop / 8} blocks of {plan.DctCrop}x{plan.DctCrop}", "DCT-24",
                 common with { Model = "resnet18-dct-s2", Channels = "24", Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = stats }),
             new("gated", $"DCT {plan.DctCrop / 8}x{plan.DctCrop / 8} blocks of {plan.DctCrop}x{plan.DctCrop}", "192, gated",
-                common with { Model = "resnet18-dct-s2", Channels = "192", Gate = true, GateLambda = plan.GateLambda, GateRecipe = plan.GateRecipe, Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = stats }),
+                common with { Model = "resnet18-dct-s2", Channels = "192", Epochs = plan.GatedEpochs, Gate = true, GateLambda = plan.GateLambda, GateRecipe = plan.GateRecipe, Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = stats }),
             new(JpegModelName, $"the files' coefficients, {plan.DctCrop / 8}x{plan.DctCrop / 8} blocks", "DCT-24, jpeg pipeline",
                 common with { Model = "resnet18-dct-s2", Channels = "24", Crop = plan.DctCrop, Resize = plan.DctCrop, Stats = jpegStats, Pipeline = "jpeg" }),
         ];
@@ -110,7 +111,7 @@ internal sealed class DemoRun
         [
             new DemoStep("dataset", plan.Dataset.Total, MakeDataset),
             new DemoStep("statistics", 2 * trainImages, MeasureStatistics),
-            .. models.Select(model => new DemoStep(model.Name, plan.Epochs * (trainImages + valImages), (progress, cancellation) => Train(model, progress, cancellation))),
+            .. models.Select(model => new DemoStep(model.Name, model.Options.Epochs * (trainImages + valImages), (progress, cancellation) => Train(model, progress, cancellation))),
             new DemoStep("gate selection", valImages, MeasureGateSelection),
             new DemoStep("sensitivity", valImages * SensitivityModels.Sum(name => SensitivityPasses(name)), MeasureSensitivity),
             new DemoStep("report", models.Count + 2, WriteReport),
@@ -199,11 +200,11 @@ internal sealed class DemoRun
             var metrics = run.RunEpoch(step =>
             {
                 int processed = done + (step.Phase == "train" ? step.Processed : run.TrainingSamples + step.Processed);
-                progress(new DemoProgress(processed, Invariant($"epoch {step.Epoch}/{plan.Epochs} {step.Phase} loss {step.RunningLoss:0.000}{lastEpoch}")));
+                progress(new DemoProgress(processed, Invariant($"epoch {step.Epoch}/{model.Options.Epochs} {step.Phase} loss {step.RunningLoss:0.000}{lastEpoch}")));
             }, cancellation: cancellation);
             lastEpoch = Invariant($" | epoch {metrics.Epoch} val top-1 {metrics.ValTop1:0.0}%");
         }
-        return Invariant($"{model.Options.Model} on {model.Channels} ({model.Input}): best val top-1 {run.Ledger.Best:0.0}% after {plan.Epochs} epochs ",
+        return Invariant($"{model.Options.Model} on {model.Channels} ({model.Input}): best val top-1 {run.Ledger.Best:0.0}% after {model.Options.Epochs} epochs ",
             $"in {started.Elapsed.TotalSeconds:0} s -> {run.Directory}");
     }
 

@@ -15,6 +15,7 @@ public sealed class DemoCommandTests
     {
         Dataset = new SyntheticDatasetSize(TrainPerClass: 4, ValPerClass: 2, ImageSide: 32),
         Epochs = 1,
+        GatedEpochs = 1,
         BatchSize = 8,
         WarmupEpochs = 0,
         SubsetChannels = 6,
