@@ -28,6 +28,7 @@ internal sealed record DemoPlan
     /// to 87.5% without it (12 epochs), and DCT-24 reached 100%.
     /// </summary>
     public bool Augment { get; init; }
+
     public int BatchSize { get; init; } = 32;
     /// <summary>The RGB and DCT-24 models' base rate (cosine after the warm-up). Measured: at 0.05 the RGB model's loss spiked early and it ended near 50%.</summary>
     public double LearningRate { get; init; } = 0.02;
@@ -77,10 +78,11 @@ internal sealed record DemoPlan
             throw new ArgumentException($"the exported subset must have 1 to {Frequency.Channels.ChannelSubset.TotalChannels} channels, got {SubsetChannels}.");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(InferenceBatchSize);
         // The rest are training options: checked as the trainer will check them, before anything is written.
-        new TrainingOptions
+        var ungated = new TrainingOptions
         {
-            Model = "", Data = "", Epochs = GatedEpochs, BatchSize = BatchSize, LearningRate = LearningRate, WarmupEpochs = WarmupEpochs, Threads = Threads,
-            Gate = true, GateLambda = GateLambda, GateRecipe = GateRecipe,
-        }.Validate();
+            Model = "", Data = "", Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, WarmupEpochs = WarmupEpochs, Threads = Threads, Augment = Augment,
+        };
+        ungated.Validate();
+        (ungated with { Epochs = GatedEpochs, Gate = true, GateLambda = GateLambda, GateRecipe = GateRecipe }).Validate();
     }
 }
