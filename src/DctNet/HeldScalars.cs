@@ -17,4 +17,11 @@ public static class HeldScalars
 {
     /// <summary>The alpha of a plain add.</summary>
     public static readonly Scalar One = 1.ToScalar();
+
+    public static readonly Scalar Zero = 0.ToScalar();
+    public static readonly Scalar MinusOne = (-1).ToScalar();
+    public static readonly Scalar Half = 0.5.ToScalar();
+
+    /// <summary>The largest byte: pixels to [0, 1] and back.</summary>
+    public static readonly Scalar ByteMax = 255.ToScalar();
 }

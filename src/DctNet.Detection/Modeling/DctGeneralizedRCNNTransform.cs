@@ -38,7 +38,7 @@ public sealed class DctGeneralizedRCNNTransform : IDetectionInput
     {
         ArgumentNullException.ThrowIfNull(image);
         using var scope = NewDisposeScope();
-        var bytes = image.permute(1, 2, 0).mul(255).to(ScalarType.Byte).contiguous().data<byte>().ToArray();
+        var bytes = image.permute(1, 2, 0).mul(HeldScalars.ByteMax).to(ScalarType.Byte).contiguous().data<byte>().ToArray();
         return Prepare(new RgbImage((int)image.shape[2], (int)image.shape[1], bytes));
     }
 

@@ -70,7 +70,7 @@ public sealed record DetectionLosses(Tensor Objectness, Tensor RpnBoxRegression,
         }
     }
 
-    public Tensor Total() => Terms.Select(term => term.Value).Aggregate((sum, term) => sum + term);
+    public Tensor Total() => Terms.Select(term => term.Value).Aggregate((sum, term) => sum.add(term, HeldScalars.One));
 
     /// <summary>Keeps the terms alive beyond the caller's dispose scope.</summary>
     public DetectionLosses MoveToOuterDisposeScope()

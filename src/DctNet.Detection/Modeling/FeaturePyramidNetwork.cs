@@ -34,7 +34,7 @@ public sealed class FeaturePyramidNetwork : nn.Module<Tensor[], Tensor[]>
         {
             var lateral = inner_blocks[level].call(features[level]);
             var topDown = nn.functional.interpolate(lastInner, size: [lateral.shape[2], lateral.shape[3]], mode: InterpolationMode.Nearest);
-            lastInner = lateral + topDown;
+            lastInner = lateral.add(topDown, HeldScalars.One);
             results[level] = layer_blocks[level].call(lastInner);
         }
         results[^1] = nn.functional.max_pool2d(results[last], kernel_size: 1, stride: 2, padding: 0);

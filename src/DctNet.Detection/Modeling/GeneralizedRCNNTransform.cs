@@ -131,7 +131,7 @@ public sealed class GeneralizedRCNNTransform : IDetectionInput
         {
             if (Values is not null)
                 return device is null ? Values : Values.to(device);
-            var pixels = tensor(Image!.Pixels, [Image.Height, Image.Width, 3], device: device).permute(2, 0, 1).to(ScalarType.Float32).div(255);
+            var pixels = tensor(Image!.Pixels, [Image.Height, Image.Width, 3], device: device).permute(2, 0, 1).to(ScalarType.Float32).div(HeldScalars.ByteMax);
             return Flipped ? pixels.flip(2) : pixels;
         }
     }

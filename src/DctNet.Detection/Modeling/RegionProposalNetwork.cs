@@ -1,5 +1,6 @@
 using DctNet.Detection.Structures;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Modeling;
@@ -46,6 +47,9 @@ public sealed class RegionProposalNetwork : nn.Module
 {
     private const double MinSize = 1e-3;
     private const double ScoreThreshold = 0.0;
+
+    // Held for the process's life rather than passed as a temporary (HeldScalars).
+    private static readonly Scalar scoreThreshold = ScoreThreshold.ToScalar();
     private const double SmoothL1Beta = 1.0 / 9;
 
     private readonly RpnHead head;
@@ -111,11 +115,15 @@ public sealed class RegionProposalNetwork : nn.Module
             (labels[image], regressionTargets[image]) = AnchorTargets(output.Anchors, targets[image].Boxes);
 
         var sampled = sampler.Sample(labels, permutation);
-        var positive = cat(sampled.Select((s, image) => s.Positive + image * anchorCount).ToList(), 0);
-        var negative = cat(sampled.Select((s, image) => s.Negative + image * anchorCount).ToList(), 0);
+        // Scalars held until libtorch returns (HeldScalars).
+        var offsets = Enumerable.Range(0, sampled.Length).Select(image => (image * anchorCount).ToScalar()).ToList();
+        var positive = cat(sampled.Select((s, image) => s.Positive.add(offsets[image])).ToList(), 0);
+        var negative = cat(sampled.Select((s, image) => s.Negative.add(offsets[image])).ToList(), 0);
+        offsets.ForEach(offset => offset.Dispose());
         var chosen = cat([positive, negative], 0);
+        using Scalar chosenCount = chosen.shape[0];
         var boxLoss = nn.functional.smooth_l1_loss(output.Deltas.index_select(0, positive), cat(regressionTargets, 0).index_select(0, positive),
-            reduction: nn.Reduction.Sum, beta: SmoothL1Beta) / chosen.shape[0];
+            reduction: nn.Reduction.Sum, beta: SmoothL1Beta).div(chosenCount);
         var objectnessLoss = nn.functional.binary_cross_entropy_with_logits(
             output.Objectness.flatten().index_select(0, chosen), cat(labels, 0).index_select(0, chosen));
         foreach (var boxes in output.Proposals)
@@ -129,10 +137,10 @@ public sealed class RegionProposalNetwork : nn.Module
         if (truth.shape[0] == 0)
             return (zeros(anchors.shape[0], anchors.dtype, anchors.device), zeros_like(anchors));
         var matches = matcher.Match(BoxOps.Iou(truth, anchors));
-        var labels = matches.ge(0).to(anchors.dtype)
-            .masked_fill(matches.eq(Matcher.BelowLowThreshold), 0.0)
-            .masked_fill(matches.eq(Matcher.BetweenThresholds), -1.0);
-        var matchedBoxes = truth.to(anchors.dtype).index_select(0, matches.clamp_min(0));
+        var labels = matches.ge(HeldScalars.Zero).to(anchors.dtype)
+            .masked_fill(Matcher.BelowLow(matches), HeldScalars.Zero)
+            .masked_fill(Matcher.Between(matches), HeldScalars.MinusOne);
+        var matchedBoxes = truth.to(anchors.dtype).index_select(0, matches.clamp_min(HeldScalars.Zero));
         return (labels, boxCoder.Encode(matchedBoxes, anchors));
     }
 
@@ -169,8 +177,9 @@ public sealed class RegionProposalNetwork : nn.Module
         {
             var levelScores = objectness.narrow(1, offset, anchorsPerLevel[level]);
             var (_, indices) = levelScores.topk((int)Math.Min(preNmsTopN, anchorsPerLevel[level]), dim: 1);
-            topIndices.Add(indices + offset);
-            levels.Add(full(indices.shape[1], level, ScalarType.Int64, device: objectness.device));
+            using Scalar levelOffset = offset, levelIndex = level;
+            topIndices.Add(indices.add(levelOffset));
+            levels.Add(full(indices.shape[1], levelIndex, ScalarType.Int64, device: objectness.device));
             offset += anchorsPerLevel[level];
         }
         var top = cat(topIndices, 1);
@@ -184,7 +193,7 @@ public sealed class RegionProposalNetwork : nn.Module
             boxes = BoxOps.ClipToImage(boxes, imageSizes[image].Height, imageSizes[image].Width);
             var keep = BoxOps.RemoveSmall(boxes, MinSize);
             (boxes, scores, level) = (boxes.index_select(0, keep), scores.index_select(0, keep), level.index_select(0, keep));
-            keep = scores.ge(ScoreThreshold).nonzero().view(-1);
+            keep = scores.ge(scoreThreshold).nonzero().view(-1);
             (boxes, scores, level) = (boxes.index_select(0, keep), scores.index_select(0, keep), level.index_select(0, keep));
             keep = Nms.Batched(boxes, scores, level, NmsThreshold);
             keep = keep.narrow(0, 0, Math.Min(postNmsTopN, keep.shape[0]));

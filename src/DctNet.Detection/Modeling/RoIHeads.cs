@@ -1,6 +1,7 @@
 using DctNet.Detection.Ops;
 using DctNet.Detection.Structures;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Modeling;
@@ -186,15 +187,17 @@ public sealed class RoIHeads : nn.Module
         var labels = cat(samples.Select(s => s.Labels).ToList(), 0);
         var regressionTargets = cat(samples.Select(s => s.RegressionTargets).ToList(), 0);
         var classifierLoss = nn.functional.cross_entropy(classLogits, labels);
-        var positive = labels.gt(0).nonzero().view(-1);
+        var positive = labels.gt(HeldScalars.Zero).nonzero().view(-1);
         var positiveDeltas = boxDeltas.reshape(labels.shape[0], -1, 4)[positive, labels.index_select(0, positive)];
+        // Held until libtorch returns (HeldScalars).
+        using Scalar sampleCount = labels.shape[0];
         var boxLoss = nn.functional.smooth_l1_loss(positiveDeltas, regressionTargets.index_select(0, positive),
-            reduction: nn.Reduction.Sum, beta: SmoothL1Beta) / labels.shape[0];
+            reduction: nn.Reduction.Sum, beta: SmoothL1Beta).div(sampleCount);
 
         Tensor? maskLoss = null;
         if (mask_head is not null && mask_predictor is not null)
         {
-            var positives = samples.Select(s => s.Labels.gt(0).nonzero().view(-1)).ToList();
+            var positives = samples.Select(s => s.Labels.gt(HeldScalars.Zero).nonzero().view(-1)).ToList();
             var maskProposals = samples.Select((s, image) => s.Proposals.index_select(0, positives[image])).ToList();
             var maskLogits = mask_predictor.call(mask_head.call(maskPooler.Apply(pooledLevels, maskProposals, imageSizes)));
             var maskTargets = new List<Tensor>();
@@ -209,7 +212,7 @@ public sealed class RoIHeads : nn.Module
             var maskTarget = cat(maskTargets, 0);
             var maskLabel = cat(maskLabels, 0);
             maskLoss = maskTarget.numel() == 0
-                ? maskLogits.sum() * 0
+                ? maskLogits.sum().mul(HeldScalars.Zero)
                 : nn.functional.binary_cross_entropy_with_logits(maskLogits[arange(maskLabel.shape[0], device: maskLabel.device), maskLabel], maskTarget);
         }
         return (classifierLoss.MoveToOuterDisposeScope(), boxLoss.MoveToOuterDisposeScope(), maskLoss?.MoveToOuterDisposeScope());
@@ -234,10 +237,10 @@ public sealed class RoIHeads : nn.Module
                 continue;
             }
             var matches = matcher.Match(BoxOps.Iou(truth, candidates[image]));
-            matched[image] = matches.clamp_min(0);
+            matched[image] = matches.clamp_min(HeldScalars.Zero);
             labels[image] = targets[image].Labels.to(ScalarType.Int64).index_select(0, matched[image])
-                .masked_fill(matches.eq(Matcher.BelowLowThreshold), 0)
-                .masked_fill(matches.eq(Matcher.BetweenThresholds), -1);
+                .masked_fill(Matcher.BelowLow(matches), HeldScalars.Zero)
+                .masked_fill(Matcher.Between(matches), HeldScalars.MinusOne);
         }
         var sampled = new BalancedPositiveNegativeSampler(SampledRoIsPerImage, 0.25).Sample(labels, permutation);
         var result = new (Tensor, Tensor, Tensor, Tensor)[proposals.Count];
@@ -273,7 +276,8 @@ public sealed class RoIHeads : nn.Module
             var candidateBoxes = imageBoxes[TensorIndex.Colon, TensorIndex.Slice(1, null)].reshape(-1, 4);
             var candidateScores = imageScores[TensorIndex.Colon, TensorIndex.Slice(1, null)].reshape(-1);
             var candidateLabels = labels[TensorIndex.Colon, TensorIndex.Slice(1, null)].reshape(-1);
-            var keep = candidateScores.gt(ScoreThreshold).nonzero().view(-1);
+            using Scalar threshold = ScoreThreshold;
+            var keep = candidateScores.gt(threshold).nonzero().view(-1);
             (candidateBoxes, candidateScores, candidateLabels) = (candidateBoxes.index_select(0, keep), candidateScores.index_select(0, keep), candidateLabels.index_select(0, keep));
             keep = BoxOps.RemoveSmall(candidateBoxes, 1e-2);
             (candidateBoxes, candidateScores, candidateLabels) = (candidateBoxes.index_select(0, keep), candidateScores.index_select(0, keep), candidateLabels.index_select(0, keep));

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Ops;
@@ -11,12 +12,15 @@ public sealed class LevelMapper(int kMin, int kMax, int canonicalScale = 224, in
     public int KMin { get; } = kMin;
     public int KMax { get; } = kMax;
 
+    // Held for the mapper's life rather than passed as temporaries (HeldScalars).
+    private readonly Scalar min = kMin.ToScalar(), max = kMax.ToScalar(), scale = canonicalScale.ToScalar(), level = canonicalLevel.ToScalar(), offset = epsilon.ToScalar();
+
     /// <summary>The 0-based level (int64) of every box of an (N, 4) tensor.</summary>
     public Tensor Map(Tensor boxes)
     {
         using var scope = NewDisposeScope();
         var sizes = Structures.BoxOps.Area(boxes).sqrt();
-        var levels = ((sizes / canonicalScale).log2() + canonicalLevel + epsilon).floor().clamp(KMin, KMax);
-        return (levels.to(ScalarType.Int64) - KMin).MoveToOuterDisposeScope();
+        var levels = sizes.div(scale).log2().add(level).add(offset).floor().clamp(min, max);
+        return levels.to(ScalarType.Int64).sub(min).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Ops;
@@ -30,7 +31,8 @@ public sealed class MultiScaleRoIAlign(int outputSize, int samplingRatio, bool a
         var levels = mapper.Map(allBoxes);
         for (int level = 0; level < features.Count; level++)
         {
-            var inLevel = levels.eq(level).nonzero().view(-1);
+            using Scalar levelIndex = level;
+            var inLevel = levels.eq(levelIndex).nonzero().view(-1);
             if (inLevel.shape[0] == 0)
                 continue;
             var pooled = RoIAlign.Apply(features[level], rois.index_select(0, inLevel), OutputSize, OutputSize, scales[level], samplingRatio, aligned);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Structures;
@@ -30,8 +31,8 @@ public sealed class BalancedPositiveNegativeSampler(int batchSizePerImage, doubl
         for (int image = 0; image < labels.Count; image++)
         {
             using var scope = NewDisposeScope();
-            var positive = labels[image].ge(1).nonzero().view(-1);
-            var negative = labels[image].eq(0).nonzero().view(-1);
+            var positive = labels[image].ge(HeldScalars.One).nonzero().view(-1);
+            var negative = labels[image].eq(HeldScalars.Zero).nonzero().view(-1);
             long positives = Math.Min(positive.shape[0], (long)(BatchSizePerImage * PositiveFraction));
             long negatives = Math.Min(negative.shape[0], BatchSizePerImage - positives);
             var drawnPositive = positive.index_select(0, permutation(positive.shape[0]).narrow(0, 0, positives).to(positive.device));

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Structures;
@@ -15,7 +16,11 @@ public sealed class BoxCoder
     {
         (Wx, Wy, Ww, Wh) = (wx, wy, ww, wh);
         Clip = double.IsNaN(clip) ? DefaultClip : clip;
+        (weightX, weightY, weightWidth, weightHeight, clipAt) = (wx.ToScalar(), wy.ToScalar(), ww.ToScalar(), wh.ToScalar(), Clip.ToScalar());
     }
+
+    // The same values held for the coder's life rather than passed as temporaries (HeldScalars).
+    private readonly Scalar weightX, weightY, weightWidth, weightHeight, clipAt;
 
     public double Wx { get; }
     public double Wy { get; }
@@ -29,10 +34,10 @@ public sealed class BoxCoder
         using var scope = NewDisposeScope();
         var (exWidths, exHeights, exCenterX, exCenterY) = Geometry(proposals);
         var (gtWidths, gtHeights, gtCenterX, gtCenterY) = Geometry(targets);
-        var dx = (gtCenterX - exCenterX).mul(Wx) / exWidths;
-        var dy = (gtCenterY - exCenterY).mul(Wy) / exHeights;
-        var dw = (gtWidths / exWidths).log().mul(Ww);
-        var dh = (gtHeights / exHeights).log().mul(Wh);
+        var dx = (gtCenterX - exCenterX).mul(weightX) / exWidths;
+        var dy = (gtCenterY - exCenterY).mul(weightY) / exHeights;
+        var dw = (gtWidths / exWidths).log().mul(weightWidth);
+        var dh = (gtHeights / exHeights).log().mul(weightHeight);
         return stack([dx, dy, dw, dh], dim: 1).MoveToOuterDisposeScope();
     }
 
@@ -45,15 +50,15 @@ public sealed class BoxCoder
         using var scope = NewDisposeScope();
         references = references.to(codes.dtype);
         var (widths, heights, centerX, centerY) = Geometry(references);
-        var dx = codes[TensorIndex.Colon, TensorIndex.Slice(0, null, 4)] / Wx;
-        var dy = codes[TensorIndex.Colon, TensorIndex.Slice(1, null, 4)] / Wy;
-        var dw = (codes[TensorIndex.Colon, TensorIndex.Slice(2, null, 4)] / Ww).clamp_max(Clip);
-        var dh = (codes[TensorIndex.Colon, TensorIndex.Slice(3, null, 4)] / Wh).clamp_max(Clip);
-        var predCenterX = dx * widths.unsqueeze(1) + centerX.unsqueeze(1);
-        var predCenterY = dy * heights.unsqueeze(1) + centerY.unsqueeze(1);
-        var halfWidth = dw.exp().mul(widths.unsqueeze(1)).mul(0.5);
-        var halfHeight = dh.exp().mul(heights.unsqueeze(1)).mul(0.5);
-        return stack([predCenterX - halfWidth, predCenterY - halfHeight, predCenterX + halfWidth, predCenterY + halfHeight], dim: 2)
+        var dx = codes[TensorIndex.Colon, TensorIndex.Slice(0, null, 4)].div(weightX);
+        var dy = codes[TensorIndex.Colon, TensorIndex.Slice(1, null, 4)].div(weightY);
+        var dw = codes[TensorIndex.Colon, TensorIndex.Slice(2, null, 4)].div(weightWidth).clamp_max(clipAt);
+        var dh = codes[TensorIndex.Colon, TensorIndex.Slice(3, null, 4)].div(weightHeight).clamp_max(clipAt);
+        var predCenterX = (dx * widths.unsqueeze(1)).add(centerX.unsqueeze(1), HeldScalars.One);
+        var predCenterY = (dy * heights.unsqueeze(1)).add(centerY.unsqueeze(1), HeldScalars.One);
+        var halfWidth = dw.exp().mul(widths.unsqueeze(1)).mul(HeldScalars.Half);
+        var halfHeight = dh.exp().mul(heights.unsqueeze(1)).mul(HeldScalars.Half);
+        return stack([predCenterX - halfWidth, predCenterY - halfHeight, predCenterX.add(halfWidth, HeldScalars.One), predCenterY.add(halfHeight, HeldScalars.One)], dim: 2)
             .flatten(1).MoveToOuterDisposeScope();
     }
 
@@ -69,6 +74,7 @@ public sealed class BoxCoder
     {
         var widths = boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0];
         var heights = boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1];
-        return (widths, heights, boxes[TensorIndex.Colon, 0] + widths.mul(0.5), boxes[TensorIndex.Colon, 1] + heights.mul(0.5));
+        return (widths, heights, boxes[TensorIndex.Colon, 0].add(widths.mul(HeldScalars.Half), HeldScalars.One),
+            boxes[TensorIndex.Colon, 1].add(heights.mul(HeldScalars.Half), HeldScalars.One));
     }
 }

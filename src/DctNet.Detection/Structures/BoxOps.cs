@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DctNet.Detection.Structures;
@@ -20,9 +21,9 @@ public static class BoxOps
         var area2 = Area(boxes2);
         var topLeft = maximum(boxes1[TensorIndex.Colon, TensorIndex.None, TensorIndex.Slice(null, 2)], boxes2[TensorIndex.Colon, TensorIndex.Slice(null, 2)]);
         var bottomRight = minimum(boxes1[TensorIndex.Colon, TensorIndex.None, TensorIndex.Slice(2, null)], boxes2[TensorIndex.Colon, TensorIndex.Slice(2, null)]);
-        var size = (bottomRight - topLeft).clamp_min(0);
+        var size = (bottomRight - topLeft).clamp_min(HeldScalars.Zero);
         var intersection = size[TensorIndex.Ellipsis, 0] * size[TensorIndex.Ellipsis, 1];
-        var union = area1.unsqueeze(1) + area2 - intersection;
+        var union = area1.unsqueeze(1).add(area2, HeldScalars.One) - intersection;
         return (intersection / union).MoveToOuterDisposeScope();
     }
 
@@ -30,8 +31,9 @@ public static class BoxOps
     public static Tensor ClipToImage(Tensor boxes, long height, long width)
     {
         using var scope = NewDisposeScope();
-        var x = boxes[TensorIndex.Ellipsis, TensorIndex.Slice(0, null, 2)].clamp(0, width);
-        var y = boxes[TensorIndex.Ellipsis, TensorIndex.Slice(1, null, 2)].clamp(0, height);
+        using Scalar right = width, bottom = height;
+        var x = boxes[TensorIndex.Ellipsis, TensorIndex.Slice(0, null, 2)].clamp(HeldScalars.Zero, right);
+        var y = boxes[TensorIndex.Ellipsis, TensorIndex.Slice(1, null, 2)].clamp(HeldScalars.Zero, bottom);
         return stack([x, y], dim: boxes.dim()).reshape(boxes.shape).MoveToOuterDisposeScope();
     }
 
@@ -39,8 +41,9 @@ public static class BoxOps
     public static Tensor RemoveSmall(Tensor boxes, double minSize)
     {
         using var scope = NewDisposeScope();
+        using Scalar least = minSize;
         var widths = boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0];
         var heights = boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1];
-        return widths.ge(minSize).logical_and(heights.ge(minSize)).nonzero().view(-1).MoveToOuterDisposeScope();
+        return widths.ge(least).logical_and(heights.ge(least)).nonzero().view(-1).MoveToOuterDisposeScope();
     }
 }
