@@ -47,9 +47,6 @@ public sealed class RegionProposalNetwork : nn.Module
 {
     private const double MinSize = 1e-3;
     private const double ScoreThreshold = 0.0;
-
-    // Held for the process's life rather than passed as a temporary (HeldScalars).
-    private static readonly Scalar scoreThreshold = ScoreThreshold.ToScalar();
     private const double SmoothL1Beta = 1.0 / 9;
 
     private readonly RpnHead head;
@@ -115,11 +112,17 @@ public sealed class RegionProposalNetwork : nn.Module
             (labels[image], regressionTargets[image]) = AnchorTargets(output.Anchors, targets[image].Boxes);
 
         var sampled = sampler.Sample(labels, permutation);
-        // Scalars held until libtorch returns (HeldScalars).
-        var offsets = Enumerable.Range(0, sampled.Length).Select(image => (image * anchorCount).ToScalar()).ToList();
-        var positive = cat(sampled.Select((s, image) => s.Positive.add(offsets[image])).ToList(), 0);
-        var negative = cat(sampled.Select((s, image) => s.Negative.add(offsets[image])).ToList(), 0);
-        offsets.ForEach(offset => offset.Dispose());
+        var positives = new List<Tensor>();
+        var negatives = new List<Tensor>();
+        for (int image = 0; image < sampled.Length; image++)
+        {
+            // Held until libtorch returns (HeldScalars).
+            using Scalar offset = image * anchorCount;
+            positives.Add(sampled[image].Positive.add(offset));
+            negatives.Add(sampled[image].Negative.add(offset));
+        }
+        var positive = cat(positives, 0);
+        var negative = cat(negatives, 0);
         var chosen = cat([positive, negative], 0);
         using Scalar chosenCount = chosen.shape[0];
         var boxLoss = nn.functional.smooth_l1_loss(output.Deltas.index_select(0, positive), cat(regressionTargets, 0).index_select(0, positive),
@@ -193,7 +196,8 @@ public sealed class RegionProposalNetwork : nn.Module
             boxes = BoxOps.ClipToImage(boxes, imageSizes[image].Height, imageSizes[image].Width);
             var keep = BoxOps.RemoveSmall(boxes, MinSize);
             (boxes, scores, level) = (boxes.index_select(0, keep), scores.index_select(0, keep), level.index_select(0, keep));
-            keep = scores.ge(scoreThreshold).nonzero().view(-1);
+            using Scalar threshold = ScoreThreshold;
+            keep = scores.ge(threshold).nonzero().view(-1);
             (boxes, scores, level) = (boxes.index_select(0, keep), scores.index_select(0, keep), level.index_select(0, keep));
             keep = Nms.Batched(boxes, scores, level, NmsThreshold);
             keep = keep.narrow(0, 0, Math.Min(postNmsTopN, keep.shape[0]));
