@@ -288,7 +288,7 @@ internal sealed class DemoRun
         using var input = randn([plan.InferenceBatchSize, .. info.InputShape.Select(d => (long)d)]);
         double seconds = Timing.BestSeconds(() => inference.Logits(input).Dispose(), TimedInferenceBatches);
         return new DemoModelResult(model.Name, model.Options.Model, model.Input, model.Channels, info.MacsPerImage, info.Parameters,
-            epochs.Where(e => model.Options.GateRecipe?.PruningDone(e.Epoch) ?? true).Max(e => e.ValTop1), trainSpeeds[trainSpeeds.Count / 2], plan.InferenceBatchSize / seconds,
+            epochs.Where(e => model.Options.MayBeBest(e.Epoch)).Max(e => e.ValTop1), trainSpeeds[trainSpeeds.Count / 2], plan.InferenceBatchSize / seconds,
             model.Options.Gate ? selection!.Frequencies.Sum() : null);
     }
 

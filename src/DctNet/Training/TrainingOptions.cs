@@ -98,6 +98,12 @@ public sealed record TrainingOptions : IRunOptions
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
+    /// <summary>
+    /// Whether the model after <paramref name="completedEpochs"/> epochs may be the run's best: always, except for a gated
+    /// model whose recipe has not yet pruned it to its final channel budget (<see cref="GateRecipe.PruningDone"/>).
+    /// </summary>
+    public bool MayBeBest(int completedEpochs) => GateRecipe?.PruningDone(completedEpochs) ?? true;
+
     /// <exception cref="ArgumentException">A value no run can use; the message names the option.</exception>
     public void Validate()
     {

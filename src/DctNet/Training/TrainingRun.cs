@@ -171,9 +171,8 @@ public sealed class TrainingRun : IDisposable
         var metrics = new ClassificationEpochMetrics(epoch + 1, trainLoss, trainTop1, valLoss, valTop1, valTop5, learningRate, imagesPerSecond,
             loaderImagesPerSecond.Value, skips.Count, channelsOn);
         var weights = ModuleState.Capture(trainable.Module);
-        // A gated model can become the best only once it has its final channel budget.
-        bool eligible = Options.GateRecipe?.PruningDone(epoch + 1) ?? true;
-        ledger.Commit(weights, optimizer, new DctNetCheckpoint(trainable.Metadata, weights).Save, eligible ? metrics.ValTop1 : double.NegativeInfinity, metrics.ToJsonLine());
+        double score = Options.MayBeBest(epoch + 1) ? metrics.ValTop1 : double.NegativeInfinity;
+        ledger.Commit(weights, optimizer, new DctNetCheckpoint(trainable.Metadata, weights).Save, score, metrics.ToJsonLine());
         foreach (var hook in hooks)
             hook.AfterEpoch(metrics);
         return metrics;
