@@ -15,7 +15,7 @@ public sealed class DemoCommandTests
     {
         Dataset = new SyntheticDatasetSize(TrainPerClass: 4, ValPerClass: 2, ImageSide: 32),
         Epochs = 1,
-        GatedEpochs = 1,
+        GatedEpochs = 2,
         BatchSize = 8,
         WarmupEpochs = 0,
         SubsetChannels = 6,
@@ -73,6 +73,14 @@ public sealed class DemoCommandTests
         Assert.Contains("--gate --gate-lambda 0.1 --gate-target 24", markdown);
         Assert.Contains($"dctnet train --model resnet18-dct-s2 --channels 24 --data {Path.Combine(output, DemoRun.DataFolder)} --crop 32 --resize 32 --stats stats.json", markdown);
         Assert.Contains("dctnet analyze runs/gated --out analysis --export-subset 6 --seed 5", markdown);
+        // The gated model trains for its own epochs, and every model on the whole images, as the report's commands say.
+        string runs = Path.Combine(output, DemoRun.RunsFolder);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(runs, "gated", "metrics.jsonl")).Length);
+        Assert.Single(File.ReadAllLines(Path.Combine(runs, "dct24", "metrics.jsonl")));
+        Assert.Equal(4, Directory.GetDirectories(runs).Length);
+        Assert.All(Directory.GetDirectories(runs), run => Assert.Contains("\"augment\": false", File.ReadAllText(Path.Combine(run, "options.json"))));
+        Assert.Matches(@"dctnet train --model resnet18-dct-s2 --channels 192 --gate .* --epochs 2 .* --no-augmentation --out runs/gated", markdown);
+        Assert.Equal(4, Regex.Count(markdown, @"^dctnet train .* --no-augmentation --out runs/", RegexOptions.Multiline));
         Assert.Matches(@"\| jpeg \(the files' own coefficients\) \| \d+\.\d% \| \d+ \| \d+\.\d \|", markdown);
         Assert.Contains($"--crop 32 --resize 32 --stats jpeg_stats.json --pipeline jpeg", markdown);
         Assert.Contains($"dctnet stats --data {Path.Combine(output, DemoRun.DataFolder, "train")} --pipeline jpeg --crop 32 --out jpeg_stats.json", markdown);
