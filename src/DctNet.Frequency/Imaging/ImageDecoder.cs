@@ -172,13 +172,16 @@ public sealed class ImageDecoder
     /// <summary>
     /// Skia's libjpeg-turbo gives OpenCV's pixels for gray and YCbCr JPEGs (every golden file and the 1000 ImageNet
     /// samples, bit for bit), but converts CMYK with its own rounding (one level off on almost every value), so those
-    /// are refused rather than decoded differently.
+    /// are refused rather than decoded differently. Skia also ignores libjpeg's warnings, so damaged entropy-coded data
+    /// would come back with its lost blocks filled in: the file first passes TurboJPEG's path's warning policy in a
+    /// C# libjpeg (<see cref="LibJpegNetEntropyDecoder.ThrowIfDamaged"/>, which says what it costs).
     /// </summary>
     private RgbImage DecodeJpegWithSkia(ReadOnlySpan<byte> data, string source)
     {
         if (JpegSegments.ComponentCount(data) == 4)
             throw new ImageDecodeException(source, "a CMYK JPEG, which only TurboJPEG decodes as OpenCV does (SkiaSharp rounds its colours differently): "
                 + "install libturbojpeg (apt-get install libturbojpeg0)");
+        LibJpegNetEntropyDecoder.ThrowIfDamaged(data, source, MaxPixels);
         return ExifOrientation.Apply(SkiaDecoder.Decode(data, source, MaxPixels), ExifOrientation.ReadFromJpeg(data));
     }
 

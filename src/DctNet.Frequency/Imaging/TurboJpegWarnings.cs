@@ -6,7 +6,8 @@ namespace DctNet.Frequency.Imaging;
 /// (its error code says "warning" whenever a warning came first), and libjpeg continues past damaged entropy-coded data
 /// with a warning, filling the rest with zeros. So a call counts as good only when its last message is one of the
 /// warnings that lose no image data; anything else - truncation, damaged data, a fatal error - fails the file rather
-/// than letting a half-gray image into a dataset.
+/// than letting a half-gray image into a dataset. <see cref="LibJpegNetEntropyDecoder"/> judges libjpeg's warnings by
+/// the same list where TurboJPEG is missing.
 /// </summary>
 internal static class TurboJpegWarnings
 {
@@ -24,8 +25,9 @@ internal static class TurboJpegWarnings
     {
         string message = TurboJpegNative.LastError(handle);
         bool warning = TurboJpegNative.tjGetErrorCode(handle) == TurboJpegNative.ErrorCodeWarning;
-        if (warning && Harmless.Any(harmless => message.Contains(harmless, StringComparison.OrdinalIgnoreCase)))
-            return null;
-        return message;
+        return warning && IsHarmless(message) ? null : message;
     }
+
+    /// <summary>Whether a libjpeg warning is one of those that lose no image data.</summary>
+    public static bool IsHarmless(string warning) => Harmless.Any(harmless => warning.Contains(harmless, StringComparison.OrdinalIgnoreCase));
 }

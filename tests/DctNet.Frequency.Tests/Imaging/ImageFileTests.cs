@@ -154,7 +154,10 @@ public sealed class ImageFileTests : IDisposable
 
         if (format == "bmp")
             Assert.Equal([10, 200, 30], image.Pixels[^3..]);
-        Assert.True(allocated < Width * Height * 3 + (1 << 20), $"{allocated:N0} bytes allocated for a {Width * Height * 3:N0}-byte image");
+        // A JPEG's entropy-coded data is first judged by a C# libjpeg (LibJpegNetEntropyDecoder.ThrowIfDamaged), whose
+        // coefficient arrays take about 200 bytes per 8x8 block while it runs: 45,000 blocks here at 4:2:0.
+        long judge = format == "jpeg" ? 45_000 * 200 : 0;
+        Assert.True(allocated < Width * Height * 3 + judge + (1 << 20), $"{allocated:N0} bytes allocated for a {Width * Height * 3:N0}-byte image");
     }
 
     [Theory]
