@@ -59,7 +59,7 @@ internal static class JpegRoutesReport
             Console.WriteLine(SampleImages.MissingMessage);
             return 0;
         }
-        if (!JpegCoefficientReader.IsAvailable)
+        if (!TurboJpegNative.IsAvailable)
         {
             // (a) and (c) are TurboJPEG; without it there is no baseline to compare with.
             Console.WriteLine("skipped: libturbojpeg.so.0 (Debian: apt-get install libturbojpeg0) is not on this machine.");

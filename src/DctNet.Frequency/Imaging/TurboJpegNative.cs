@@ -17,6 +17,7 @@ internal static partial class TurboJpegNative
 
     public const int PixelFormatRgb = 0;
     public const int PixelFormatCmyk = 11;
+    public const int ColorspaceRgb = 0;
     public const int ColorspaceYCbCr = 1;
     public const int ColorspaceGray = 2;
     public const int ColorspaceCmyk = 3;

@@ -78,3 +78,13 @@ public sealed class CoefficientBuffers
         return buffer;
     }
 }
+
+/// <summary>How <see cref="JpegCoefficientReader"/> reads a file's coefficients: both give the same coefficients and refuse the same files.</summary>
+public enum JpegCoefficientRoute
+{
+    /// <summary>TurboJPEG's tjTransform, in the system's libturbojpeg: the fast route.</summary>
+    TurboJpeg,
+
+    /// <summary>libjpeg's jpeg_read_coefficients in C# (BitMiracle.LibJpeg.NET), which NuGet brings: 2.3-3.4x slower.</summary>
+    LibJpegNet,
+}

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using DctNet.Frequency.Imaging;
 using DctNet.Frequency.JpegDomain;
 
 namespace DctNet.Frequency.Tests.JpegDomain;
@@ -30,6 +31,37 @@ internal static class JpegDomainFixtures
         }
         return data;
     }
+
+    /// <summary>
+    /// The cases with libjpeg's coefficients that the LibJpegNet route reads, by name: TurboJPEG's refusal included, but
+    /// not the arithmetic-coded files or the progressive file with restart markers, which it refuses.
+    /// </summary>
+    public static TheoryData<string> ReadableWithoutTurboJpeg()
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in AllCases.Value.Where(c => c.TryGetProperty("coefficients", out _)))
+        {
+            string name = c.GetProperty("name").GetString()!;
+            if (!UnreadableWithoutTurboJpeg.Contains(name))
+                data.Add(name);
+        }
+        return data;
+    }
+
+    public static readonly string[] UnreadableWithoutTurboJpeg = ["arithmetic_420", "arithmetic_progressive_444", "restart_progressive_420"];
+
+    /// <summary>
+    /// The coefficient routes this host runs: both where libturbojpeg is installed (as in CI), else the fallback alone,
+    /// so that the TurboJPEG route is checked wherever it can be.
+    /// </summary>
+    public static TheoryData<JpegCoefficientRoute> Routes()
+        => TurboJpegNative.IsAvailable ? [JpegCoefficientRoute.TurboJpeg, JpegCoefficientRoute.LibJpegNet] : [JpegCoefficientRoute.LibJpegNet];
+
+    /// <summary>Every JPEG under tests/fixtures, by its first bytes.</summary>
+    public static string[] FixtureJpegs() => System.IO.Directory.GetFiles(Fixtures.Directory, "*", SearchOption.AllDirectories)
+        .Where(f => ImageFormatSniffer.Detect(File.ReadAllBytes(f)) == ImageFormat.Jpeg)
+        .Order(StringComparer.Ordinal)
+        .ToArray();
 
     public static string Jpeg(string name) => Path.Combine(Directory, name + ".jpg");
 

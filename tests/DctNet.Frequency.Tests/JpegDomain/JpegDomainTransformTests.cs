@@ -118,7 +118,7 @@ public class JpegDomainTransformTests
         }
     }
 
-    [TurboJpegFact]
+    [Fact]
     public void A_flipped_window_is_the_mirror_image_with_odd_horizontal_frequencies_negated()
     {
         var image = JpegCoefficientReader.ReadFile(JpegDomainFixtures.Jpeg("baseline_420_q75"));
@@ -139,7 +139,7 @@ public class JpegDomainTransformTests
         }
     }
 
-    [TurboJpegFact]
+    [Fact]
     public void Windows_beyond_the_image_are_padded_with_zeros_after_normalization()
     {
         var image = JpegCoefficientReader.ReadFile(JpegDomainFixtures.Jpeg("odd_17x9_420")); // 3 x 2 luma blocks
@@ -183,7 +183,7 @@ public class JpegDomainTransformTests
         }
     }
 
-    [TurboJpegFact]
+    [Fact]
     public void A_grayscale_file_has_zero_chroma()
     {
         var image = JpegCoefficientReader.ReadFile(JpegDomainFixtures.Jpeg("gray_q75"));
