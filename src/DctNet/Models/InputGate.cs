@@ -45,6 +45,20 @@ public sealed class InputGate : nn.Module<Tensor, GatedInput>, IOnnxExportable
     /// </summary>
     public double Temperature { get; set; } = 1;
 
+    /// <summary>
+    /// Scales every (off, on) logit by <paramref name="factor"/>, in the parameters of the last layer, which is linear:
+    /// the same decisions sampled with the Gumbel noise divided by <paramref name="factor"/>. A checkpoint keeps it, and
+    /// the gate stays the release's module.
+    /// </summary>
+    public void Sharpen(double factor)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(factor, 0);
+        using var noGrad = no_grad();
+        using var scale = factor.ToScalar();
+        inp_gate_l.weight!.mul_(scale);
+        inp_gate_l.bias!.mul_(scale);
+    }
+
     /// <summary>The (off, on) logits of each channel: N x 192 x 2.</summary>
     public Tensor Logits(Tensor x)
     {

@@ -187,6 +187,8 @@ public sealed class TrainingRun : IDisposable
         if (gated?.Gate is { } gate)
             gate.NoiseGenerator = new Generator(SeededStreams.TorchSeed(Options.Seed, epoch));
         var recipe = gated is null ? null : Options.GateRecipe;
+        if (recipe?.SharpeningAt(epoch, Options.Epochs) is { } sharpening and not 1)
+            gated!.Gate!.Sharpen(sharpening);
         var loader = CreateLoader(trainData, TrainingTransform(epoch));
         var order = SeededStreams.SampleOrder(Options.Seed, epoch, trainData.Samples.Count);
 

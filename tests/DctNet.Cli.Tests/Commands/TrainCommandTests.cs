@@ -160,6 +160,7 @@ public sealed class TrainCommandTests
     [InlineData("--gate-lr", "1")]
     [InlineData("--gate-temperature", "2")]
     [InlineData("--gate-penalty-warmup", "1")]
+    [InlineData("--gate-sharpness", "4")]
     public void Targeted_recipe_options_are_refused_with_the_release_recipe_or_without_a_gate(string option, string value)
     {
         using var harness = new CliHarness();

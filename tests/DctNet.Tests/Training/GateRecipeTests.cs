@@ -61,6 +61,36 @@ public sealed class GateRecipeTests
     }
 
     [Fact]
+    public void After_the_pruning_the_logits_sharpen_by_equal_steps_to_the_final_factor()
+    {
+        var recipe = new GateRecipe { PenaltyWarmupEpochs = 2, PruningEpochs = 3, FinalSharpness = 16 };
+
+        Assert.All(Enumerable.Range(0, 5), epoch => Assert.Equal(1, recipe.SharpeningAt(epoch, epochs: 9)));
+        Assert.All(Enumerable.Range(5, 4), epoch => Assert.Equal(2, recipe.SharpeningAt(epoch, epochs: 9), 12));
+        Assert.Equal(1, recipe.SharpeningAt(9, epochs: 9));
+        Assert.Equal(1, (recipe with { FinalSharpness = 1 }).SharpeningAt(6, epochs: 9));
+    }
+
+    [Fact]
+    public void Sharpening_the_gate_scales_its_logits_and_so_divides_the_noise()
+    {
+        torch.manual_seed(3);
+        using var gate = new InputGate();
+        gate.eval();
+        var x = randn(4, InputGate.Channels, 2, 2);
+        var noise = GumbelSoftmax.SampleNoise([4, InputGate.Channels, 2]);
+        using var noGrad = no_grad();
+        var before = gate.Logits(x);
+
+        gate.Sharpen(8);
+
+        Assert.True(gate.Logits(x).allclose(before * 8, rtol: 1e-5, atol: 1e-5));
+        // A sample with the noise divided by 8 decides as the sharpened gate does with the whole noise.
+        var divided = GumbelSoftmax.HardSample(before, noise / 8, dim: 2).select(2, 1);
+        Assert.Equal(divided.data<float>().ToArray(), gate.forward(x, noise).Gates.data<float>().ToArray());
+    }
+
+    [Fact]
     public void The_penalty_waits_for_its_warm_up_and_the_best_for_the_pruning_to_end()
     {
         var recipe = new GateRecipe { PenaltyWarmupEpochs = 2, PruningEpochs = 3 };
@@ -77,6 +107,7 @@ public sealed class GateRecipeTests
     [InlineData("temperature", 0)]
     [InlineData("penalty warm-up", 12)]
     [InlineData("pruning", 11)]
+    [InlineData("sharpness", 0.5)]
     public void Values_no_run_can_use_are_refused_by_name(string name, double value)
     {
         var recipe = name switch
@@ -85,6 +116,7 @@ public sealed class GateRecipeTests
             "learning rate" => new GateRecipe { LearningRate = value },
             "temperature" => new GateRecipe { FinalTemperature = value },
             "pruning" => new GateRecipe { PenaltyWarmupEpochs = 2, PruningEpochs = (int)value },
+            "sharpness" => new GateRecipe { FinalSharpness = value },
             _ => new GateRecipe { PenaltyWarmupEpochs = (int)value },
         };
         var options = new TrainingOptions { Model = "m", Data = "", Epochs = 12, Gate = true, GateRecipe = recipe };
@@ -158,6 +190,32 @@ public sealed class GateRecipeTests
         using var resumed = TrainingRun.Resume(directory, TinyRun.Build);
         Assert.True(resumed.RunEpoch().ChannelsOn!.Value < second);
     }
+
+    [Fact]
+    public void A_run_sharpens_its_gate_in_each_epoch_after_the_pruning_also_when_resumed()
+    {
+        using var tiny = new TinyRun();
+        // A gate rate too small to move anything, so that the gate's biases change by the sharpening alone.
+        var recipe = new GateRecipe { PenaltyWarmupEpochs = 0, PruningEpochs = 1, LearningRate = 1e-12, FinalSharpness = 9 };
+        var options = tiny.Options(epochs: 3) with { Gate = true, GateRecipe = recipe };
+        string directory = tiny.RunDirectory("sharpened");
+        Tensor initial;
+        using (var run = TrainingRun.Start(options, directory, TinyRun.Build))
+        {
+            initial = GateBias(run).clone();
+            run.RunEpoch();
+            Assert.True(GateBias(run).allclose(initial, rtol: 1e-6, atol: 1e-6));
+            run.RunEpoch();
+            Assert.True(GateBias(run).allclose(initial * 3, rtol: 1e-5, atol: 1e-5));
+        }
+        using var resumed = TrainingRun.Resume(directory, TinyRun.Build);
+        resumed.RunEpoch();
+        Assert.True(GateBias(resumed).allclose(initial * 9, rtol: 1e-5, atol: 1e-5));
+    }
+
+    /// <summary>The (off, on) logits' biases of the run's gate.</summary>
+    private static Tensor GateBias(TrainingRun run)
+        => run.Model.named_parameters().Single(p => p.name.EndsWith("inp_gate_l.bias", StringComparison.Ordinal)).parameter.detach();
 
     [Fact]
     public void Options_written_before_there_were_recipes_read_as_the_release_recipe()
