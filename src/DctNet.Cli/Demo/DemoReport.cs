@@ -57,7 +57,8 @@ internal static class DemoReport
             $"The gated model is the DCT network on all 192 channels behind the input gate, trained with the targeted gate recipe: every channel on at ",
             $"first; after {plan.GateRecipe.PenaltyWarmupEpochs} epochs the channels allowed fall from 192 to {plan.GateRecipe.TargetChannels} over {plan.GateRecipe.PruningEpochs} epochs, ",
             $"each expected channel on above them costing {plan.GateLambda}; the gate learns at its own rate of {plan.GateRecipe.LearningRate}, with a temperature ",
-            $"annealed from {plan.GateRecipe.InitialTemperature} to {plan.GateRecipe.FinalTemperature}. ",
+            $"annealed from {plan.GateRecipe.InitialTemperature} to {plan.GateRecipe.FinalTemperature}; after the pruning its logits are sharpened {plan.GateRecipe.FinalSharpness}x ",
+            $"in equal steps, so that each channel ends kept for nearly all images or nearly none. ",
             $"`{DemoRun.JpegModelName}` is DCT-24 again on the JPEG pipeline: the coefficients the JPEG files already hold, dequantized, with no decode or ",
             $"re-encode, its windows and flips on the files' block grid, normalized with `{DemoRun.DataFolder}/{DemoRun.JpegStatsFile}`.");
         Line($"3. **Gate selection** (`{DemoRun.AnalysisFolder}/`): how often the gate keeps each channel over the validation images ",
@@ -200,7 +201,7 @@ internal static class DemoReport
         if (options is { Gate: true, GateRecipe: { } recipe })
         {
             parts.Add(string.Create(CultureInfo.InvariantCulture,
-                $"--gate --gate-lambda {options.GateLambda} --gate-target {recipe.TargetChannels} --gate-lr {recipe.LearningRate} --gate-temperature {recipe.InitialTemperature} --gate-final-temperature {recipe.FinalTemperature} --gate-penalty-warmup {recipe.PenaltyWarmupEpochs} --gate-pruning-epochs {recipe.PruningEpochs}"));
+                $"--gate --gate-lambda {options.GateLambda} --gate-target {recipe.TargetChannels} --gate-lr {recipe.LearningRate} --gate-temperature {recipe.InitialTemperature} --gate-final-temperature {recipe.FinalTemperature} --gate-penalty-warmup {recipe.PenaltyWarmupEpochs} --gate-pruning-epochs {recipe.PruningEpochs} --gate-sharpness {recipe.FinalSharpness}"));
         }
         parts.Add($"--data {options.Data} --crop {options.Crop} --resize {options.Resize}");
         if (options.Stats is not null)

@@ -19,7 +19,7 @@ public sealed class DemoCommandTests
         BatchSize = 8,
         WarmupEpochs = 0,
         SubsetChannels = 6,
-        GateRecipe = new GateRecipe { PenaltyWarmupEpochs = 0, PruningEpochs = 1 },
+        GateRecipe = new GateRecipe { PenaltyWarmupEpochs = 0, PruningEpochs = 1, FinalSharpness = 2 },
     };
 
     private static CliResult RunTiny(string output, CancellationToken cancellation = default)
@@ -71,6 +71,8 @@ public sealed class DemoCommandTests
         Assert.Equal(12, Regex.Count(markdown, @"^\| (horizontal-stripes|vertical-stripes|colour-stripes) \| (Y|Cb|Cr) \d+ \(u \d, v \d\) \| \d+ \| \d+ \| \d+ \|$", RegexOptions.Multiline));
         Assert.Matches(@"in the top quarter \(rank 48 or better\)\*\* \| \| \*\*\d+ of 12\*\* \| \*\*\d+ of 12\*\* \| \*\*\d+ of 12\*\* \|", markdown);
         Assert.Contains("--gate --gate-lambda 0.1 --gate-target 24", markdown);
+        Assert.Contains("--gate-pruning-epochs 1 --gate-sharpness 2", markdown);
+        Assert.Contains("sharpened 2x", markdown);
         Assert.Contains($"dctnet train --model resnet18-dct-s2 --channels 24 --data {Path.Combine(output, DemoRun.DataFolder)} --crop 32 --resize 32 --stats stats.json", markdown);
         Assert.Contains("dctnet analyze runs/gated --out analysis --export-subset 6 --seed 5", markdown);
         // The gated model trains for its own epochs, and every model on the whole images, as the report's commands say.
