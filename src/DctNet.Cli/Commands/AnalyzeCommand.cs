@@ -30,7 +30,7 @@ internal static class AnalyzeCommand
         var output = new Option<string>("--out")
         {
             Description = $"The folder to write {GateSelection.SelectionFile} (192 frequencies in [0, 1]: Y, then Cb, then Cr, each in the natural order k = 8v + u), "
-                + $"{GateSelection.HeatmapFile} and, with --export-subset, {GateSelection.SubsetFile}; created if missing.",
+                + $"{GateSelection.KeepProbabilityFile}, {GateSelection.HeatmapFile} and, with --export-subset, {GateSelection.SubsetFile}; created if missing.",
             HelpName = "DIR",
             Required = true,
         }.OutputFolder();
@@ -85,7 +85,9 @@ internal static class AnalyzeCommand
 
             Gate selection (the default; gated models): how often the input gate keeps each of the 192 channels over a
             dataset (the paper's dynamic channel selection): DIR/{GateSelection.SelectionFile} and DIR/{GateSelection.HeatmapFile}, on one 0-1
-            scale. --export-subset K turns the K most selected channels into a static subset.
+            scale. The gate samples, so DIR/{GateSelection.KeepProbabilityFile} adds each channel's mean probability of being
+            kept, σ(on − off) of its logits: the same rates without the sampling noise, which also order the channels that
+            were never (or always) on. --export-subset K turns the K most selected channels into a static subset.
 
             Spectral sensitivity (--sensitivity; any DCT model): the top-1 accuracy lost when each channel of the input, or
             each frequency band with --by band, is replaced by its mean (or by 0 with --ablation zero), the paper's
@@ -197,6 +199,7 @@ internal static class AnalyzeCommand
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{selection.Samples} images: {selection.Frequencies.Sum():0.0} of {InputGate.Channels} channels on per image on average"));
         job.Wrote(GateSelection.SelectionFile);
+        job.Wrote(GateSelection.KeepProbabilityFile);
         job.Wrote(GateSelection.HeatmapFile);
         if (subset is not null)
             job.WroteSubset(subset, GateSelection.SubsetFile);

@@ -18,12 +18,17 @@ public sealed record GateSelectionProgress(int Processed, int Total, IReadOnlyLi
 /// paper's selection heat maps, and the static subset of the most selected channels.
 /// </summary>
 /// <param name="Frequencies">192 values in [0, 1]: Y, then Cb, then Cr, each in the natural order of the 8x8 block (k = 8v + u).</param>
+/// <param name="KeepProbabilities">
+/// 192 values in [0, 1], in the same order: the mean over the images of each gate's probability of keeping the channel,
+/// σ(on − off) of its logits (the difference of two Gumbel draws is logistic). It is what <paramref name="Frequencies"/>
+/// estimates by sampling, without the sampling noise, and it still orders channels whose samples were all 0 or all 1.
+/// </param>
 /// <param name="Samples">The images the frequencies are averaged over.</param>
 /// <param name="Failures">Images that could not be read (not counted).</param>
-public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Samples, IReadOnlyList<LoadFailure> Failures)
+public sealed record GateSelection(IReadOnlyList<double> Frequencies, IReadOnlyList<double> KeepProbabilities, int Samples, IReadOnlyList<LoadFailure> Failures)
 {
     /// <summary>The files of an analysis folder, as <see cref="SaveAnalysis"/> writes them.</summary>
-    public const string SelectionFile = "selection.json", HeatmapFile = "heatmap.png", SubsetFile = "subset.json";
+    public const string SelectionFile = "selection.json", KeepProbabilityFile = "keep_probability.json", HeatmapFile = "heatmap.png", SubsetFile = "subset.json";
 
     /// <summary>Runs the gated model over the samples through its own pipeline and averages the gates per channel.</summary>
     /// <param name="progress">Called after every batch, on the calling thread.</param>
@@ -33,7 +38,7 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
         Action<GateSelectionProgress>? progress = null, CancellationToken cancellation = default)
     {
         var gated = GatedModule(model);
-        var sums = new double[InputGate.Channels];
+        var sums = new double[2 * InputGate.Channels];
         int counted = 0, processed = 0;
         var failures = new List<LoadFailure>();
         foreach (var batch in model.CreateLoader(samples, batchSize, threads).Batches(cancellation: cancellation))
@@ -55,7 +60,7 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
     {
         if (model.Gate is null)
             throw new ModelRequestException($"This {model.GetType().Name} has no input gate; gate selection needs a model trained with the input gate over all 192 channels.");
-        var sums = new double[InputGate.Channels];
+        var sums = new double[2 * InputGate.Channels];
         int counted = 0;
         foreach (var inputs in inputBatches)
             counted += Accumulate(model, inputs, sums);
@@ -82,8 +87,11 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
         return ChannelSubset.FromLists(chosen.Count.ToString(CultureInfo.InvariantCulture), Component(0), Component(1), Component(2));
     }
 
-    /// <summary>Each channel's rank by selection frequency (1 = most selected); equal frequencies rank every tied channel last among them.</summary>
-    public int[] Ranks() => ChannelRanking.Pessimistic(Frequencies);
+    /// <summary>
+    /// Each channel's rank by selection frequency (1 = most selected), equal frequencies ordered by keep probability (a
+    /// gate closed for every image still ranks above one closed more firmly); channels equal in both rank last among them.
+    /// </summary>
+    public int[] Ranks() => ChannelRanking.Pessimistic(Frequencies, KeepProbabilities);
 
     /// <summary>The frequencies as a JSON list of 192 numbers.</summary>
     public string ToJson() => JsonSerializer.Serialize(Frequencies);
@@ -107,6 +115,7 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
     public ChannelSubset? SaveAnalysis(string folder, string title, int? subsetChannels)
     {
         Save(Path.Combine(folder, SelectionFile));
+        AtomicFile.WriteAllText(Path.Combine(folder, KeepProbabilityFile), JsonSerializer.Serialize(KeepProbabilities) + "\n");
         SelectionHeatmap.Render(Frequencies, Path.Combine(folder, HeatmapFile), title);
         return subsetChannels is { } count ? SaveMostSelected(count, Path.Combine(folder, SubsetFile)) : null;
     }
@@ -116,25 +125,30 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, int Sample
         : throw new ModelRequestException($"{model.WeightsPath}: the weights have no input gate ({WeightsLayout.InputGatePrefix}*); "
             + "gate selection needs a model trained with the input gate over all 192 channels.");
 
-    /// <summary>Adds each channel's number of "on" gates in the batch to <paramref name="sums"/>; returns the batch size.</summary>
+    /// <summary>
+    /// Adds each channel's number of "on" gates in the batch to the first 192 <paramref name="sums"/>, and the sum of its
+    /// keep probabilities to the last 192; returns the batch size.
+    /// </summary>
     private static int Accumulate(DctModel model, Tensor inputs, double[] sums)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (_, gates) = model.ForwardWithGates(inputs);
+        var output = model.ForwardWithGates(inputs);
+        var logits = output.GateLogits.to(float64);
+        var keep = (logits.select(2, 1) - logits.select(2, 0)).sigmoid();
         // Gates are exactly 0 or 1, so float64 sums are exact counts for any realistic dataset. The dimension is
         // named: a literal 0 would bind to sum's ScalarType overload (Byte).
-        var perChannel = gates.to(float64).sum(dim: 0).cpu().data<double>().ToArray();
+        var perChannel = cat([output.Gates.to(float64).sum(dim: 0), keep.sum(dim: 0)]).cpu().data<double>().ToArray();
         for (int c = 0; c < sums.Length; c++)
             sums[c] += perChannel[c];
-        return checked((int)gates.shape[0]);
+        return checked((int)output.Gates.shape[0]);
     }
 
     private static GateSelection FromSums(double[] sums, int counted, IReadOnlyList<LoadFailure> failures)
     {
         if (counted == 0)
             throw new InvalidOperationException("No image could be read: the gate selection is undefined.");
-        return new GateSelection([.. sums.Select(s => s / counted)], counted, failures);
+        return new GateSelection([.. sums.Take(InputGate.Channels).Select(s => s / counted)], [.. sums.Skip(InputGate.Channels).Select(s => s / counted)], counted, failures);
     }
 
 }

@@ -34,12 +34,14 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Contains("10.0 of 192 channels on", result.Out, StringComparison.Ordinal);
         var selection = ReadSelection(Path.Combine(output, "selection.json"));
         Assert.Equal(Enumerable.Range(0, 192).Select(c => ForcedOn.Contains(c) ? 1.0 : 0.0), selection);
+        var keep = ReadSelection(Path.Combine(output, "keep_probability.json"));
+        Assert.All(Enumerable.Range(0, 192), c => Assert.Equal(ForcedOn.Contains(c) ? 1.0 : 0.0, keep[c], 12));
         AssertPngWithContent(Path.Combine(output, "heatmap.png"), 1500, 560);
         var subset = ChannelSubset.Parse(Path.Combine(output, "subset.json"));
         Assert.Equal([0, 1, 2, 8, 9, 16], subset.Y);
         Assert.Equal([0, 1], subset.Cb);
         Assert.Equal([0, 1], subset.Cr);
-        Assert.Equal(["heatmap.png", "selection.json", "subset.json"], CliHarness.FilesBelow(output));
+        Assert.Equal(["heatmap.png", "keep_probability.json", "selection.json", "subset.json"], CliHarness.FilesBelow(output));
     }
 
     [Fact]
@@ -52,7 +54,7 @@ public sealed class AnalyzeCommandTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal(Enumerable.Range(0, 192).Select(c => ForcedOn.Contains(c) ? 1.0 : 0.0), ReadSelection(Path.Combine(output, "selection.json")));
-        Assert.Equal(["heatmap.png", "selection.json"], CliHarness.FilesBelow(output));
+        Assert.Equal(["heatmap.png", "keep_probability.json", "selection.json"], CliHarness.FilesBelow(output));
     }
 
     [Fact]

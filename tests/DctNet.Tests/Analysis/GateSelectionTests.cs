@@ -36,6 +36,58 @@ public sealed class GateSelectionTests : IDisposable
     }
 
     [Fact]
+    public void Keep_probabilities_are_the_logistic_of_each_gates_logit_difference()
+    {
+        using var model = TinyGatedModel();
+        // The gate's weights are zero, so its (off, on) logits are these biases for every image.
+        SetGateBias(model, channel: 5, off: 0, on: 1.5f);
+        SetGateBias(model, channel: 70, off: 0.25f, on: -2f);
+        var selection = GateSelection.Measure(model, RandomBatches(batches: 2, batchSize: 3));
+
+        Assert.Equal(1 / (1 + Math.Exp(-1.5)), selection.KeepProbabilities[5], 6);
+        Assert.Equal(1 / (1 + Math.Exp(2.25)), selection.KeepProbabilities[70], 6);
+        foreach (int channel in AlwaysOn)
+            Assert.Equal(1.0, selection.KeepProbabilities[channel], 12);
+        foreach (int channel in AlwaysOff)
+            Assert.Equal(0.0, selection.KeepProbabilities[channel], 12);
+        // Even logits: the noise's coin is fair, whatever the samples drew.
+        Assert.Equal(0.5, selection.KeepProbabilities[4], 12);
+        Assert.Equal(0.5, selection.KeepProbabilities[189], 12);
+    }
+
+    [Fact]
+    public void Channels_never_sampled_on_rank_by_keep_probability_and_exact_ties_rank_last()
+    {
+        var frequencies = new double[192];
+        var keep = new double[192];
+        frequencies[3] = 1.0;
+        keep[3] = 0.99;
+        // Never on in the samples, but closer to it in the second than in the third.
+        keep[10] = 0.2;
+        keep[11] = 0.01;
+        var ranks = new GateSelection(frequencies, keep, 50, []).Ranks();
+
+        Assert.Equal(1, ranks[3]);
+        Assert.Equal(2, ranks[10]);
+        Assert.Equal(3, ranks[11]);
+        Assert.Equal(192, ranks[0]);
+        Assert.Equal(192, ranks[191]);
+    }
+
+    [Fact]
+    public void The_analysis_folder_holds_the_keep_probabilities_beside_the_frequencies()
+    {
+        var frequencies = Enumerable.Range(0, 192).Select(c => c % 2 == 0 ? 1.0 : 0.0).ToArray();
+        var keep = Enumerable.Range(0, 192).Select(c => c / 191.0).ToArray();
+
+        new GateSelection(frequencies, keep, 4, []).SaveAnalysis(temp, "title", subsetChannels: null);
+
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp, GateSelection.KeepProbabilityFile)));
+        Assert.Equal(keep, document.RootElement.EnumerateArray().Select(e => e.GetDouble()).ToArray());
+        Assert.True(File.Exists(Path.Combine(temp, GateSelection.SelectionFile)));
+    }
+
+    [Fact]
     public void Most_selected_channels_are_grouped_by_component_and_ties_go_to_the_lower_index()
     {
         var frequencies = new double[192];
@@ -45,7 +97,7 @@ public sealed class GateSelectionTests : IDisposable
         frequencies[3] = 0.5;    // Y 3
         frequencies[64] = 0.5;   // Cb 0, tied with Y 3
         frequencies[191] = 0.5;  // Cr 63, tied too: left out at K = 5
-        var selection = new GateSelection(frequencies, 10, []);
+        var selection = new GateSelection(frequencies, new double[192], 10, []);
 
         var subset = selection.MostSelected(5);
 
@@ -77,7 +129,7 @@ public sealed class GateSelectionTests : IDisposable
         var frequencies = Enumerable.Range(0, 192).Select(c => c / 191.0).ToArray();
         string path = Path.Combine(temp, "selection.json");
 
-        new GateSelection(frequencies, 1, []).Save(path);
+        new GateSelection(frequencies, new double[192], 1, []).Save(path);
 
         using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
         var values = document.RootElement.EnumerateArray().Select(e => e.GetDouble()).ToArray();
@@ -100,6 +152,13 @@ public sealed class GateSelectionTests : IDisposable
         model.Gate!.NoiseGenerator = new Generator(7);
         ForcedGates.Force(model, AlwaysOn, AlwaysOff);
         return model;
+    }
+
+    private static void SetGateBias(ResNetDct model, int channel, float off, float on)
+    {
+        using var noGrad = no_grad();
+        var bias = model.named_parameters().Single(p => p.name == "inp_GM.inp_gate_l.bias").parameter.view(192, 2);
+        bias[channel].copy_(tensor(new[] { off, on }));
     }
 
     private static IEnumerable<Tensor> RandomBatches(int batches, int batchSize)
