@@ -118,8 +118,8 @@ public sealed class RegionProposalNetwork : nn.Module
         {
             // Held until libtorch returns (HeldScalars).
             using Scalar offset = image * anchorCount;
-            positives.Add(sampled[image].Positive.add(offset));
-            negatives.Add(sampled[image].Negative.add(offset));
+            positives.Add(sampled[image].Positive.add(offset, HeldScalars.One));
+            negatives.Add(sampled[image].Negative.add(offset, HeldScalars.One));
         }
         var positive = cat(positives, 0);
         var negative = cat(negatives, 0);
@@ -181,7 +181,7 @@ public sealed class RegionProposalNetwork : nn.Module
             var levelScores = objectness.narrow(1, offset, anchorsPerLevel[level]);
             var (_, indices) = levelScores.topk((int)Math.Min(preNmsTopN, anchorsPerLevel[level]), dim: 1);
             using Scalar levelOffset = offset, levelIndex = level;
-            topIndices.Add(indices.add(levelOffset));
+            topIndices.Add(indices.add(levelOffset, HeldScalars.One));
             levels.Add(full(indices.shape[1], levelIndex, ScalarType.Int64, device: objectness.device));
             offset += anchorsPerLevel[level];
         }

@@ -20,7 +20,7 @@ public sealed class LevelMapper(int kMin, int kMax, int canonicalScale = 224, in
     {
         using var scope = NewDisposeScope();
         var sizes = Structures.BoxOps.Area(boxes).sqrt();
-        var levels = sizes.div(scale).log2().add(level).add(offset).floor().clamp(min, max);
+        var levels = sizes.div(scale).log2().add(level, HeldScalars.One).add(offset, HeldScalars.One).floor().clamp(min, max);
         return levels.to(ScalarType.Int64).sub(min).MoveToOuterDisposeScope();
     }
 }

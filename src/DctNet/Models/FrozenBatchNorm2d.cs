@@ -25,7 +25,7 @@ public sealed class FrozenBatchNorm2d : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         // Every scalar is held until libtorch returns (HeldScalars): a CI run failed here once in Scalar::toFloat.
         using var epsilon = Epsilon.ToScalar();
-        var scale = get_buffer("weight")!.reshape(1, -1, 1, 1) * get_buffer("running_var")!.reshape(1, -1, 1, 1).add(epsilon).rsqrt();
+        var scale = get_buffer("weight")!.reshape(1, -1, 1, 1) * get_buffer("running_var")!.reshape(1, -1, 1, 1).add(epsilon, HeldScalars.One).rsqrt();
         var shift = get_buffer("bias")!.reshape(1, -1, 1, 1) - get_buffer("running_mean")!.reshape(1, -1, 1, 1) * scale;
         return (x * scale).add(shift, HeldScalars.One).MoveToOuterDisposeScope();
     }

@@ -20,7 +20,7 @@ public static class GumbelSoftmax
         // Held until the calls return (HeldScalars).
         using var epsilon = Epsilon.ToScalar();
         var uniform = rand(shape, dtype: dtype, device: device, generator: generator);
-        return uniform.add(epsilon).log().neg().add(epsilon).log().neg().MoveToOuterDisposeScope();
+        return uniform.add(epsilon, HeldScalars.One).log().neg().add(epsilon, HeldScalars.One).log().neg().MoveToOuterDisposeScope();
     }
 
     /// <summary>
