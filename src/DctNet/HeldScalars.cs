@@ -1,4 +1,5 @@
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace DctNet;
 
@@ -24,4 +25,77 @@ public static class HeldScalars
 
     /// <summary>The largest byte: pixels to [0, 1] and back.</summary>
     public static readonly Scalar ByteMax = 255.ToScalar();
+}
+
+/// <summary>
+/// Tensor arithmetic with a number, its Scalar held until libtorch returns (<see cref="HeldScalars"/>): what the
+/// operators (<c>x * 0.5</c>, <c>x + 1</c>) compute, without their temporaries. Each keeps the number's C# type, as the
+/// operators do.
+/// </summary>
+public static class HeldArithmetic
+{
+    public static Tensor Plus(this Tensor tensor, Tensor other) => tensor.add(other, HeldScalars.One);
+
+    public static Tensor Plus(this Tensor tensor, double value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.add(scalar, HeldScalars.One);
+    }
+
+    public static Tensor Plus(this Tensor tensor, float value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.add(scalar, HeldScalars.One);
+    }
+
+    public static Tensor Plus(this Tensor tensor, long value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.add(scalar, HeldScalars.One);
+    }
+
+    public static Tensor Minus(this Tensor tensor, double value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.sub(scalar);
+    }
+
+    public static Tensor Minus(this Tensor tensor, long value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.sub(scalar);
+    }
+
+    public static Tensor Times(this Tensor tensor, double value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.mul(scalar);
+    }
+
+    public static Tensor Times(this Tensor tensor, float value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.mul(scalar);
+    }
+
+    public static Tensor Times(this Tensor tensor, long value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.mul(scalar);
+    }
+
+    public static Tensor Over(this Tensor tensor, double value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.div(scalar);
+    }
+
+    public static Tensor Over(this Tensor tensor, long value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.div(scalar);
+    }
+
+    /// <summary><paramref name="value"/> - <paramref name="tensor"/>, as TorchSharp computes it: -tensor + value.</summary>
+    public static Tensor Subtracted(this Tensor tensor, float value) => tensor.negative().Plus(value);
 }

@@ -34,7 +34,7 @@ public sealed record DetectionTarget(Tensor Boxes, Tensor Labels, Tensor? Masks)
         using var scope = NewDisposeScope();
         var x1 = Boxes[TensorIndex.Colon, 0];
         var x2 = Boxes[TensorIndex.Colon, 2];
-        var boxes = stack([-x2 + width, Boxes[TensorIndex.Colon, 1], -x1 + width, Boxes[TensorIndex.Colon, 3]], dim: 1);
+        var boxes = stack([(-x2).Plus(width), Boxes[TensorIndex.Colon, 1], (-x1).Plus(width), Boxes[TensorIndex.Colon, 3]], dim: 1);
         return new DetectionTarget(boxes, Labels.clone(), Masks?.flip(2)).MoveToOuterDisposeScope();
     }
 

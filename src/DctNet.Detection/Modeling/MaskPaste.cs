@@ -41,12 +41,12 @@ public static class MaskPaste
     /// <summary>expand_boxes: half-sizes scaled about the centre, in float32.</summary>
     private static Tensor ExpandBoxes(Tensor boxes, double scale)
     {
-        var halfWidth = (boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0]) * 0.5;
-        var halfHeight = (boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1]) * 0.5;
-        var centerX = (boxes[TensorIndex.Colon, 2] + boxes[TensorIndex.Colon, 0]) * 0.5;
-        var centerY = (boxes[TensorIndex.Colon, 3] + boxes[TensorIndex.Colon, 1]) * 0.5;
-        halfWidth = halfWidth * scale;
-        halfHeight = halfHeight * scale;
-        return stack([centerX - halfWidth, centerY - halfHeight, centerX + halfWidth, centerY + halfHeight], dim: 1);
+        var halfWidth = (boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0]).Times(0.5);
+        var halfHeight = (boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1]).Times(0.5);
+        var centerX = boxes[TensorIndex.Colon, 2].Plus(boxes[TensorIndex.Colon, 0]).Times(0.5);
+        var centerY = boxes[TensorIndex.Colon, 3].Plus(boxes[TensorIndex.Colon, 1]).Times(0.5);
+        halfWidth = halfWidth.Times(scale);
+        halfHeight = halfHeight.Times(scale);
+        return stack([centerX - halfWidth, centerY - halfHeight, centerX.Plus(halfWidth), centerY.Plus(halfHeight)], dim: 1);
     }
 }

@@ -88,14 +88,17 @@ public sealed class MmdetV1TestTime : ITestTimePolicy
         float center = 0.5f * (stride - 1);
         var heightRatios = tensor(AnchorRatios.Select(r => (float)r).ToArray()).sqrt();
         var widthRatios = heightRatios.reciprocal();
-        var widths = widthRatios * (float)stride * (float)AnchorScale;
-        var heights = heightRatios * (float)stride * (float)AnchorScale;
-        var cell = stack([center - 0.5f * (widths - 1), center - 0.5f * (heights - 1), center + 0.5f * (widths - 1), center + 0.5f * (heights - 1)], 1).round();
+        var widths = widthRatios.Times((float)stride).Times((float)AnchorScale);
+        var heights = heightRatios.Times((float)stride).Times((float)AnchorScale);
+        // center -+ 0.5 (size - 1), in TorchSharp's order for a number minus a tensor: -t + center.
+        var halfWidths = widths.Minus(1L).Times(0.5f);
+        var halfHeights = heights.Minus(1L).Times(0.5f);
+        var cell = stack([halfWidths.Subtracted(center), halfHeights.Subtracted(center), halfWidths.Plus(center), halfHeights.Plus(center)], 1).round();
         var shiftX = arange(0, width, ScalarType.Int64).mul(stride).to(ScalarType.Float32);
         var shiftY = arange(0, height, ScalarType.Int64).mul(stride).to(ScalarType.Float32);
         var grid = meshgrid([shiftY, shiftX], indexing: "ij");
         var shifts = stack([grid[1].reshape(-1), grid[0].reshape(-1), grid[1].reshape(-1), grid[0].reshape(-1)], 1);
-        return (shifts.view(-1, 1, 4) + cell.view(1, -1, 4)).reshape(-1, 4).to(device).MoveToOuterDisposeScope();
+        return shifts.view(-1, 1, 4).Plus(cell.view(1, -1, 4)).reshape(-1, 4).to(device).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -112,18 +115,18 @@ public sealed class MmdetV1TestTime : ITestTimePolicy
         var dw = Column(2).clamp(-MaxRatio, MaxRatio);
         var dh = Column(3).clamp(-MaxRatio, MaxRatio);
         Tensor Reference(int c) => references[TensorIndex.Colon, c].unsqueeze(1);
-        var px = ((Reference(0) + Reference(2)) * 0.5).expand_as(dx);
-        var py = ((Reference(1) + Reference(3)) * 0.5).expand_as(dy);
-        var pw = (Reference(2) - Reference(0) + 1.0).expand_as(dw);
-        var ph = (Reference(3) - Reference(1) + 1.0).expand_as(dh);
+        var px = Reference(0).Plus(Reference(2)).Times(0.5).expand_as(dx);
+        var py = Reference(1).Plus(Reference(3)).Times(0.5).expand_as(dy);
+        var pw = (Reference(2) - Reference(0)).Plus(1.0).expand_as(dw);
+        var ph = (Reference(3) - Reference(1)).Plus(1.0).expand_as(dh);
         var gw = pw * dw.exp();
         var gh = ph * dh.exp();
-        var gx = px + pw * dx;
-        var gy = py + ph * dy;
-        var x1 = (gx - gw * 0.5 + 0.5).clamp(0, size.Width - 1);
-        var y1 = (gy - gh * 0.5 + 0.5).clamp(0, size.Height - 1);
-        var x2 = (gx + gw * 0.5 - 0.5).clamp(0, size.Width - 1);
-        var y2 = (gy + gh * 0.5 - 0.5).clamp(0, size.Height - 1);
+        var gx = px.Plus(pw * dx);
+        var gy = py.Plus(ph * dy);
+        var x1 = (gx - gw.Times(0.5)).Plus(0.5).clamp(0, size.Width - 1);
+        var y1 = (gy - gh.Times(0.5)).Plus(0.5).clamp(0, size.Height - 1);
+        var x2 = gx.Plus(gw.Times(0.5)).Minus(0.5).clamp(0, size.Width - 1);
+        var y2 = gy.Plus(gh.Times(0.5)).Minus(0.5).clamp(0, size.Height - 1);
         return stack([x1, y1, x2, y2], -1).view(deltas.shape).MoveToOuterDisposeScope();
     }
 
@@ -136,7 +139,7 @@ public sealed class MmdetV1TestTime : ITestTimePolicy
             mode: InterpolationMode.Bilinear, align_corners: false)[0, 0].gt(MaskThreshold).to(ScalarType.Float32);
 
     /// <summary>The boxes with their far corners one pixel on: torchvision's NMS then computes mmdetection v1's "+1" areas and overlaps.</summary>
-    private static Tensor Inclusive(Tensor boxes) => boxes + tensor(FarCornerShift, device: boxes.device);
+    private static Tensor Inclusive(Tensor boxes) => boxes.Plus(tensor(FarCornerShift, device: boxes.device));
 
     private static readonly float[] FarCornerShift = [0, 0, 1, 1];
 
@@ -145,8 +148,8 @@ public sealed class MmdetV1TestTime : ITestTimePolicy
     {
         long channels = features[0].shape[1];
         var rois = cat([zeros([boxes.shape[0], 1], device: boxes.device), boxes], 1);
-        var size = ((boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0] + 1) * (boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1] + 1)).sqrt();
-        var levels = (size / FinestScale + 1e-6).log2().floor().clamp(0, 3).to(ScalarType.Int64);
+        var size = ((boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0]).Plus(1L) * (boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1]).Plus(1L)).sqrt();
+        var levels = size.Over(FinestScale).Plus(1e-6).log2().floor().clamp(0, 3).to(ScalarType.Int64);
         var result = zeros([boxes.shape[0], channels, outputSize, outputSize], device: boxes.device);
         for (int level = 0; level < 4; level++)
         {
@@ -163,7 +166,7 @@ public sealed class MmdetV1TestTime : ITestTimePolicy
     {
         var (classLogits, boxDeltas) = heads.BoxPredictor.call(heads.BoxHead.call(Pool(features, proposals, 7)));
         var scores = nn.functional.softmax(classLogits, 1);
-        var boxes = Decode(proposals, boxDeltas, BoxStds, resized) / scale;
+        var boxes = Decode(proposals, boxDeltas, BoxStds, resized).Over(scale);
         var keptBoxes = new List<Tensor>();
         var keptScores = new List<Tensor>();
         var keptLabels = new List<Tensor>();
@@ -200,9 +203,9 @@ public sealed class MmdetV1TestTime : ITestTimePolicy
         var result = zeros([boxes.shape[0], 1, original.Height, original.Width], device: boxes.device);
         if (boxes.shape[0] == 0)
             return result;
-        var logits = heads.MaskPredictor!.call(heads.MaskHead!.call(Pool(features, boxes * scale, 14)));
+        var logits = heads.MaskPredictor!.call(heads.MaskHead!.call(Pool(features, boxes.Times(scale), 14)));
         var probabilities = logits.sigmoid()[arange(labels.shape[0], device: labels.device), labels];
-        int[] corners = [.. (boxes * scale / scale).to(ScalarType.Int32).cpu().contiguous().data<int>()];
+        int[] corners = [.. boxes.Times(scale).Over(scale).to(ScalarType.Int32).cpu().contiguous().data<int>()];
         for (int i = 0; i < boxes.shape[0]; i++)
         {
             int x1 = corners[4 * i], y1 = corners[4 * i + 1];

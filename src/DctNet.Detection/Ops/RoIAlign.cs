@@ -63,9 +63,9 @@ public static class RoIAlign
             int size = Math.Min(chunk, plan.Count - start);
             Tensor Indices(long[] values, int perItem) => tensor(values.AsSpan(start * perItem, size * perItem).ToArray(), device: features.device);
             Tensor Weights(float[] values, int perItem) => tensor(values.AsSpan(start * perItem, size * perItem).ToArray(), device: features.device);
-            var rows = Indices(plan.RowIndex, rowSamples).view(size, rowSamples, 1) * width
-                + (Indices(plan.Image, 1) * height * width).view(size, 1, 1);
-            var flatIndex = (rows + Indices(plan.ColumnIndex, columnSamples).view(size, 1, columnSamples)).view(-1);
+            var rows = Indices(plan.RowIndex, rowSamples).view(size, rowSamples, 1).Times(width)
+                .Plus(Indices(plan.Image, 1).Times(height).Times(width).view(size, 1, 1));
+            var flatIndex = rows.Plus(Indices(plan.ColumnIndex, columnSamples).view(size, 1, columnSamples)).view(-1);
             var gathered = pixels.index_select(0, flatIndex)
                 .view(size, plan.OutputHeight, ratio * 2, plan.OutputWidth, ratio * 2, channels);
             var wy = Weights(plan.RowWeight, rowSamples).to(features.dtype).view(size, plan.OutputHeight, ratio * 2, 1, 1, 1);
@@ -73,7 +73,7 @@ public static class RoIAlign
             var pooled = (gathered * wx).sum(4) * wy.squeeze(-1);
             outputs.Add(pooled.sum(2).permute(0, 3, 1, 2));
         }
-        var result = (outputs.Count == 1 ? outputs[0] : cat(outputs, 0)) / (ratio * ratio);
+        var result = (outputs.Count == 1 ? outputs[0] : cat(outputs, 0)).Over((long)ratio * ratio);
         return result.contiguous().MoveToOuterDisposeScope();
     }
 }

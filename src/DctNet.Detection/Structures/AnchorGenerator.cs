@@ -45,7 +45,7 @@ public sealed class AnchorGenerator
             var x = grid[1].reshape(-1);
             var y = grid[0].reshape(-1);
             var shifts = stack([x, y, x, y], dim: 1);
-            levels.Add((shifts.view(-1, 1, 4) + cellAnchors[level].view(1, -1, 4)).reshape(-1, 4));
+            levels.Add(shifts.view(-1, 1, 4).Plus(cellAnchors[level].view(1, -1, 4)).reshape(-1, 4));
         }
         return cat(levels, 0).MoveToOuterDisposeScope();
     }
@@ -59,6 +59,6 @@ public sealed class AnchorGenerator
         var widthRatios = heightRatios.reciprocal();
         var widths = (widthRatios.unsqueeze(1) * scales.unsqueeze(0)).view(-1);
         var heights = (heightRatios.unsqueeze(1) * scales.unsqueeze(0)).view(-1);
-        return (stack([-widths, -heights, widths, heights], dim: 1) / 2).round().MoveToOuterDisposeScope();
+        return stack([-widths, -heights, widths, heights], dim: 1).Over(2L).round().MoveToOuterDisposeScope();
     }
 }

@@ -29,8 +29,8 @@ public static class Nms
             return BatchedPerGroup(boxes, scores, groups, iouThreshold);
         using var scope = NewDisposeScope();
         var maxCoordinate = boxes.max();
-        var offsets = groups.to(boxes.dtype) * (maxCoordinate + 1);
-        return Apply(boxes + offsets.unsqueeze(1), scores, iouThreshold).MoveToOuterDisposeScope();
+        var offsets = groups.to(boxes.dtype) * maxCoordinate.Plus(1L);
+        return Apply(boxes.Plus(offsets.unsqueeze(1)), scores, iouThreshold).MoveToOuterDisposeScope();
     }
 
     private static Tensor BatchedPerGroup(Tensor boxes, Tensor scores, Tensor groups, double iouThreshold)

@@ -155,10 +155,10 @@ public sealed class OnnxGraph
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var norm = NormParameters(mergedNorm);
-            var scale = norm.Weight.to(float64) / (norm.RunningVar.to(float64) + norm.Epsilon).sqrt();
+            var scale = norm.Weight.to(float64) / norm.RunningVar.to(float64).Plus(norm.Epsilon).sqrt();
             var shift = norm.Bias.to(float64) - norm.RunningMean.to(float64) * scale;
             if (conv.bias is { } existing)
-                shift += existing.to(float64) * scale;
+                shift = shift.Plus(existing.to(float64) * scale);
             weight = Initializer($"{name}.weight", conv.weight!.to(float64) * scale.view(-1, 1, 1, 1));
             bias = Initializer($"{name}.bias", shift);
         }

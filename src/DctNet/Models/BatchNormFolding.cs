@@ -41,10 +41,10 @@ public static class BatchNormFolding
         var norm = (BatchNorm2d)layer;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var scale = norm.weight! / (norm.running_var! + norm.eps).sqrt();
+        var scale = norm.weight! / norm.running_var!.Plus(norm.eps).sqrt();
         var shift = norm.bias! - norm.running_mean! * scale;
         if (conv.bias is { } existing)
-            shift += existing * scale;
+            shift = shift.Plus(existing * scale);
         conv.weight!.mul_(scale.view(-1, 1, 1, 1));
         conv.bias = new Parameter(shift.MoveToOuterDisposeScope(), requires_grad: false);
     }

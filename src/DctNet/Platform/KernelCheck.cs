@@ -36,8 +36,8 @@ public static class KernelCheck
         var generator = new Generator(seed: 20_201_234);
         long fanIn = kernel.WeightShape.Skip(1).Aggregate(1L, (a, b) => a * b);
         var input = randn(kernel.InputShape, dtype: float64, generator: generator);
-        var weight = randn(kernel.WeightShape, dtype: float64, generator: generator) * (1.0 / Math.Sqrt(fanIn));
-        var bias = kernel.Bias ? randn([kernel.Outputs], dtype: float64, generator: generator) * 0.1 : null;
+        var weight = randn(kernel.WeightShape, dtype: float64, generator: generator).Times(1.0 / Math.Sqrt(fanIn));
+        var bias = kernel.Bias ? randn([kernel.Outputs], dtype: float64, generator: generator).Times(0.1) : null;
 
         // The float32 copies first: once the float64 tensors require gradients, copies of them are not leaves.
         var (input32, weight32, bias32) = (input.to(float32), weight.to(float32), bias?.to(float32));
