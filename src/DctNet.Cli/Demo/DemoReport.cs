@@ -43,10 +43,11 @@ internal static class DemoReport
         Line($"## What was done");
         Line();
         Line($"1. **Dataset** (`{DemoRun.DataFolder}/`): {size.TrainPerClass * classes} training and {size.ValPerClass * classes} validation JPEGs ",
-            $"({size.ImageSide}x{size.ImageSide}, quality {SyntheticImages.JpegQuality}) in {classes} classes, drawn from seed {plan.Seed} by `DctNet.Demo.SyntheticImages`. ",
+            $"({size.ImageSide}x{size.ImageSide}, quality {SyntheticImages.JpegQuality}, chroma at full resolution) in {classes} classes, drawn from seed {plan.Seed} by `DctNet.Demo.SyntheticImages`. ",
             $"Colours, phases, periods, orientations, positions and noise are random in every class; what decides the class is where the energy sits in frequency:");
-        Line($"   `blobs` - soft blobs, only the lowest frequencies; `colour-stripes` - stripes of one luma in two colours, along Cb (blue-yellow) or along Cr (red-green), so only the chroma carries them; ",
-            $"`horizontal-stripes` and `vertical-stripes` - luma stripes within 20 degrees of the axis (periods of 5 to 10 pixels), under half-transparent blobs. ",
+        Line($"   `blobs` - soft blobs, only the lowest frequencies; `colour-stripes` - horizontal or vertical stripes of one luma in two colours, swinging along Cb (blue-yellow) or along Cr (red-green), so only the chroma carries them; ",
+            $"`horizontal-stripes` and `vertical-stripes` - luma stripes with a period of 16 or 5.3 pixels; blobs over the stripes too. ",
+            $"Every stripe lies on the 8x8 block grid, so that it sits in exactly one DCT channel (below). ",
             $"`{DemoRun.DataFolder}/{DemoRun.StatsFile}` holds the DCT input statistics of the training images, which the DCT models normalize with.");
         Line($"2. **Four models of one family and budget**, trained from scratch in `{DemoRun.RunsFolder}/` for {plan.Epochs} epochs each ({plan.GatedEpochs} for the gated model): ",
             $"SGD (momentum 0.9), batch {plan.BatchSize}, learning rate {plan.LearningRate} with {plan.WarmupEpochs} warm-up epoch(s) and a cosine decay, ",
@@ -100,8 +101,8 @@ internal static class DemoReport
         Line($"Input images/s: each validation file read and turned into DCT-24's normalized input on one thread, best of 3 passes ",
             $"({inputSpeeds[DctPipeline.Jpeg] / inputSpeeds[DctPipeline.Exact]:0.0}x for the JPEG pipeline); `dctnet bench transform --pipeline exact|jpeg` ",
             $"measures the same with the .npy written. The demo's images are {plan.DctCrop}x{plan.DctCrop}, so both pipelines see the whole image and ",
-            $"differ only in where the coefficients come from: the files' quality-{SyntheticImages.JpegQuality} quantization and 4:2:0 chroma replicated in the ",
-            $"DCT domain, against a quality-100 re-encode of the decoded pixels.");
+            $"differ only in where the coefficients come from: the files' quality-{SyntheticImages.JpegQuality} quantization, ",
+            $"against a quality-100 re-encode of the decoded pixels.");
         Line();
         Line($"## Training curves");
         Line();
@@ -156,10 +157,12 @@ internal static class DemoReport
         Line($"Selection: the fraction of validation images for which the gate kept each channel (u across, v down, DC at the top left). ",
             $"Sensitivity: the top-1 points lost when that channel alone is replaced by its mean (grey: a channel the model does not take).");
         Line();
-        Line($"**The classes' channels, by construction** (`SyntheticImages.DefiningChannels`): a stripe of period P pixels makes 16/P half-cycles ",
-            $"across an 8-pixel block, the DCT index it excites. Luma stripes (P = 5 to 10, within 20 degrees of an axis) excite indexes 1 to 3 along ",
-            $"their axis in Y; colour stripes (P = 12 to 24, any orientation) excite the first harmonics (1, 0), (0, 1) and (1, 1) in Cb for half the images and in Cr for the other half; ",
-            $"blobs are the class without stripes. Each map's rank of each channel (1 = highest; equal values rank last among them):");
+        Line($"**The classes' channels, by construction** (`SyntheticImages.DefiningChannels`): a stripe of period 16/k pixels drawn on the block grid is, ",
+            $"in every 8x8 block, the DCT's own basis function of index k, so it sits in that one channel and in no other. Luma stripes at k = 1 or 3 ",
+            $"(half the images each): Y (0, k) for horizontal stripes, Y (k, 0) for vertical ones; colour stripes at k = 1 in Cb or in Cr (half the images each): ",
+            $"(0, 1) horizontal, (1, 0) vertical; blobs are the class without stripes. Each channel below is the only carrier of some images, so a model ",
+            $"that drops it loses them. Each map's rank of each channel (1 = highest; the selection orders equal frequencies by the gate's keep probability, ",
+            $"the sensitivity equal drops by the loss increase; channels equal in both rank last among them):");
         Line();
         Line($"| class | channel | {string.Join(" | ", maps.Select(m => m.Name))} |");
         Line($"|---|---|{string.Concat(maps.Select(_ => "---:|"))}");
