@@ -36,66 +36,27 @@ public static class HeldArithmetic
 {
     public static Tensor Plus(this Tensor tensor, Tensor other) => tensor.add(other, HeldScalars.One);
 
-    public static Tensor Plus(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.add(scalar, HeldScalars.One);
-    }
+    public static Tensor Plus(this Tensor tensor, double value) => Held(value.ToScalar(), scalar => tensor.add(scalar, HeldScalars.One));
+    public static Tensor Plus(this Tensor tensor, float value) => Held(value.ToScalar(), scalar => tensor.add(scalar, HeldScalars.One));
+    public static Tensor Plus(this Tensor tensor, long value) => Held(value.ToScalar(), scalar => tensor.add(scalar, HeldScalars.One));
 
-    public static Tensor Plus(this Tensor tensor, float value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.add(scalar, HeldScalars.One);
-    }
+    public static Tensor Minus(this Tensor tensor, double value) => Held(value.ToScalar(), tensor.sub);
+    public static Tensor Minus(this Tensor tensor, long value) => Held(value.ToScalar(), tensor.sub);
 
-    public static Tensor Plus(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.add(scalar, HeldScalars.One);
-    }
+    public static Tensor Times(this Tensor tensor, double value) => Held(value.ToScalar(), tensor.mul);
+    public static Tensor Times(this Tensor tensor, float value) => Held(value.ToScalar(), tensor.mul);
+    public static Tensor Times(this Tensor tensor, long value) => Held(value.ToScalar(), tensor.mul);
 
-    public static Tensor Minus(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.sub(scalar);
-    }
-
-    public static Tensor Minus(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.sub(scalar);
-    }
-
-    public static Tensor Times(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.mul(scalar);
-    }
-
-    public static Tensor Times(this Tensor tensor, float value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.mul(scalar);
-    }
-
-    public static Tensor Times(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.mul(scalar);
-    }
-
-    public static Tensor Over(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.div(scalar);
-    }
-
-    public static Tensor Over(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.div(scalar);
-    }
+    public static Tensor Over(this Tensor tensor, double value) => Held(value.ToScalar(), scalar => tensor.div(scalar));
+    public static Tensor Over(this Tensor tensor, long value) => Held(value.ToScalar(), scalar => tensor.div(scalar));
 
     /// <summary><paramref name="value"/> - <paramref name="tensor"/>, as TorchSharp computes it: -tensor + value.</summary>
     public static Tensor Subtracted(this Tensor tensor, float value) => tensor.negative().Plus(value);
+
+    /// <summary>Runs <paramref name="operation"/> with <paramref name="scalar"/>, then frees it.</summary>
+    private static Tensor Held(Scalar scalar, Func<Scalar, Tensor> operation)
+    {
+        using (scalar)
+            return operation(scalar);
+    }
 }
