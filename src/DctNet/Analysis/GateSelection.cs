@@ -20,7 +20,7 @@ public sealed record GateSelectionProgress(int Processed, int Total, IReadOnlyLi
 /// <param name="Frequencies">192 values in [0, 1]: Y, then Cb, then Cr, each in the natural order of the 8x8 block (k = 8v + u).</param>
 /// <param name="KeepProbabilities">
 /// 192 values in [0, 1], in the same order: the mean over the images of each gate's probability of keeping the channel,
-/// σ(on − off) of its logits (the difference of two Gumbel draws is logistic). It is what <paramref name="Frequencies"/>
+/// <see cref="InputGate.KeepProbabilities"/>. It is what <paramref name="Frequencies"/>
 /// estimates by sampling, without the sampling noise, and it still orders channels whose samples were all 0 or all 1.
 /// </param>
 /// <param name="Samples">The images the frequencies are averaged over.</param>
@@ -134,8 +134,7 @@ public sealed record GateSelection(IReadOnlyList<double> Frequencies, IReadOnlyL
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var output = model.ForwardWithGates(inputs);
-        var logits = output.GateLogits.to(float64);
-        var keep = (logits.select(2, 1) - logits.select(2, 0)).sigmoid();
+        var keep = InputGate.KeepProbabilities(output.GateLogits.to(float64));
         // Gates are exactly 0 or 1, so float64 sums are exact counts for any realistic dataset. The dimension is
         // named: a literal 0 would bind to sum's ScalarType overload (Byte).
         var perChannel = cat([output.Gates.to(float64).sum(dim: 0), keep.sum(dim: 0)]).cpu().data<double>().ToArray();

@@ -68,6 +68,12 @@ public sealed class InputGate : nn.Module<Tensor, GatedInput>, IOnnxExportable
         return logits.reshape(logits.shape[0], Channels, 2).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Each gate's probability of keeping its channel, N x 192, from its (off, on) logits (N x 192 x 2): σ(on − off),
+    /// exactly, since the difference of the two Gumbel draws is logistic.
+    /// </summary>
+    public static Tensor KeepProbabilities(Tensor logits) => (logits.select(2, 1) - logits.select(2, 0)).sigmoid();
+
     /// <summary>Gates <paramref name="x"/> (N x 192 x H x W) with noise from <see cref="NoiseGenerator"/>.</summary>
     public override GatedInput forward(Tensor x) => forward(x, null);
 

@@ -117,7 +117,7 @@ public sealed record GateRecipe
         // Held until libtorch returns (HeldScalars).
         using var target = Target(position).ToScalar();
         using var weight = lambda.ToScalar();
-        var expectedOn = (logits.select(2, 1) - logits.select(2, 0)).sigmoid().sum(1).mean();
+        var expectedOn = InputGate.KeepProbabilities(logits).sum(1).mean();
         return expectedOn.sub(target).relu().mul(weight).MoveToOuterDisposeScope();
     }
 }
