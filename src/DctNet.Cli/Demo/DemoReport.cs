@@ -44,7 +44,7 @@ internal static class DemoReport
         Line();
         Line($"1. **Dataset** (`{DemoRun.DataFolder}/`): {size.TrainPerClass * classes} training and {size.ValPerClass * classes} validation JPEGs ",
             $"({size.ImageSide}x{size.ImageSide}, quality {SyntheticImages.JpegQuality}, chroma at full resolution) in {classes} classes, drawn from seed {plan.Seed} by `DctNet.Demo.SyntheticImages`. ",
-            $"Colours, phases, periods, orientations, positions and noise are random in every class; what decides the class is where the energy sits in frequency:");
+            $"Colours, signs, periods, orientations, positions and noise are random in every class; what decides the class is where the energy sits in frequency:");
         Line($"   `blobs` - soft blobs, only the lowest frequencies; `colour-stripes` - horizontal or vertical stripes of one luma in two colours, swinging along Cb (blue-yellow) or along Cr (red-green), so only the chroma carries them; ",
             $"`horizontal-stripes` and `vertical-stripes` - luma stripes with a period of 16 or 5.3 pixels; blobs over the stripes too. ",
             $"Every stripe lies on the 8x8 block grid, so that it sits in exactly one DCT channel (below). ",

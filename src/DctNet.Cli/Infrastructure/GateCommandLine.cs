@@ -73,7 +73,7 @@ internal sealed class GateCommandLine
           budget spreads over channels kept for 10-50% of the images, a dropout the network learns to live with. The
           sharpening settles the count well below the target, so set the target above the channels you can afford. The
           demo (24 epochs: --gate-penalty-warmup 8 --gate-pruning-epochs 10 --gate-target 40 --gate-sharpness 4) reached
-          98.1-100% with 18-19 channels on at three seeds, DCT-24 100%. Where a rescale changes what defines the classes
+          98.1-100% with 18-19 channels on at three seeds on host B, DCT-24 100%. Where a rescale changes what defines the classes
           (the demo's stripes), train with --no-augmentation: random-resized crops held the gate to 68% (README,
           'Channel selection').
           release: the paper's training, L x channels on at the network's learning rate; on small data its gate barely

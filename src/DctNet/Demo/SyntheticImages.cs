@@ -57,8 +57,8 @@ public static class SyntheticImages
     /// The DCT indexes of the luma stripes, half the images each: periods of 16 and 5.3 pixels. Odd indexes only: a
     /// stripe at an odd index changes sign from block to block, so its channel averages to 0 over the image, while one
     /// at an even index has the same sign in every block. The input gate sees each channel's image average, and with
-    /// index 2 it learned to open Y (2, 0) from that average for one sign only, losing the other half of those images
-    /// (host B, seeds 0 and 2: keep probability 0.02 to 0.06, top-1 85 to 94%).
+    /// index 2 it kept Y (2, 0) for at most half of the images that needed it (host B, seeds 0 and 2: keep probability
+    /// 0.001 to 0.06, top-1 85 to 94%).
     /// </summary>
     private static readonly int[] LumaStripeIndexes = [1, 3];
 
